@@ -1,0 +1,429 @@
+"""Compile a merged definition tree into the frozen :class:`Definition` tables.
+
+Every problem is collected with its file position before anything is raised,
+so an author sees all of them at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, cast
+
+from ..errors import DefinitionError, Location, Problem
+from ..process.model import (
+    DeadlineSpec,
+    Definition,
+    Effect,
+    EventSpec,
+    Invariant,
+    Record,
+    Rule,
+    StateNode,
+    Track,
+    Transition,
+)
+from ..rules.conditions import compile_condition
+from ..rules.paths import PathError, compile_single
+from ..rules.predicates import Check, ConditionError, PredicateRegistry
+from ..rules.verdict import Violation
+from ..traject import DefinitionRef
+from .loader import RawDefinition
+from .payload import TypeCompiler, TypeSpecError
+
+ANY_ACTIVE = "*"
+
+
+def _never(ctx: Any) -> bool:
+    return False
+
+
+class _Compiler:
+    def __init__(self, raw: RawDefinition, registry: PredicateRegistry) -> None:
+        self.raw = raw
+        self.data = raw.data
+        self.loc = raw.locator
+        self.registry = registry
+        self.problems: list[Problem] = []
+        self.here = Location(raw.main_file, 1, 1)
+        self.tracks: dict[str, Track] = {}
+        self.fact_uses: list[tuple[str, Location]] = []
+        self.facts_written: set[str] = set()
+        self.reads_data = False
+        self.deadline_ids = {d.get("id") for d in self.data.get("deadlines", [])}
+        self.event_ids = set(self.data.get("events", {}))
+
+    # ------------------------------------------------------------ helpers
+    def problem(self, loc: Location, message: str) -> None:
+        self.problems.append(Problem(loc, message))
+
+    @contextmanager
+    def at(self, obj: Any, key: Any = None) -> Iterator[None]:
+        saved = self.here
+        self.here = self.loc.where(obj, key, default=saved)
+        try:
+            yield
+        finally:
+            self.here = saved
+
+    # CompileEnv protocol, used by predicate factories
+    def check_state(self, track: str, state: str) -> None:
+        if track not in self.tracks:
+            raise ConditionError(f"onbekende track {track!r}")
+        if state not in self.tracks[track].nodes:
+            raise ConditionError(f"track {track!r} heeft geen staat {state!r}")
+
+    def leaves_under(self, track: str, state: str) -> frozenset[str]:
+        return self.tracks[track].leaves_under(state)
+
+    def compile_condition(self, spec: Any) -> Check:
+        return compile_condition(spec, self.registry, self)
+
+    def check_deadline(self, deadline_id: str) -> None:
+        if deadline_id not in self.deadline_ids:
+            raise ConditionError(f"onbekende termijn {deadline_id!r}")
+
+    def check_event(self, event_id: str) -> None:
+        if event_id not in self.event_ids:
+            raise ConditionError(f"onbekend event {event_id!r}")
+
+    def note_path(self, path: str) -> None:
+        if path.startswith("facts."):
+            self.fact_uses.append((path.split(".")[1].removesuffix("[]"), self.here))
+        elif path == "data" or path.startswith("data."):
+            self.reads_data = True
+
+    def condition(self, owner: Any, key: str) -> Check | None:
+        if key not in owner:
+            return None
+        with self.at(owner, key):
+            try:
+                return self.compile_condition(owner[key])
+            except ConditionError as exc:
+                self.problem(self.here, str(exc))
+                return _never
+
+    def getter(self, owner: Any, key: str, text: Any) -> Callable[[Any], Any] | None:
+        try:
+            getter = compile_single(text)
+        except PathError as exc:
+            self.problem(self.loc.where(owner, key, default=self.here), str(exc))
+            return None
+        self.note_path(text)
+        return getter
+
+    # ------------------------------------------------------------ tracks
+    def compile_tracks(self) -> None:
+        for tid, spec in self.data.get("tracks", {}).items():
+            with self.at(self.data["tracks"], tid):
+                nodes: dict[str, StateNode] = {}
+                ok = self._states(tid, spec, None, nodes)
+                if not ok or not nodes:
+                    continue
+                top = [p for p, n in nodes.items() if n.parent is None]
+                initial = spec["initial"]
+                if initial not in top:
+                    self.problem(self.loc.where(spec, "initial"),
+                                 f"initiële staat {initial!r} bestaat niet in track {tid!r}")
+                    continue
+                leaves = frozenset(p for p, n in nodes.items() if not n.children)
+                ancestors: dict[str, tuple[str, ...]] = {}
+                for leaf in leaves:
+                    chain = [leaf]
+                    while nodes[chain[-1]].parent is not None:
+                        chain.append(cast(str, nodes[chain[-1]].parent))
+                    ancestors[leaf] = tuple(chain)
+                finals = frozenset(p for p in leaves if nodes[p].final)
+                self.tracks[tid] = Track(
+                    id=tid, title=spec.get("title", tid), initial=nodes[initial].initial_leaf,
+                    nodes=nodes, leaves=leaves, finals=finals, ancestors=ancestors,
+                )
+
+    def _states(self, tid: str, spec: Mapping[str, Any], parent: str | None,
+                nodes: dict[str, StateNode]) -> bool:
+        states = spec.get("states") or {}
+        ok = True
+        for name, sub in states.items():
+            sub = sub or {}
+            loc = self.loc.where(states, name)
+            if "." in name or not name:
+                self.problem(loc, f"staatnaam {name!r} mag geen punt bevatten")
+                ok = False
+                continue
+            path = f"{parent}.{name}" if parent else name
+            children = sub.get("states") or {}
+            if children:
+                if sub.get("final"):
+                    self.problem(loc, f"samengestelde staat {path!r} kan niet final zijn")
+                ok = self._states(tid, sub, path, nodes) and ok
+                init = sub.get("initial")
+                if init is None or init not in children:
+                    self.problem(loc, f"samengestelde staat {path!r} heeft een geldige 'initial' nodig")
+                    ok = False
+                    continue
+                initial_leaf = nodes[f"{path}.{init}"].initial_leaf if f"{path}.{init}" in nodes else path
+            else:
+                initial_leaf = path
+            on_enter = tuple(self.records(sub.get("on_enter", []), sub, "on_enter"))
+            nodes[path] = StateNode(
+                path=path, title=sub.get("title", name), parent=parent,
+                children=tuple(f"{path}.{c}" for c in children),
+                final=bool(sub.get("final", False)), initial_leaf=initial_leaf, on_enter=on_enter,
+            )
+        return ok
+
+    def state_set(self, track: str, names: Any, owner: Any, key: str) -> frozenset[str]:
+        loc = self.loc.where(owner, key, default=self.here)
+        t = self.tracks.get(track)
+        if t is None:
+            self.problem(loc, f"onbekende track {track!r}")
+            return frozenset()
+        items = [names] if isinstance(names, str) else list(names)
+        result: set[str] = set()
+        for name in items:
+            if name == ANY_ACTIVE:
+                result |= t.active
+            elif name in t.nodes:
+                result |= t.leaves_under(name)
+            else:
+                self.problem(loc, f"track {track!r} heeft geen staat {name!r}")
+        return frozenset(result)
+
+    def target(self, track: str, name: str, owner: Any, key: str) -> str | None:
+        t = self.tracks.get(track)
+        loc = self.loc.where(owner, key, default=self.here)
+        if t is None:
+            self.problem(loc, f"onbekende track {track!r}")
+            return None
+        if name not in t.nodes:
+            self.problem(loc, f"track {track!r} heeft geen staat {name!r}")
+            return None
+        return t.nodes[name].initial_leaf
+
+    # ------------------------------------------------------------ records
+    def records(self, items: list[Any], owner: Any, key: str) -> Iterator[Record]:
+        for i, item in enumerate(items):
+            with self.at(items, i):
+                when = self.condition(item, "if")
+                ops = [k for k in item if k != "if"]
+                if len(ops) != 1:
+                    self.problem(self.here, "een record heeft precies één van set/put/remove/append/unset")
+                    continue
+                op = ops[0]
+                body = item[op]
+                if op == "unset":
+                    self.facts_written.add(body)
+                    yield Record("unset", body, when=when)
+                    continue
+                fact = body["fact"]
+                self.facts_written.add(fact)
+                value: Callable[[Any], Any] | None = None
+                if "from" in body and "value" in body:
+                    self.problem(self.here, f"{op}: gebruik 'from' of 'value', niet beide")
+                    continue
+                if "from" in body:
+                    value = self.getter(body, "from", body["from"])
+                elif "value" in body:
+                    literal = body["value"]
+                    value = (lambda lit: (lambda ctx: lit))(literal)
+                elif op in ("set", "append", "put"):
+                    value = self.getter(body, "fact", "data")
+                keyget = self.getter(body, "key", body["key"]) if "key" in body else None
+                if "key_value" in body:
+                    keyget = (lambda lit: (lambda ctx: lit))(str(body["key_value"]))
+                if op in ("put", "remove") and keyget is None:
+                    self.problem(self.here, f"{op} heeft 'key' (pad) of 'key_value' nodig")
+                    continue
+                yield Record(op, fact, value=value, key=keyget, when=when)
+
+    # ------------------------------------------------------------ events
+    def compile_events(self, types: TypeCompiler) -> dict[str, dict[str, Any]]:
+        parts: dict[str, dict[str, Any]] = {}
+        events = self.data.get("events", {})
+        roles_declared = set(self.data.get("roles", {}))
+        for eid, spec in events.items():
+            spec = spec or {}
+            with self.at(events, eid):
+                validate = None
+                if "payload" in spec:
+                    try:
+                        validate = types.compile(spec["payload"])
+                    except TypeSpecError as exc:
+                        self.problem(self.loc.where(spec, "payload"), str(exc))
+                available = None
+                if "when_in" in spec:
+                    available = tuple(
+                        (track, self.state_set(track, names, spec["when_in"], track))
+                        for track, names in spec["when_in"].items()
+                    )
+                transitions: list[Transition] = []
+                for i, tr in enumerate(spec.get("transitions", [])):
+                    with self.at(spec["transitions"], i):
+                        sources = self.state_set(tr["track"], tr["from"], tr, "from")
+                        target = self.target(tr["track"], tr["to"], tr, "to")
+                        when = self.condition(tr, "when")
+                        if target is not None:
+                            transitions.append(Transition(tr["track"], sources, target, when))
+                if available is None and not transitions:
+                    self.problem(self.here, f"event {eid!r} heeft transitions of when_in nodig")
+                records = tuple(self.records(spec.get("record", []), spec, "record"))
+                roles = spec.get("roles")
+                role_violation = None
+                if roles is not None:
+                    if roles_declared:
+                        for r in roles:
+                            if r not in roles_declared:
+                                self.problem(self.loc.where(spec, "roles"), f"onbekende rol {r!r}")
+                    role_violation = Violation(
+                        f"rol.{eid}", "block",
+                        f"alleen {' of '.join(roles)} mag '{spec.get('title', eid)}' uitvoeren",
+                        "definitie: roles",
+                    )
+                parts[eid] = dict(
+                    id=eid, title=spec.get("title", eid), validate=validate, available=available,
+                    transitions=tuple(transitions), records=records,
+                    roles=frozenset(roles) if roles is not None else None,
+                    role_violation=role_violation, payload_spec=spec.get("payload"),
+                    rules=[], effects=[], deadline_starts=[], deadline_ends=[],
+                )
+        return parts
+
+    def event_list(self, owner: Any, key: str, parts: Mapping[str, Any]) -> tuple[str, ...]:
+        names = owner.get(key, [])
+        names = [names] if isinstance(names, str) else names
+        for n in names:
+            if n not in parts:
+                self.problem(self.loc.where(owner, key, default=self.here), f"onbekend event {n!r}")
+        return tuple(n for n in names if n in parts)
+
+    def compile_rules(self, parts: dict[str, dict[str, Any]]) -> list[Rule]:
+        out: list[Rule] = []
+        seen: set[str] = set()
+        rules = self.data.get("rules", [])
+        for i, spec in enumerate(rules):
+            with self.at(rules, i):
+                rid = spec["id"]
+                if rid in seen:
+                    self.problem(self.here, f"regel-id {rid!r} komt twee keer voor")
+                seen.add(rid)
+                events = self.event_list(spec, "on", parts)
+                self.reads_data = False
+                applies = self.condition(spec, "if")
+                require = self.condition(spec, "require") or _never
+                violation = Violation(rid, spec["severity"], spec["message"].strip(), spec["source"])
+                rule = Rule(rid, spec["severity"], violation.message, spec["source"], events,
+                            applies, require, violation, self.reads_data)
+                out.append(rule)
+                for e in events:
+                    parts[e]["rules"].append(rule)
+        return out
+
+    def compile_effects(self, parts: dict[str, dict[str, Any]]) -> list[Effect]:
+        out: list[Effect] = []
+        effects = self.data.get("effects", [])
+        for i, spec in enumerate(effects):
+            with self.at(effects, i):
+                events = self.event_list(spec, "on", parts)
+                when = self.condition(spec, "if")
+                moves: list[tuple[str, str]] = []
+                for track, state in spec.get("move", {}).items():
+                    target = self.target(track, state, spec["move"], track)
+                    if target is not None:
+                        moves.append((track, target))
+                records = tuple(self.records(spec.get("record", []), spec, "record"))
+                if not moves and not records:
+                    self.problem(self.here, "een effect heeft move en/of record nodig")
+                effect = Effect(spec["id"], events, when, tuple(moves), records, spec["source"],
+                                spec.get("description", ""))
+                out.append(effect)
+                for e in events:
+                    parts[e]["effects"].append(effect)
+        return out
+
+    def compile_deadlines(self, parts: dict[str, dict[str, Any]]) -> dict[str, DeadlineSpec]:
+        out: dict[str, DeadlineSpec] = {}
+        deadlines = self.data.get("deadlines", [])
+        for i, spec in enumerate(deadlines):
+            with self.at(deadlines, i):
+                start = spec["start"]
+                starts = self.event_list(start, "on", parts)
+                when = self.condition(start, "if")
+                ((unit, amount),) = spec["term"].items()
+                ends = self.event_list(spec, "satisfied_by", parts)
+                cancels = self.event_list(spec, "cancelled_by", parts)
+                d = DeadlineSpec(
+                    id=spec["id"], start_events=starts, start_when=when, amount=amount, unit=unit,
+                    satisfied_by=ends, cancelled_by=cancels,
+                    violation=Violation(spec["id"], "warn", spec["message"].strip(), spec["source"]),
+                    description=spec.get("description", ""),
+                )
+                out[d.id] = d
+                for e in starts:
+                    parts[e]["deadline_starts"].append(d)
+                for e in (*ends, *cancels):
+                    parts[e]["deadline_ends"].append(d)
+        return out
+
+    def compile_invariants(self) -> list[Invariant]:
+        out: list[Invariant] = []
+        items = self.data.get("invariants", [])
+        for i, spec in enumerate(items):
+            with self.at(items, i):
+                cond = self.condition(spec, "always")
+                if cond is None and not spec.get("reachable_final"):
+                    self.problem(self.here, "een invariant heeft 'always' of 'reachable_final' nodig")
+                    continue
+                out.append(Invariant(spec["id"], cond or (lambda ctx: True), spec["message"],
+                                     spec["source"], spec))
+        return out
+
+    # ------------------------------------------------------------ all
+    def compile(self) -> Definition:
+        self.compile_tracks()
+        if not self.tracks:
+            self.problem(self.loc.where(self.data, "tracks", default=self.here),
+                         "een definitie heeft minstens één track nodig")
+        types = TypeCompiler(self.data.get("types", {}))
+        for name in self.data.get("types", {}):
+            try:
+                types.named(name)
+            except TypeSpecError as exc:
+                self.problem(self.loc.where(self.data["types"], name), f"type {name!r}: {exc}")
+        parts = self.compile_events(types)
+        rules = self.compile_rules(parts)
+        effects = self.compile_effects(parts)
+        deadlines = self.compile_deadlines(parts)
+        invariants = self.compile_invariants()
+        start_event = self.data.get("start_event", "aanmelden")
+        if start_event not in parts:
+            self.problem(self.loc.where(self.data, "start_event", default=self.here),
+                         f"start-event {start_event!r} bestaat niet")
+        for fact, loc in self.fact_uses:
+            if fact not in self.facts_written:
+                self.problem(loc, f"feit {fact!r} wordt nergens vastgelegd (record)")
+        if self.problems:
+            raise DefinitionError(sorted(set(self.problems), key=lambda p: (p.location, p.message)))
+        events = {
+            eid: EventSpec(**{**p, "rules": tuple(p["rules"]), "effects": tuple(p["effects"]),
+                              "deadline_starts": tuple(p["deadline_starts"]),
+                              "deadline_ends": tuple(p["deadline_ends"])})
+            for eid, p in parts.items()
+        }
+        canonical = json.dumps(self.data, sort_keys=True, ensure_ascii=False, default=str)
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        ref = DefinitionRef(str(self.data["id"]), str(self.data["version"]), digest)
+        return Definition(
+            id=ref.id, version=ref.version, title=self.data.get("title", ref.id), ref=ref,
+            start_event=start_event, tracks=self.tracks, events=events, rules=tuple(rules),
+            effects=tuple(effects), deadlines=deadlines, invariants=tuple(invariants),
+            params=dict(self.data.get("params", {})), roles=dict(self.data.get("roles", {})),
+            source=self.raw.main_file, raw=self.data,
+            initial_state={tid: t.initial for tid, t in self.tracks.items()},
+        )
+
+
+def compile_definition(raw: RawDefinition, registry: PredicateRegistry | None = None) -> Definition:
+    """Compile a merged tree; raise :class:`DefinitionError` listing every problem."""
+    return _Compiler(raw, registry or PredicateRegistry.with_builtins()).compile()

@@ -1,0 +1,79 @@
+"""The exceptions eengezin raises.
+
+Every error derives from :class:`EengezinError`, so a host can catch one type.
+Problems in a definition are collected (not only the first) and raised together
+as one :class:`DefinitionError`, each with its file, line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+
+@attrs.frozen(order=True)
+class Location:
+    """A place in a definition file (line and column are 1-based)."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.col}"
+        return self.file
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with a definition, with where it is."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class EengezinError(Exception):
+    """Root of every error raised by eengezin."""
+
+
+class DefinitionError(EengezinError):
+    """A definition could not be loaded; ``problems`` lists every problem found.
+
+    >>> err = DefinitionError([Problem(Location("x.yaml", 3, 5), "onbekende staat 'foo'")])
+    >>> str(err)
+    "x.yaml:3:5: onbekende staat 'foo'"
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class DefinitionNotFoundError(DefinitionError):
+    """A definition id or path that does not exist."""
+
+
+class UnknownEventError(EengezinError):
+    """An event id that the definition does not declare."""
+
+    def __init__(self, event: str, definition_id: str) -> None:
+        self.event = event
+        self.definition_id = definition_id
+        super().__init__(f"event {event!r} is not declared in definition {definition_id!r}")
+
+
+class DefinitionMismatchError(EengezinError):
+    """A traject was made under another definition (id, version or content hash)."""
+
+
+class SerializationError(EengezinError):
+    """A serialized traject could not be read (wrong shape or schema version)."""
+
+
+class ConflictError(EengezinError):
+    """Another writer appended to the traject first (optimistic concurrency)."""

@@ -1,0 +1,168 @@
+"""The compiled definition: frozen tables shared by every traject.
+
+Built once by :func:`eengezin.definition.load` and never changed afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from ..deadlines import Unit
+from ..rules.predicates import Check
+from ..rules.verdict import Severity, Violation
+from ..traject import DefinitionRef
+
+if TYPE_CHECKING:
+    from ..definition.payload import Validator
+
+
+@attrs.frozen(slots=True)
+class StateNode:
+    """A state of a track; compound states have children and an initial child."""
+
+    path: str
+    title: str
+    parent: str | None
+    children: tuple[str, ...]
+    final: bool
+    initial_leaf: str
+    on_enter: tuple[Record, ...] = ()
+
+    @property
+    def compound(self) -> bool:
+        return bool(self.children)
+
+
+@attrs.frozen(slots=True)
+class Track:
+    """One parallel region (``regie``, ``veiligheid``, ``escalatie``)."""
+
+    id: str
+    title: str
+    initial: str
+    nodes: Mapping[str, StateNode]
+    leaves: frozenset[str]
+    finals: frozenset[str]
+    ancestors: Mapping[str, tuple[str, ...]]  # leaf -> (leaf, parent, grandparent, …)
+
+    def leaves_under(self, path: str) -> frozenset[str]:
+        return frozenset(leaf for leaf in self.leaves if path in self.ancestors[leaf])
+
+    @property
+    def active(self) -> frozenset[str]:
+        """Leaves that are not final."""
+        return self.leaves - self.finals
+
+
+RecordOp = Literal["set", "put", "remove", "append", "unset"]
+
+
+@attrs.frozen(slots=True)
+class Record:
+    """A declarative update of the traject's facts."""
+
+    op: RecordOp
+    fact: str
+    value: Callable[[Any], Any] | None = None
+    key: Callable[[Any], Any] | None = None
+    when: Check | None = None
+
+
+@attrs.frozen(slots=True)
+class Transition:
+    track: str
+    sources: frozenset[str]
+    target: str
+    when: Check | None = None
+
+
+@attrs.frozen(slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    message: str
+    source: str
+    events: tuple[str, ...]
+    applies: Check | None
+    require: Check
+    violation: Violation
+    reads_data: bool = False
+
+
+@attrs.frozen(slots=True)
+class Effect:
+    id: str
+    events: tuple[str, ...]
+    when: Check | None
+    moves: tuple[tuple[str, str], ...]
+    records: tuple[Record, ...]
+    source: str
+    description: str
+
+
+@attrs.frozen(slots=True)
+class DeadlineSpec:
+    id: str
+    start_events: tuple[str, ...]
+    start_when: Check | None
+    amount: int
+    unit: Unit
+    satisfied_by: tuple[str, ...]
+    cancelled_by: tuple[str, ...]
+    violation: Violation
+    description: str
+
+
+@attrs.frozen(slots=True)
+class Invariant:
+    id: str
+    condition: Check
+    message: str
+    source: str
+    raw: Any
+
+
+@attrs.frozen(slots=True)
+class EventSpec:
+    id: str
+    title: str
+    validate: Validator | None
+    available: tuple[tuple[str, frozenset[str]], ...] | None
+    transitions: tuple[Transition, ...]
+    records: tuple[Record, ...]
+    rules: tuple[Rule, ...]
+    effects: tuple[Effect, ...]
+    roles: frozenset[str] | None
+    role_violation: Violation | None
+    deadline_starts: tuple[DeadlineSpec, ...]
+    deadline_ends: tuple[DeadlineSpec, ...]
+    payload_spec: Any = None
+
+
+@attrs.frozen(slots=True)
+class Definition:
+    """A compiled process definition. Immutable; share one instance between all trajecten."""
+
+    id: str
+    version: str
+    title: str
+    ref: DefinitionRef
+    start_event: str
+    tracks: Mapping[str, Track]
+    events: Mapping[str, EventSpec]
+    rules: tuple[Rule, ...]
+    effects: tuple[Effect, ...]
+    deadlines: Mapping[str, DeadlineSpec]
+    invariants: tuple[Invariant, ...]
+    params: Mapping[str, Any]
+    roles: Mapping[str, str]
+    source: str
+    raw: Mapping[str, Any] = attrs.field(eq=False, repr=False)
+    initial_state: Mapping[str, str] = attrs.field(eq=False, repr=False)
+
+    @property
+    def hash(self) -> str:
+        return self.ref.hash

@@ -1,0 +1,400 @@
+"""Named predicates: the only building blocks a definition's conditions may use.
+
+A predicate is compiled once, when the definition loads, from its parameters
+into a plain function ``Context -> bool``. Built-ins read the traject through
+paths (see :mod:`eengezin.rules.paths`); a host adds its own from Python::
+
+    registry = PredicateRegistry.with_builtins()
+
+    @registry.register("heeft_indicatie")
+    def heeft_indicatie(ctx, params):
+        return ctx.facts.get("indicatie") is not None
+
+An unknown predicate name in a definition is a load error, never a runtime surprise.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any, Protocol
+
+from .context import Context
+from .paths import MISSING, PathError, compile_getter, compile_single
+
+Check = Callable[[Context], bool]
+HostPredicate = Callable[[Context, Mapping[str, Any]], bool]
+
+
+class ConditionError(ValueError):
+    """A condition or predicate parameter that cannot be compiled."""
+
+
+class CompileEnv(Protocol):
+    """What predicate factories may ask of the definition being compiled."""
+
+    def check_state(self, track: str, state: str) -> None: ...
+    def leaves_under(self, track: str, state: str) -> frozenset[str]: ...
+    def compile_condition(self, spec: Any) -> Check: ...
+    def check_deadline(self, deadline_id: str) -> None: ...
+    def check_event(self, event_id: str) -> None: ...
+    def note_path(self, path: str) -> None: ...
+
+
+Factory = Callable[[Any, CompileEnv], Check]
+
+
+class PredicateRegistry:
+    """Maps predicate names to factories; copy it before adding host predicates."""
+
+    def __init__(self, factories: Mapping[str, Factory] | None = None) -> None:
+        self._factories: dict[str, Factory] = dict(factories or {})
+
+    @classmethod
+    def with_builtins(cls) -> PredicateRegistry:
+        return cls(BUILTINS)
+
+    def names(self) -> frozenset[str]:
+        return frozenset(self._factories)
+
+    def get(self, name: str) -> Factory | None:
+        return self._factories.get(name)
+
+    def add_factory(self, name: str, factory: Factory) -> None:
+        if name in self._factories or name in ("all", "any", "not"):
+            raise ValueError(f"predicate {name!r} is already defined")
+        self._factories[name] = factory
+
+    def register(self, name: str) -> Callable[[HostPredicate], HostPredicate]:
+        """Decorator: register a host predicate ``fn(ctx, params) -> bool`` under ``name``."""
+
+        def deco(fn: HostPredicate) -> HostPredicate:
+            def factory(params: Any, env: CompileEnv) -> Check:
+                frozen = dict(params) if isinstance(params, Mapping) else {"value": params}
+                return lambda ctx: bool(fn(ctx, frozen))
+
+            self.add_factory(name, factory)
+            return fn
+
+        return deco
+
+    def copy(self) -> PredicateRegistry:
+        return PredicateRegistry(self._factories)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _mapping(params: Any, name: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    if not isinstance(params, Mapping):
+        raise ConditionError(f"{name} verwacht een mapping met {', '.join(required)}")
+    missing = [k for k in required if k not in params]
+    if missing:
+        raise ConditionError(f"{name} mist {', '.join(missing)}")
+    unknown = set(params) - set(required) - set(optional)
+    if unknown:
+        raise ConditionError(f"{name} kent {', '.join(sorted(unknown))} niet")
+    return dict(params)
+
+
+def _path(text: Any, env: CompileEnv) -> Callable[[Context], Any]:
+    try:
+        getter = compile_getter(text)
+    except PathError as exc:
+        raise ConditionError(str(exc)) from None
+    env.note_path(text)
+    return getter
+
+
+def _single(text: Any, env: CompileEnv) -> Callable[[Context], Any]:
+    try:
+        getter = compile_single(text)
+    except PathError as exc:
+        raise ConditionError(str(exc)) from None
+    env.note_path(text)
+    return getter
+
+
+def _filled(value: Any) -> bool:
+    if value is None or value is MISSING:
+        return False
+    if isinstance(value, str | list | dict | tuple):
+        return len(value) > 0
+    return True
+
+
+def _operand(params: dict[str, Any], env: CompileEnv, name: str) -> Callable[[Context], Any]:
+    if ("value" in params) == ("other" in params):
+        raise ConditionError(f"{name} verwacht precies één van 'value' en 'other'")
+    if "other" in params:
+        return _single(params["other"], env)
+    value = params["value"]
+    return lambda ctx: value
+
+
+# ---------------------------------------------------------------- built-ins
+
+
+def in_state(params: Any, env: CompileEnv) -> Check:
+    """``in_state: {regie: afronding}`` — true when each named track is in (a child of) the state."""
+    if not isinstance(params, Mapping) or not params:
+        raise ConditionError("in_state verwacht {track: staat of [staten]}")
+    tests: list[tuple[str, frozenset[str]]] = []
+    for track, states in params.items():
+        names = [states] if isinstance(states, str) else states
+        if not isinstance(names, list) or not all(isinstance(s, str) for s in names):
+            raise ConditionError(f"in_state: staten van {track!r} moeten tekst zijn")
+        leaves: set[str] = set()
+        for state in names:
+            env.check_state(track, state)
+            leaves |= env.leaves_under(track, state)
+        tests.append((track, frozenset(leaves)))
+    if len(tests) == 1:
+        (track, leaves_set), = tests
+        return lambda ctx: ctx.state.get(track) in leaves_set
+    return lambda ctx: all(ctx.state.get(t) in ls for t, ls in tests)
+
+
+def present(params: Any, env: CompileEnv) -> Check:
+    """``present: data.plan.doelen[].acties[].wie`` — filled in, for every element reached."""
+    paths = [params] if isinstance(params, str) else params
+    if not isinstance(paths, list) or not paths:
+        raise ConditionError("present verwacht een pad of een lijst paden")
+    getters = [_path(p, env) for p in paths]
+
+    def check(ctx: Context) -> bool:
+        for get in getters:
+            leaves = get(ctx)
+            if not leaves.complete or not leaves.values:
+                return False
+            if not all(_filled(v) for v in leaves.values):
+                return False
+        return True
+
+    return check
+
+
+def is_true(params: Any, env: CompileEnv) -> Check:
+    """``is_true: data.vervolg`` — the value is the boolean true (for every element reached)."""
+    get = _path(params, env)
+
+    def check(ctx: Context) -> bool:
+        leaves = get(ctx)
+        return leaves.complete and bool(leaves.values) and all(v is True for v in leaves.values)
+
+    return check
+
+
+def equals(params: Any, env: CompileEnv) -> Check:
+    """``equals: {path: data.onderwerp, value: overleg}`` or ``{path: …, other: facts.x}``."""
+    p = _mapping(params, "equals", ("path",), ("value", "other"))
+    get = _single(p["path"], env)
+    other = _operand(p, env, "equals")
+    return lambda ctx: (v := get(ctx)) is not MISSING and v == other(ctx)
+
+
+def one_of(params: Any, env: CompileEnv) -> Check:
+    """``one_of: {path: actor.role, values: [a, b]}``."""
+    p = _mapping(params, "one_of", ("path", "values"))
+    if not isinstance(p["values"], list):
+        raise ConditionError("one_of: values moet een lijst zijn")
+    get = _single(p["path"], env)
+    values = list(p["values"])
+    return lambda ctx: get(ctx) in values
+
+
+def contains(params: Any, env: CompileEnv) -> Check:
+    """``contains: {path: facts.signalen, other: data.id}`` — list member or mapping key."""
+    p = _mapping(params, "contains", ("path",), ("value", "other"))
+    get = _single(p["path"], env)
+    other = _operand(p, env, "contains")
+
+    def check(ctx: Context) -> bool:
+        coll = get(ctx)
+        if not isinstance(coll, list | dict):
+            return False
+        try:
+            return other(ctx) in coll
+        except TypeError:
+            return False
+
+    return check
+
+
+def count(params: Any, env: CompileEnv) -> Check:
+    """``count: {path: facts.signalen, min: 1}`` — number of elements (list, mapping or ``[]`` leaves)."""
+    p = _mapping(params, "count", ("path",), ("min", "max"))
+    lo, hi = p.get("min"), p.get("max")
+    if lo is None and hi is None:
+        raise ConditionError("count verwacht min en/of max")
+    for bound in (lo, hi):
+        if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+            raise ConditionError("count: min en max moeten gehele getallen zijn")
+    text = p["path"]
+    iterating = isinstance(text, str) and text.endswith("[]")
+    get = _path(text, env)
+
+    def size(ctx: Context) -> int:
+        leaves = get(ctx)
+        if iterating:
+            return len(leaves.values)
+        if not leaves.values:
+            return 0
+        value = leaves.values[0]
+        if isinstance(value, list | dict | str):
+            return len(value)
+        return 0 if value is None else 1
+
+    def check(ctx: Context) -> bool:
+        n = size(ctx)
+        return (lo is None or n >= lo) and (hi is None or n <= hi)
+
+    return check
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def compare(params: Any, env: CompileEnv) -> Check:
+    """``compare: {path: facts.schaal, op: ">=", value: 10}`` — numbers, or ISO dates as text."""
+    p = _mapping(params, "compare", ("path", "op"), ("value", "other"))
+    fn = _OPS.get(p["op"])
+    if fn is None:
+        raise ConditionError(f"compare: op moet een van {', '.join(_OPS)} zijn")
+    get = _single(p["path"], env)
+    other = _operand(p, env, "compare")
+
+    def check(ctx: Context) -> bool:
+        left, right = get(ctx), other(ctx)
+        if left is MISSING or left is None or right is MISSING or right is None:
+            return False
+        try:
+            return bool(fn(left, right))
+        except TypeError:
+            return False
+
+    return check
+
+
+def _quantifier(name: str, want_all: bool) -> Factory:
+    def factory(params: Any, env: CompileEnv) -> Check:
+        p = _mapping(params, name, ("path", "require"))
+        get = _single(p["path"], env)
+        cond = env.compile_condition(p["require"])
+
+        def check(ctx: Context) -> bool:
+            coll = get(ctx)
+            items = list(coll.values()) if isinstance(coll, dict) else coll
+            if not isinstance(items, list):
+                return want_all  # nothing to check
+            saved = ctx.item
+            try:
+                for item in items:
+                    ctx.item = item
+                    if cond(ctx) != want_all:
+                        return not want_all
+                return want_all
+            finally:
+                ctx.item = saved
+
+        return check
+
+    return factory
+
+
+def actor_role(params: Any, env: CompileEnv) -> Check:
+    """``actor_role: [gemeentelijk_aanspreekpunt]`` — the actor has one of these roles."""
+    roles = [params] if isinstance(params, str) else params
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise ConditionError("actor_role verwacht een rol of een lijst rollen")
+    allowed = frozenset(roles)
+    return lambda ctx: ctx.actor_role in allowed
+
+
+def event_seen(params: Any, env: CompileEnv) -> Check:
+    """``event_seen: signaal_melden`` — the event was accepted earlier in this traject."""
+    if not isinstance(params, str):
+        raise ConditionError("event_seen verwacht een event-id")
+    env.check_event(params)
+    return lambda ctx: any(h.event == params for h in ctx.history)
+
+
+def deadline_open(params: Any, env: CompileEnv) -> Check:
+    """``deadline_open: zl.ronde_tafel_termijn`` — the deadline is running."""
+    if not isinstance(params, str):
+        raise ConditionError("deadline_open verwacht een termijn-id")
+    env.check_deadline(params)
+    return lambda ctx: params in ctx.deadlines
+
+
+def deadline_overdue(params: Any, env: CompileEnv) -> Check:
+    """``deadline_overdue: id`` — the deadline is running and its last day has passed."""
+    if not isinstance(params, str):
+        raise ConditionError("deadline_overdue verwacht een termijn-id")
+    env.check_deadline(params)
+
+    def check(ctx: Context) -> bool:
+        d = ctx.deadlines.get(params)
+        return d is not None and ctx.at.date() > d.due
+
+    return check
+
+
+def age_between(params: Any, env: CompileEnv) -> Check:
+    """``age_between: {birth: item.geboortedatum, min: 12, max: 16}`` — age in whole years at the
+    event's date is ``>= min`` and ``< max`` (birthdays exact; an unborn person is younger than 0)."""
+    p = _mapping(params, "age_between", ("birth",), ("min", "max"))
+    get = _single(p["birth"], env)
+    lo, hi = p.get("min"), p.get("max")
+
+    def check(ctx: Context) -> bool:
+        raw = get(ctx)
+        if not isinstance(raw, str):
+            return False
+        try:
+            born = date.fromisoformat(raw)
+        except ValueError:
+            return False
+        age = age_on(born, ctx.at.date())
+        return (lo is None or age >= lo) and (hi is None or age < hi)
+
+    return check
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years of age on ``day`` (negative before birth); 29 Feb birthdays count on 1 March.
+
+    >>> age_on(date(2014, 3, 1), date(2026, 3, 1)), age_on(date(2014, 3, 1), date(2026, 2, 28))
+    (12, 11)
+    """
+    years = day.year - born.year
+    if (day.month, day.day) < (born.month, born.day):
+        years -= 1
+    return years
+
+
+BUILTINS: dict[str, Factory] = {
+    "in_state": in_state,
+    "present": present,
+    "is_true": is_true,
+    "equals": equals,
+    "one_of": one_of,
+    "contains": contains,
+    "count": count,
+    "compare": compare,
+    "every": _quantifier("every", True),
+    "some": _quantifier("some", False),
+    "actor_role": actor_role,
+    "event_seen": event_seen,
+    "deadline_open": deadline_open,
+    "deadline_overdue": deadline_overdue,
+    "age_between": age_between,
+}
