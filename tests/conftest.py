@@ -1,0 +1,125 @@
+"""Shared fixtures: a driver that walks a traject through events with a moving clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from eengezin import Actor, Engine, Outcome, Traject
+
+LEDEN = [
+    {"id": "m1", "naam": "Sanne", "geboortedatum": "1988-06-14", "rol": "ouder"},
+    {"id": "k1", "naam": "Daan", "geboortedatum": "2015-09-01", "rol": "kind"},
+]
+AANMELDEN = {"huishouden": {"leden": LEDEN}, "vraag": "Schulden en opvoedvragen"}
+REGISSEUR = {"id": "r1", "naam": "Rita", "soort": "professional", "organisatie": "Sociaal team"}
+PLAN = {"doelen": [{"omschrijving": "Overzicht over geldzaken",
+                    "acties": [{"wie": "schuldhulp", "wat": "budgetplan", "wanneer": "april"}]}]}
+VEILIGHEIDSPLAN = {"veiligheidsschaal": 4, "veiligheidsafspraken": [
+    {"wie": "Sanne", "wat": "belt haar zus bij ruzie", "wanneer": "direct", "toezicht": "Rita"}]}
+
+
+def toestemming(cid: str = "t1", onderwerp: str | None = "overleg") -> dict[str, Any]:
+    data: dict[str, Any] = {"id": cid, "van": ["m1"], "over": "m1", "doel": "overleg",
+                            "informatie": "gezinssituatie", "met": ["b1"], "vorm": "schriftelijk"}
+    if onderwerp is not None:
+        data["onderwerp"] = onderwerp
+    return data
+
+
+def signaal(sid: str = "s1", soort: str = "huiselijk_geweld") -> dict[str, Any]:
+    return {"id": sid, "soort": soort, "omschrijving": "ruzie gehoord", "wie": "buurvrouw"}
+
+
+class Walk:
+    """Drives one traject; every call moves the clock one hour on."""
+
+    def __init__(self, engine: Engine, start: datetime = datetime(2026, 3, 2, 9, 0)) -> None:
+        self.engine = engine
+        self.at = start
+        self.traject: Traject = engine.new("T-test")
+        self.outcomes: list[Outcome] = []
+
+    def fire(self, event: str, data: Mapping[str, Any] | None = None, *,
+             actor: Actor | None = None, expect: bool | None = True) -> Outcome:
+        self.at += timedelta(hours=1)
+        out = self.engine.fire(self.traject, event, data, actor=actor, at=self.at)
+        self.outcomes.append(out)
+        if expect is not None:
+            assert out.accepted is expect, (event, [v.rule for v in out.violations])
+        self.traject = out.traject
+        return out
+
+    def refused(self, event: str, data: Mapping[str, Any] | None = None, **kw: Any) -> set[str]:
+        before = self.traject
+        out = self.fire(event, data, expect=False, **kw)
+        assert out.traject is before
+        return {v.rule for v in out.violations if v.severity == "block"}
+
+    def warnings(self, event: str, data: Mapping[str, Any] | None = None) -> set[str]:
+        out = self.fire(event, data)
+        return {v.rule for v in out.violations if v.severity == "warn"}
+
+    @property
+    def state(self) -> dict[str, str]:
+        return dict(self.traject.state)
+
+    # --- common stretches of the process
+    def aangemeld(self) -> Walk:
+        self.fire("aanmelden", AANMELDEN)
+        return self
+
+    def tot_vraagverheldering(self) -> Walk:
+        self.aangemeld()
+        self.fire("basischeck", {"basiszorg_voldoende": True, "acuut_onveilig": False})
+        self.fire("vraag_verhelderen")
+        return self
+
+    def tot_startoverleg(self) -> Walk:
+        self.tot_vraagverheldering()
+        self.fire("regie_starten", {"regisseur": REGISSEUR})
+        self.fire("overleg_voorbereid")
+        return self
+
+    def tot_voortgang(self) -> Walk:
+        self.tot_startoverleg()
+        self.fire("toestemming_vastleggen", toestemming())
+        if self.state["veiligheid"] == "signalen":
+            self.fire("veiligheidsplan_vaststellen", {"plan": VEILIGHEIDSPLAN})
+        self.fire("plan_vaststellen", {"plan": PLAN})
+        self.fire("startoverleg_afronden")
+        return self
+
+    def tot_voortgangsoverleg(self) -> Walk:
+        self.tot_voortgang()
+        self.fire("plan_delen", {"met": ["m1"]})
+        self.fire("voortgangsoverleg_plannen")
+        self.fire("overleg_voorbereid")
+        return self
+
+    def overleg_evalueren(self, cid: str = "t2") -> Walk:
+        self.fire("toestemming_vastleggen", toestemming(cid))
+        self.fire("plan_evalueren", {"evaluatie": "loopt goed"})
+        if "veiligheidsplan" in self.traject.facts:
+            self.fire("veiligheidsplan_evalueren", {"evaluatie": "afspraken nagekomen",
+                                                    "veiligheidsschaal": 8})
+        return self
+
+    def tot_afronding(self) -> Walk:
+        self.tot_voortgangsoverleg()
+        self.overleg_evalueren()
+        self.fire("afronden")
+        return self
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return Engine("basis")
+
+
+@pytest.fixture
+def walk(engine: Engine) -> Walk:
+    return Walk(engine)
