@@ -381,6 +381,87 @@ def age_on(born: date, day: date) -> int:
     return years
 
 
+def _elements(coll: Any) -> list[Any]:
+    if isinstance(coll, dict):
+        return list(coll.values())
+    return list(coll) if isinstance(coll, list) else []
+
+
+def find(params: Any, env: CompileEnv) -> Check:
+    """``find`` — look up the element of a list (or mapping) whose field ``key`` equals a value,
+    then test ``require`` on it with ``item`` set to that element. False when nothing matches.
+
+    The household member a consent is about, younger than 12::
+
+        find:
+          path: facts.huishouden.leden
+          key: id
+          other: data.over            # or value: m1
+          require: {age_between: {birth: item.geboortedatum, max: 12}}
+
+    Without ``require`` it is true when a matching element exists.
+    """
+    p = _mapping(params, "find", ("path", "key"), ("value", "other", "require"))
+    if not isinstance(p["key"], str) or not p["key"]:
+        raise ConditionError("find: key moet een veldnaam zijn")
+    key = p["key"]
+    get = _single(p["path"], env)
+    wanted = _operand(p, env, "find")
+    cond = env.compile_condition(p["require"]) if "require" in p else None
+
+    def check(ctx: Context) -> bool:
+        target = wanted(ctx)
+        if target is MISSING or target is None:
+            return False
+        for element in _elements(get(ctx)):
+            if isinstance(element, dict) and element.get(key) == target:
+                if cond is None:
+                    return True
+                saved = ctx.item
+                ctx.item = element
+                try:
+                    return cond(ctx)
+                finally:
+                    ctx.item = saved
+        return False
+
+    return check
+
+
+def count_where(params: Any, env: CompileEnv) -> Check:
+    """``count_where`` — how many elements of a list (or mapping) meet ``where``, within
+    ``min``/``max``; ``item`` is the element under test. More than two professionals::
+
+        count_where:
+          path: facts.betrokkenen
+          where: {equals: {path: item.soort, value: formeel}}
+          min: 3
+    """
+    p = _mapping(params, "count_where", ("path", "where"), ("min", "max"))
+    lo, hi = p.get("min"), p.get("max")
+    if lo is None and hi is None:
+        raise ConditionError("count_where verwacht min en/of max")
+    for bound in (lo, hi):
+        if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+            raise ConditionError("count_where: min en max moeten gehele getallen zijn")
+    get = _single(p["path"], env)
+    cond = env.compile_condition(p["where"])
+
+    def check(ctx: Context) -> bool:
+        saved = ctx.item
+        n = 0
+        try:
+            for element in _elements(get(ctx)):
+                ctx.item = element
+                if cond(ctx):
+                    n += 1
+        finally:
+            ctx.item = saved
+        return (lo is None or n >= lo) and (hi is None or n <= hi)
+
+    return check
+
+
 BUILTINS: dict[str, Factory] = {
     "in_state": in_state,
     "present": present,
@@ -397,4 +478,6 @@ BUILTINS: dict[str, Factory] = {
     "deadline_open": deadline_open,
     "deadline_overdue": deadline_overdue,
     "age_between": age_between,
+    "find": find,
+    "count_where": count_where,
 }
