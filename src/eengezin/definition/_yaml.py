@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ..errors import DefinitionError, Location, Problem
@@ -77,9 +77,24 @@ def load_yaml(text: str, filename: str, locator: Locator) -> Any:
     return _plain(tree, filename, locator, Location(filename, 1, 1), 0)
 
 
+def _pos(pair: Any, fallback: Location, filename: str) -> Location:
+    if isinstance(pair, tuple | list) and len(pair) == 2 and all(isinstance(x, int) for x in pair):
+        return Location(filename, pair[0] + 1, pair[1] + 1)
+    return fallback
+
+
+def _tag(node: Any) -> str | None:
+    tag = getattr(node, "tag", None)
+    value = getattr(tag, "value", tag)
+    return value if isinstance(value, str) and value else None
+
+
 def _plain(node: Any, filename: str, locator: Locator, here: Location, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise DefinitionError([Problem(here, f"te diep genest (meer dan {MAX_DEPTH} niveaus)")])
+    tag = _tag(node) if isinstance(node, CommentedMap | CommentedSeq | TaggedScalar) else None
+    if tag is not None:
+        raise DefinitionError([Problem(here, f"YAML-tags zoals {tag} zijn niet toegestaan")])
     if isinstance(node, CommentedMap):
         out: dict[Any, Any] = {}
         loc = Location(filename, node.lc.line + 1, node.lc.col + 1)
@@ -100,8 +115,7 @@ def _plain(node: Any, filename: str, locator: Locator, here: Location, depth: in
         loc = Location(filename, node.lc.line + 1, node.lc.col + 1)
         locator.note(items, loc)
         for i, value in enumerate(node):
-            line, col = node.lc.item(i)
-            iloc = Location(filename, line + 1, col + 1)
+            iloc = _pos(node.lc.item(i), loc, filename)
             locator.note_key(items, i, iloc)
             items.append(_plain(value, filename, locator, iloc, depth + 1))
         return items

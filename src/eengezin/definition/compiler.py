@@ -266,7 +266,7 @@ class _Compiler:
                         when = self.condition(tr, "when")
                         if target is not None:
                             transitions.append(Transition(tr["track"], sources, target, when))
-                if available is None and not transitions:
+                if "when_in" not in spec and "transitions" not in spec:
                     self.problem(self.here, f"event {eid!r} heeft transitions of when_in nodig")
                 records = tuple(self.records(spec.get("record", []), spec, "record"))
                 roles = spec.get("roles")
