@@ -1,0 +1,143 @@
+"""The command line contract of PROCESS.md §6.1."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eengezin.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "basis-onveiligheid.jsonl"
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_list_shows_bundled_definitions():
+    code, text = run("list")
+    assert code == 0
+    assert text.splitlines()[0].startswith("basis")
+    code, text = run("list", "--json")
+    rows = json.loads(text)
+    assert {"id": "basis", "version": "1", "title": rows[0]["title"]} in rows
+
+
+def test_validate_ok_and_bad(tmp_path):
+    code, text = run("validate", "basis")
+    assert code == 0 and "ok" in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nversion: '1'\nextends: basis\nrules:\n  - id: x.y\n    severity: hard\n",
+                   encoding="utf-8")
+    code, text = run("validate", str(bad))
+    assert code == 1
+    lines = text.strip().splitlines()
+    assert lines and all(line.startswith(f"{bad}:") for line in lines)
+    assert any(":6:" in line and "severity" in line for line in lines)
+
+
+def test_run_json_contract():
+    code, text = run("run", "basis", "--events", str(EXAMPLE), "--json")
+    assert code == 0
+    result = json.loads(text)
+    assert result["definition"]["id"] == "basis" and result["definition"]["version"] == "1"
+    steps = result["steps"]
+    assert steps[0] == {"line": 1, "event": "aanmelden", "accepted": True, "violations": [],
+                        "state": {"regie": "aanmelding", "veiligheid": "geen_signalen"}}
+    refused = [s for s in steps if not s["accepted"]]
+    assert [s["line"] for s in refused] == [5, 14, 27]
+    v = refused[0]["violations"][0]
+    assert v["rule"] == "veiligheid.altijd_regie_bij_onveiligheid" and v["severity"] == "block"
+    assert v["message"]
+    assert steps[15]["state"]["regie"] == "startoverleg.overleg"
+    assert result["final"] == {"state": {"regie": "gesloten", "veiligheid": "geen_signalen"},
+                               "open_signals": 0, "deadlines": []}
+
+
+def test_run_text_output():
+    code, text = run("run", "basis", "--events", str(EXAMPLE))
+    assert code == 0
+    assert "veiligheid.altijd_regie_bij_onveiligheid" in text
+    assert "26 van 29 events geaccepteerd" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ("{not json", "ongeldige JSON"),
+        ("[1, 2]", "JSON-object"),
+        ('{"data": {}}', "'event'"),
+        ('{"event": "notitie", "at": "gisteren"}', "ISO-8601"),
+        ('{"event": "notitie", "actor": "jan"}', "actor"),
+        ('{"event": "notitie", "data": [1]}', "'data'"),
+        ('{"event": "notitie", "dta": {}}', "onbekende sleutel"),
+    ],
+)
+def test_malformed_line_stops_with_exit_2_naming_the_line(tmp_path, capsys, line, fragment):
+    path = tmp_path / "s.jsonl"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8").splitlines()[0] + "\n\n" + line + "\n",
+                    encoding="utf-8")
+    code, text = run("run", "basis", "--events", str(path), "--json")
+    err = capsys.readouterr().err
+    assert code == 2 and text == ""
+    assert f"{path}:3:" in err and fragment in err
+    assert "Traceback" not in err
+
+
+def test_unknown_event_is_refused_and_run_goes_on(tmp_path):
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join([lines[0], '{"event": "vliegen"}', lines[1]]) + "\n", encoding="utf-8")
+    code, text = run("run", "basis", "--events", str(path), "--json")
+    steps = json.loads(text)["steps"]
+    assert code == 0
+    assert steps[1]["accepted"] is False and steps[1]["violations"][0]["rule"] == "event.onbekend"
+    assert steps[2]["accepted"] is True
+
+
+def test_missing_file_and_unknown_definition(capsys):
+    code, _ = run("run", "basis", "--events", "/nonexistent.jsonl")
+    assert code == 2 and "kan niet lezen" in capsys.readouterr().err
+    code, _ = run("run", "nope", "--events", str(EXAMPLE))
+    err = capsys.readouterr().err
+    assert code == 2 and "onbekende definitie" in err
+
+
+def test_at_start_is_used_for_lines_without_at(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"event": "aanmelden", "data": {"huishouden": {"leden": [{"id": "m", '
+                    '"rol": "ouder", "geboortedatum": "2026-09-01"}]}, "vraag": "x"}}\n',
+                    encoding="utf-8")
+    # an unborn child: valid on 2026-03-01 (6 months ahead), invalid on 2025-01-01
+    code, text = run("run", "basis", "--events", str(path), "--at-start", "2026-03-01", "--json")
+    assert json.loads(text)["steps"][0]["accepted"] is True
+    code, text = run("run", "basis", "--events", str(path), "--at-start", "2025-01-01", "--json")
+    assert json.loads(text)["steps"][0]["accepted"] is False
+
+
+def test_diagram_mermaid_and_dot():
+    code, text = run("diagram", "basis")
+    assert code == 0 and text.startswith("stateDiagram-v2")
+    assert text.count("{") == text.count("}")
+    assert "regie__startoverleg__voorbereiding" in text
+    assert "veiligheid.terug_naar_voortgangsoverleg" in text
+    assert " --  " not in text and "\n    --\n" not in text  # no concurrency separator (mermaid#4052)
+    code, text = run("diagram", "basis", "--format", "dot")
+    assert code == 0 and text.startswith('digraph "basis"')
+    assert text.count("{") == text.count("}")
+
+
+def test_console_script_runs_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "eengezin.cli", "validate", "/nonexistent.yaml"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert "bestand niet gevonden" in proc.stdout
+    assert "Traceback" not in proc.stderr
