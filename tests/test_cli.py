@@ -117,9 +117,9 @@ def test_at_start_is_used_for_lines_without_at(tmp_path):
                     '"rol": "ouder", "geboortedatum": "2026-09-01"}]}, "vraag": "x"}}\n',
                     encoding="utf-8")
     # an unborn child: valid on 2026-03-01 (6 months ahead), invalid on 2025-01-01
-    code, text = run("run", "basis", "--events", str(path), "--at-start", "2026-03-01", "--json")
+    _, text = run("run", "basis", "--events", str(path), "--at-start", "2026-03-01", "--json")
     assert json.loads(text)["steps"][0]["accepted"] is True
-    code, text = run("run", "basis", "--events", str(path), "--at-start", "2025-01-01", "--json")
+    _, text = run("run", "basis", "--events", str(path), "--at-start", "2025-01-01", "--json")
     assert json.loads(text)["steps"][0]["accepted"] is False
 
 

@@ -195,6 +195,7 @@ def test_unknown_bundled_id():
 
 
 def test_all_problems_not_only_the_first(tmp_path):
-    text = MINIMAL.replace("initial: open", "initial: nergens") + "  derde:\n    payload: {x: onbekend_type}\n    when_in: {regie: open}\n"
+    text = MINIMAL.replace("initial: open", "initial: nergens")
+    text += "  derde:\n    payload: {x: onbekend_type}\n    when_in: {regie: open}\n"
     msgs = problems(write(tmp_path, "many.yaml", text))
     assert len(msgs) >= 2

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import pytest
 import structlog
-from conftest import AANMELDEN, REGISSEUR, Walk, signaal
 
 from eengezin import (
     DefinitionMismatchError,
@@ -23,6 +22,8 @@ from eengezin import (
     traject_to_json,
 )
 from eengezin.serialization import traject_from_dict, traject_to_dict
+
+from conftest import AANMELDEN, REGISSEUR, Walk, signaal
 
 AT = datetime(2026, 3, 2, 9)
 

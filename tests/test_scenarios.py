@@ -3,9 +3,9 @@ transfer, and the invariants of the result."""
 
 from __future__ import annotations
 
-from conftest import PLAN, REGISSEUR, VEILIGHEIDSPLAN, Walk, signaal, toestemming
-
 from eengezin import replay, traject_from_json, traject_to_json
+
+from conftest import PLAN, REGISSEUR, VEILIGHEIDSPLAN, Walk, signaal, toestemming
 
 AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False}
 

@@ -86,7 +86,9 @@ def _schema_problems(tree: Any, filename: str, locator: Locator) -> list[Problem
 def _schema_message(err: jsonschema.ValidationError) -> str:
     where = ".".join(str(p) for p in err.absolute_path) or "(bovenste niveau)"
     if err.validator == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+        instance = err.instance if isinstance(err.instance, dict) else {}
+        extra = sorted(set(instance) - set(known))
         return f"{where}: onbekende sleutel(s) {', '.join(map(repr, extra))}"
     if err.validator == "required":
         return f"{where}: {err.message.replace('is a required property', 'is verplicht')}"
@@ -97,7 +99,8 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
     if err.validator == "oneOf" and err.context:
         inner = jsonschema.exceptions.best_match(err.context)
         if inner is not None and inner.validator != "type":
-            return _schema_message(inner) if inner.absolute_path else f"{where}: {_schema_message(inner).split(': ', 1)[-1]}"
+            detail = _schema_message(inner)
+            return detail if inner.absolute_path else f"{where}: {detail.split(': ', 1)[-1]}"
         return f"{where}: vorm klopt niet (zie docs/definitions.md)"
     return f"{where}: {err.message}"
 
@@ -106,10 +109,9 @@ def _locate(tree: Any, path: list[Any], filename: str, locator: Locator) -> Loca
     node = tree
     best = locator.where(tree, default=Location(filename, 1, 1))
     for part in path:
-        if isinstance(node, dict) and part in node:
-            best = locator.where(node, part, default=best)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
             best = locator.where(node, part, default=best)
             node = node[part]
         else:

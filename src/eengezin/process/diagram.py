@@ -135,8 +135,8 @@ def to_dot(definition: Definition) -> str:
         emit(track, None, "        ")
         lines.append(f"        {tid}__start -> {_sid(track.id, track.initial)};")
         lines.append("    }")
-    for track, src, dst, label in _edges(definition):
-        lines.append(f'    {_sid(track, src)} -> {_sid(track, dst)} [label="{_q(label)}"];')
+    for tr_id, src, dst, label in _edges(definition):
+        lines.append(f'    {_sid(tr_id, src)} -> {_sid(tr_id, dst)} [label="{_q(label)}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
