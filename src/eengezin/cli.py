@@ -261,12 +261,21 @@ def _configure_logging(verbose: bool) -> None:
     )
 
 
+def entry() -> int:
+    """Console-script entry: configures logging for this process, then runs :func:`main`."""
+    argv = sys.argv[1:]
+    _configure_logging("-v" in argv or "--verbose" in argv)
+    return main(argv)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Entry point of the ``eengezin`` command; returns the exit code."""
+    """Run the ``eengezin`` command in-process; returns the exit code.
+
+    Logging is left as the caller configured it (:func:`entry` sets it up for the console).
+    """
     stdout = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
     handler: Handler = args.handler
     try:
         return handler(args, stdout)
@@ -282,4 +291,4 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry())
