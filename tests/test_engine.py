@@ -198,3 +198,13 @@ def test_host_predicate_plugs_in(tmp_path):
     out = eng.fire(t, "regie_starten", {}, at=AT)
     assert [v.rule for v in out.verdict.blocking] == ["host.capaciteit"]
     assert calls[-1] == {"wijk": "noord"}
+
+
+def test_history_keeps_its_own_copy_of_the_payload(engine: Engine):
+    data = {"huishouden": {"leden": [{"id": "m1", "rol": "ouder"}]}, "vraag": "hulp"}
+    t = engine.start("T", data, at=AT).traject
+    data["huishouden"]["leden"].append({"id": "x", "rol": "kind"})
+    data["vraag"] = "iets anders"
+    assert t.history[0].data == {"huishouden": {"leden": [{"id": "m1", "rol": "ouder"}]},
+                                 "vraag": "hulp"}
+    assert t.facts["huishouden"]["leden"] == [{"id": "m1", "rol": "ouder"}]

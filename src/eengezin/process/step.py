@@ -129,6 +129,17 @@ def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
     return Verdict(tuple(violations))
 
 
+def _owned(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, scalars)."""
+    if isinstance(value, dict):
+        return {k: _owned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_owned(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _owned(v) for k, v in value.items()}
+    return value
+
+
 def _apply_records(records: tuple[Record, ...], facts: dict[str, Any], ctx: Context) -> None:
     for rec in records:
         if rec.when is not None and not rec.when(ctx):
@@ -198,6 +209,9 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
     state = dict(traject.state)
     entered: list[str] = []
     ctx = _context(traject, event, definition)
+    # the history keeps its own copy: a caller mutating its payload later changes nothing
+    data = _owned(event.data)
+    ctx.data = data
     ctx.facts = facts
     ctx.state = state
     _apply_records(spec.records, facts, ctx)
@@ -231,7 +245,7 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
     entry = HistoryEntry(
         event=event.name,
         at=event.at,
-        data=event.data,
+        data=data,
         actor=event.actor,
         definition=definition.ref,
         warnings=verdict.violations,
