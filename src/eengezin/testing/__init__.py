@@ -1,0 +1,1 @@
+"""Test helpers for hosts and definition authors (hypothesis strategies and more)."""

@@ -1,0 +1,124 @@
+"""Hypothesis strategies for event payloads, read from a definition's payload types.
+
+The type language is the one of :mod:`eengezin.definition.payload`; every form it
+accepts has a generator here, so a payload drawn for an event passes that event's
+payload check (the rules may still refuse it: that is what tests are for).
+
+Free text is drawn mostly from a small vocabulary (``WORDS``), so ids collide the way
+they do in real cases: a ``signaal_opheffen`` names a signal that was raised, a
+``toestemming`` has ``onderwerp: overleg``, a successor is sometimes the current
+regisseur. Pass ``words=`` to use another vocabulary.
+
+>>> from hypothesis import find
+>>> from eengezin import load_definition
+>>> basis = load_definition("basis")
+>>> find(payload_strategy(basis, "signaal_opheffen"), lambda payload: True)
+{'id': 'm1', 'onderbouwing': 'm1'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ..definition.payload import _months_ahead, _years_back
+from ..process.model import Definition
+
+__all__ = ["TODAY", "WORDS", "payload_strategy", "type_strategy"]
+
+WORDS: tuple[str, ...] = (
+    "m1", "k1", "r1", "r2", "s1", "s2", "b1", "basischeck", "overleg", "hulp",
+)
+"""The default vocabulary for ``string`` and ``text`` values."""
+
+TODAY = date(2026, 3, 2)
+"""The default event date that date bounds (``max_years_back``…) are measured from."""
+
+_BASE = ("string", "text", "boolean", "integer", "number", "date", "datetime", "any",
+         "object", "list")
+
+
+class _Types:
+    def __init__(self, named: Mapping[str, Any], today: date, words: Sequence[str]) -> None:
+        self.named_specs = named
+        self.today = today
+        self.words = st.sampled_from(tuple(words))
+        self.named: dict[str, st.SearchStrategy[Any]] = {}
+
+    def name(self, name: str) -> st.SearchStrategy[Any]:
+        if name not in self.named:
+            # deferred: a named type may refer to itself
+            self.named[name] = st.deferred(lambda: self.build(self.named_specs[name]))
+        return self.named[name]
+
+    def build(self, spec: Any) -> st.SearchStrategy[Any]:
+        if isinstance(spec, str):
+            return self.base(spec, {}) if spec in _BASE else self.name(spec)
+        if isinstance(spec, list):
+            return st.lists(self.build(spec[0]), max_size=3)
+        if isinstance(spec, Mapping):
+            if "enum" in spec:
+                return st.sampled_from(list(spec["enum"]))
+            if "type" in spec:
+                return self.base(spec["type"], spec)
+            required = {k: self.build(v) for k, v in spec.items() if not k.endswith("?")}
+            optional = {k[:-1]: self.build(v) for k, v in spec.items() if k.endswith("?")}
+            return st.fixed_dictionaries(required, optional=optional)
+        raise ValueError(f"unknown payload type {spec!r}")
+
+    def base(self, base: str, spec: Mapping[str, Any]) -> st.SearchStrategy[Any]:
+        if base == "list":
+            item = self.build(spec["items"]) if "items" in spec else self.base("any", {})
+            least = int(spec.get("min_items", 0))
+            most = spec.get("max_items")
+            return st.lists(item, min_size=least,
+                            max_size=min(least + 3, most) if most is not None else least + 3)
+        if base == "text":
+            return st.one_of(self.words, st.text(min_size=1, max_size=8).filter(str.strip))
+        if base == "string":
+            return st.one_of(self.words, st.text(max_size=8))
+        if base == "boolean":
+            return st.booleans()
+        if base == "integer":
+            return st.integers(spec.get("min", -3), spec.get("max", 20))
+        if base == "number":
+            return st.floats(spec.get("min", -3), spec.get("max", 20), allow_nan=False)
+        if base == "date":
+            back, ahead = spec.get("max_years_back"), spec.get("max_months_ahead")
+            lo = _years_back(self.today, int(back)) if back is not None else date(1990, 1, 1)
+            hi = (_months_ahead(self.today, int(ahead)) if ahead is not None
+                  else self.today + timedelta(days=365))
+            return st.dates(lo, hi).map(date.isoformat)
+        if base == "datetime":
+            return st.dates(date(2020, 1, 1), self.today).map(lambda d: f"{d.isoformat()}T09:00:00")
+        if base == "object":
+            return st.dictionaries(self.words, self.words, max_size=2)
+        return st.one_of(st.none(), st.booleans(), st.integers(0, 9), self.words)  # any
+
+
+def type_strategy(spec: Any, named: Mapping[str, Any] | None = None, *, today: date = TODAY,
+                  words: Sequence[str] = WORDS) -> st.SearchStrategy[Any]:
+    """Values of the payload type ``spec``; ``named`` holds the definition's ``types``.
+
+    >>> from hypothesis import find
+    >>> find(type_strategy({"type": "integer", "min": 0, "max": 10}), lambda n: n > 4)
+    5
+    """
+    return _Types(named or {}, today, words).build(spec)
+
+
+def payload_strategy(definition: Definition, event_id: str, *, today: date = TODAY,
+                     words: Sequence[str] = WORDS) -> st.SearchStrategy[dict[str, Any]]:
+    """Payloads for ``event_id`` that fit its declared type (``{}`` when it declares none).
+
+    ``today`` is the date of the event the payload is for: date bounds such as
+    ``max_months_ahead`` are measured from it.
+    """
+    spec = definition.events[event_id].payload_spec
+    if spec is None:
+        return st.just({})
+    strategy = _Types(definition.raw.get("types", {}), today, words).build(spec)
+    return strategy  # an object type always yields a dict

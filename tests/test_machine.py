@@ -1,0 +1,140 @@
+"""The definition laid out on transitions: names, separator, sharing, reference decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+import pytest
+from transitions.extensions.nesting import HierarchicalMachine
+
+from eengezin import DefinitionError, Event, load_definition, new_traject, step
+from eengezin.process.machine import (
+    ROOT,
+    SEPARATOR,
+    MachineBuildError,
+    TransitionsMachine,
+    full_name,
+    machine_for,
+    reference_next_state,
+)
+
+AT = datetime(2026, 3, 2, 9)
+SIGNAAL = {"id": "s1", "soort": "vermoeden", "omschrijving": "ruzie", "wie": "buurvrouw"}
+
+
+@pytest.fixture(scope="module")
+def basis():
+    return load_definition("basis")
+
+
+def test_default_separator_splits_underscored_names():
+    """Why we do not use transitions' default: ``geen_signalen`` turns into two states."""
+    m = HierarchicalMachine(
+        states=[{"name": "veiligheid", "children": ["geen_signalen", "signalen"],
+                 "initial": "geen_signalen"}],
+        initial="veiligheid", auto_transitions=False)
+    assert "veiligheid_geen" in m.get_nested_state_names()
+
+
+def test_every_state_keeps_its_name(basis):
+    names = set(machine_for(basis).state_names())
+    expected = {ROOT} | {full_name(t.id, p) for t in basis.tracks.values() for p in t.nodes}
+    expected |= {f"{ROOT}{SEPARATOR}{t}" for t in basis.tracks}
+    assert names == expected
+    assert full_name("veiligheid", "geen_signalen") in names
+    assert not any(n.endswith(".geen") for n in names)
+
+
+def test_separator_cannot_occur_in_a_state_name(tmp_path: Path):
+    path = tmp_path / "punt.yaml"
+    path.write_text(
+        "id: punt\nversion: '1'\ntracks:\n  regie:\n    initial: open\n    states:\n"
+        "      open: {}\n      'a.b': {final: true}\nevents:\n  aanmelden:\n"
+        "    when_in: {regie: open}\n", encoding="utf-8")
+    with pytest.raises(DefinitionError) as info:
+        load_definition(path)
+    assert any("punt" in p.message for p in info.value.problems)
+
+
+def test_a_track_id_with_the_separator_is_refused(basis):
+    tracks = {("re" + SEPARATOR + "gie" if k == "regie" else k): v
+              for k, v in basis.tracks.items()}
+    with pytest.raises(MachineBuildError):
+        TransitionsMachine(attrs.evolve(basis, tracks=tracks))
+
+
+def test_one_machine_per_definition_with_one_scratch_model(basis):
+    machine = machine_for(basis)
+    assert machine_for(basis) is machine
+    state = dict(new_traject(basis, "T").state)
+    for _ in range(20):
+        reference_next_state(basis, state, Event("aanmelden", AT, {}), started=False)
+    assert len(machine.machine.models) == 1
+    other = load_definition(Path(basis.source))
+    assert machine_for(other) is not machine
+
+
+def test_tracks_are_parallel_regions(basis):
+    start = {"regie": "aanmelding", "veiligheid": "geen_signalen"}
+    out = reference_next_state(basis, start, Event("signaal_melden", AT, SIGNAAL))
+    assert out.accepted
+    assert out.state == {"regie": "aanmelding", "veiligheid": "signalen"}
+    assert out.facts["signalen"] == {"s1": SIGNAAL}
+
+
+def test_compound_target_enters_its_initial_child(basis):
+    out = reference_next_state(basis, {"regie": "vraagverheldering", "veiligheid": "geen_signalen"},
+                               Event("regie_starten", AT))
+    assert out.state["regie"] == "startoverleg.voorbereiding"
+    assert set(out.entered) == {"regie:startoverleg", "regie:startoverleg.voorbereiding"}
+
+
+def test_effect_moves_the_other_track_back(basis):
+    out = reference_next_state(basis, {"regie": "afronding", "veiligheid": "geen_signalen"},
+                               Event("signaal_melden", AT, SIGNAAL))
+    assert out.state == {"regie": "voortgangsoverleg.voorbereiding", "veiligheid": "signalen"}
+
+
+def test_on_enter_records_run_on_entering_the_compound_state(basis):
+    facts = {"overleg_toestemming": True, "plan_geevalueerd": True}
+    out = reference_next_state(basis, {"regie": "voortgang", "veiligheid": "geen_signalen"},
+                               Event("voortgangsoverleg_plannen", AT), facts)
+    assert "overleg_toestemming" not in out.facts and "plan_geevalueerd" not in out.facts
+
+
+def test_guard_on_transition_reads_facts_after_records(basis):
+    state = {"regie": "voortgang", "veiligheid": "signalen"}
+    two = {"signalen": {"s1": SIGNAAL, "s2": {**SIGNAAL, "id": "s2"}}}
+    one_left = reference_next_state(basis, state, Event("signaal_opheffen", AT,
+                                    {"id": "s1", "onderbouwing": "opgelost"}), two)
+    assert one_left.accepted and one_left.state["veiligheid"] == "signalen"
+    none_left = reference_next_state(basis, state, Event("signaal_opheffen", AT,
+                                     {"id": "s2", "onderbouwing": "opgelost"}), one_left.facts)
+    assert none_left.state["veiligheid"] == "geen_signalen"
+
+
+def test_refused_event_moves_nothing(basis):
+    state = {"regie": "afronding", "veiligheid": "signalen"}
+    facts = {"signalen": {"s1": SIGNAAL}}
+    out = reference_next_state(basis, state, Event("afsluiten", AT, {}), facts)
+    assert not out.accepted
+    assert "veiligheid.niet_afsluiten_bij_signalen" in out.verdict.rule_ids
+    assert out.state == state and out.facts == facts
+
+
+def test_unavailable_event_is_refused_by_the_machine(basis):
+    out = reference_next_state(basis, {"regie": "aanmelding", "veiligheid": "geen_signalen"},
+                               Event("afronden", AT))
+    assert not out.accepted
+    assert [v.rule for v in out.verdict.blocking] == ["event.niet_mogelijk"]
+
+
+def test_reference_agrees_with_step_on_a_start(basis):
+    traject = new_traject(basis, "T")
+    data = {"huishouden": {"leden": [{"id": "m1", "rol": "ouder"}]}, "vraag": "hulp"}
+    fast = step(basis, traject, Event("aanmelden", AT, data))
+    ref = reference_next_state(basis, traject.state, Event("aanmelden", AT, data), started=False)
+    assert fast.accepted and ref.accepted
+    assert dict(fast.traject.state) == ref.state and dict(fast.traject.facts) == ref.facts
