@@ -391,6 +391,7 @@ def reference_next_state(
     the start event was accepted before; ``history`` and ``deadlines`` are only read by
     predicates and overdue warnings.
 
+    >>> from datetime import datetime
     >>> from eengezin import load_definition
     >>> basis = load_definition("basis")
     >>> out = reference_next_state(basis, {"regie": "vraagverheldering",
