@@ -1,0 +1,120 @@
+"""PostgreSQL, for hosts with several application servers (psycopg 3, optional extra ``postgres``).
+
+Install with ``pip install 'eengezin[postgres]'``. Each append locks the traject's row
+(``SELECT … FOR UPDATE``) inside one transaction; a writer that finds another version
+gets :class:`~eengezin.errors.ConflictError`. Tables are prefixed ``eengezin_`` so the
+database can be shared with the host's own tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..rules.predicates import PredicateRegistry
+from ._sql import DEFAULT_SNAPSHOT_EVERY, Cursor, SQLStore, describe_error
+from .errors import StoreError, StoreOpenError
+
+
+class _Cursor:
+    """Adapts ``?`` placeholders (shared SQL) to psycopg's ``%s``."""
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        values = tuple(params)
+        return self._cur.execute(sql.replace("?", "%s"), values if values else None)
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        rows: list[Any] = self._cur.fetchall()
+        return rows
+
+
+class PostgresStore(SQLStore):
+    """A store in a PostgreSQL database, given by a libpq DSN or ``postgresql://`` URL."""
+
+    backend = "postgresql"
+
+    def __init__(self, dsn: str, *, create: bool = True, connect_timeout: int = 10,
+                 predicates: PredicateRegistry | None = None,
+                 snapshot_every: int = DEFAULT_SNAPSHOT_EVERY) -> None:
+        super().__init__(predicates=predicates, snapshot_every=snapshot_every)
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise StoreOpenError(
+                "PostgreSQL needs psycopg: pip install 'eengezin[postgres]'") from None
+        self._psycopg = psycopg
+        self.url = dsn
+        try:
+            self._conn = psycopg.connect(dsn, connect_timeout=connect_timeout,
+                                         autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreOpenError(f"{_redact(dsn)}: cannot connect: {describe_error(exc)}"
+                                 ) from None
+        except Exception as exc:  # psycopg raises ProgrammingError for a bad DSN
+            raise StoreOpenError(f"{_redact(dsn)}: {describe_error(exc)}") from None
+        try:
+            with self._transaction(write=True) as cur:
+                # concurrent first use: one process creates the tables, the others wait
+                cur.execute("SELECT pg_advisory_xact_lock(7218300541)")
+                cur.execute("SELECT table_name FROM information_schema.tables"
+                            " WHERE table_schema = current_schema()")
+                tables = {r[0] for r in cur.fetchall()}
+                if not create and "eengezin_meta" not in tables:
+                    raise StoreOpenError(f"{_redact(dsn)}: no eengezin store in this database")
+                self._init_schema(cur, tables)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[Cursor]:
+        psycopg = self._psycopg
+        try:
+            with self._conn.transaction(), self._conn.cursor() as raw:
+                yield _Cursor(raw)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure):
+            raise
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"{_redact(self.url)}: {describe_error(exc)}") from None
+
+    def _lock_traject(self, cur: Cursor, traject_id: str) -> Any:
+        cur.execute("SELECT definition_hash, version FROM eengezin_trajecten WHERE id = ?"
+                    " FOR UPDATE", (traject_id,))
+        return cur.fetchone()
+
+    def _is_unique_violation(self, exc: BaseException) -> bool:
+        errors = self._psycopg.errors
+        return isinstance(exc, errors.UniqueViolation | errors.SerializationFailure)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def drop_all(self) -> None:
+        """Remove every eengezin table from the database (tests and benchmarks only)."""
+        with self._transaction(write=True) as cur:
+            cur.execute("SELECT table_name FROM information_schema.tables"
+                        " WHERE table_schema = current_schema() AND table_name LIKE 'eengezin!_%'"
+                        " ESCAPE '!'")
+            for (name,) in cur.fetchall():
+                cur.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
+
+
+def _redact(dsn: str) -> str:
+    """The DSN without its password (for messages)."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        params = conninfo_to_dict(dsn)
+    except Exception:
+        return "postgresql://…"
+    if "password" in params:
+        params["password"] = "***"
+    return make_conninfo("", **params)
