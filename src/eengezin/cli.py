@@ -24,6 +24,7 @@ from .process import new_traject, step
 from .process.diagram import to_dot, to_mermaid
 from .process.model import Definition
 from .rules.verdict import Verdict, Violation
+from .store import cli as store_cli
 from .traject import Actor, Event, Traject
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -165,6 +166,8 @@ def cmd_diagram(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    if args.store:
+        return store_cli.cmd_run_stored(args, out)
     definition = load_definition(args.definition)
     start = parse_moment(args.at_start, "--at-start") if args.at_start else datetime.now(UTC)
     path = Path(args.events)
@@ -246,9 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at-start", metavar="ISO", help="tijdstip voor regels zonder 'at'")
     p.add_argument("--traject", metavar="ID", help="traject-id")
     p.add_argument("--json", action="store_true", help="één JSON-object op stdout")
+    store_cli.add_store_option(p, required=False)
     p.set_defaults(handler=cmd_run)
 
     # -- more commands register here (keep one line per module) --
+    store_cli.register(sub)
     return parser
 
 
