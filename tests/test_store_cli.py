@@ -1,0 +1,224 @@
+"""The store commands of the CLI, on both backends, and the monitor figures."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eengezin import Event, load_definition
+from eengezin.cli import main
+from eengezin.store import SQLStore, fire
+from eengezin.store.monitor import compute_monitor
+from test_store_contract import AANMELDEN, DATA, make_store, store_url
+
+__all__ = ["make_store", "store_url"]  # fixtures used by name
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "basis-onveiligheid.jsonl"
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def scenario_lines() -> list[str]:
+    return [line for line in EXAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_run_store_commits_and_continues_across_runs(tmp_path: Path, store_url: str) -> None:
+    lines = scenario_lines()
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join(lines[:10]) + "\n", encoding="utf-8")
+    second.write_text("\n".join(lines[10:]) + "\n", encoding="utf-8")
+    code, out = run("run", "basis", "--events", str(first), "--store", store_url,
+                    "--traject", "T-1", "--json")
+    assert code == 0
+    part = json.loads(out)
+    accepted_first = sum(s["accepted"] for s in part["steps"])
+    assert part["traject"] == "T-1" and part["version"] == accepted_first
+    code, out = run("run", "basis", "--events", str(second), "--store", store_url,
+                    "--traject", "T-1", "--json")
+    assert code == 0
+    rest = json.loads(out)
+    # the stored result equals one uninterrupted in-memory run of the whole scenario
+    code, whole = run("run", "basis", "--events", str(EXAMPLE), "--json")
+    whole_json = json.loads(whole)
+    total = sum(s["accepted"] for s in whole_json["steps"])
+    assert rest["version"] == total
+    assert rest["final"]["state"] == whole_json["final"]["state"]
+    code, shown = run("show", "--store", store_url, "T-1", "--json")
+    assert code == 0
+    show = json.loads(shown)
+    assert set(show) == {"traject", "version", "definition", "state"}
+    assert show["traject"] == "T-1" and show["version"] == total
+    assert show["definition"]["id"] == "basis" and show["definition"]["version"] == "1"
+    assert show["definition"]["hash"] == load_definition("basis").hash
+    assert show["state"] == whole_json["final"]["state"]
+    code, history = run("history", "--store", store_url, "T-1", "--json")
+    rows = json.loads(history)["history"]
+    assert [r["seq"] for r in rows] == list(range(1, total + 1))
+    assert rows[0]["event"] == "aanmelden"
+    code, text = run("history", "--store", store_url, "T-1")
+    assert code == 0 and text.count("\n") >= total
+
+
+def test_run_store_text_and_a_second_aanmelden_is_refused(tmp_path: Path, store_url: str) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text(scenario_lines()[0] + "\n", encoding="utf-8")
+    code, out = run("run", "basis", "--events", str(path), "--store", store_url, "--traject", "X")
+    assert code == 0 and "versie 1" in out
+    code, out = run("run", "basis", "--events", str(path), "--store", store_url,
+                    "--traject", "X", "--json")
+    assert json.loads(out)["steps"][0]["accepted"] is False
+    assert json.loads(out)["version"] == 1
+
+
+def test_store_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.db"
+    assert run("show", "--store", str(missing), "T-1")[0] == 2
+    assert not missing.exists()  # show never creates a store
+    assert run("run", "basis", "--events", str(EXAMPLE), "--store", str(missing))[0] == 2
+    err = capsys.readouterr().err
+    assert "no such store" in err and "--traject" in err
+    db = tmp_path / "t.db"
+    assert run("run", "basis", "--events", str(EXAMPLE), "--store", str(db), "--traject",
+               "T-1")[0] == 0
+    assert run("show", "--store", str(db), "T-2")[0] == 2
+    assert run("show", "--store", "mysql://x/y", "T-1")[0] == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_run_store_refuses_a_traject_of_another_definition(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    db = str(tmp_path / "t.db")
+    assert run("run", "basis", "--events", str(EXAMPLE), "--store", db, "--traject", "T")[0] == 0
+    code, _ = run("run", str(DATA / "basis-v2.yaml"), "--events", str(EXAMPLE), "--store", db,
+                  "--traject", "T")
+    assert code == 2
+    assert "migrate" in capsys.readouterr().err
+
+
+def test_migrate_command_dry_run_then_for_real(tmp_path: Path, store_url: str) -> None:
+    assert run("run", "basis", "--events", str(EXAMPLE), "--store", store_url,
+               "--traject", "T-1")[0] == 0
+    v2 = str(DATA / "basis-v2.yaml")  # migrations/ beside it holds basis-1-naar-2.yaml
+    code, out = run("migrate", "--store", store_url, "--to", v2, "--dry-run")
+    assert code == 0 and "zou verhuizen: T-1" in out and "proefdraai" in out
+    code, out = run("show", "--store", store_url, "T-1", "--json")
+    assert json.loads(out)["definition"]["version"] == "1"
+    code, out = run("migrate", "--store", store_url, "--to", v2, "--json")
+    report = json.loads(out)
+    assert code == 0 and [m["traject"] for m in report["moved"]] == ["T-1"]
+    code, out = run("show", "--store", store_url, "T-1", "--json")
+    shown = json.loads(out)
+    assert shown["definition"]["version"] == "2" and shown["state"]["escalatie"] == "geen"
+    code, out = run("history", "--store", store_url, "T-1")
+    assert "[migratie]" in out.splitlines()[-1]
+
+
+def test_migrate_reports_trajecten_it_cannot_move(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    assert run("run", "basis", "--events", str(EXAMPLE), "--store", db, "--traject", "T")[0] == 0
+    empty = tmp_path / "none"
+    empty.mkdir()
+    code, out = run("migrate", "--store", db, "--to", str(DATA / "basis-v2.yaml"),
+                    "--migration", str(empty))
+    assert code == 1 and "KAN NIET: T: geen migratie" in out
+
+
+# ---------------------------------------------------------------- monitor
+
+
+MONITOR = DATA / "monitor.yaml"
+T0 = datetime(2026, 1, 5, 9)
+
+
+def build_monitor_store(store: SQLStore) -> None:
+    """Four trajecten with known phase durations, plans and stagnations."""
+    definition = load_definition(MONITOR)
+
+    def go(tid: str, steps: list[tuple[int, str, dict[str, Any]]]) -> None:
+        for day, name, data in steps:
+            decision = fire(store, definition, tid, Event(name, T0 + timedelta(days=day), data))
+            assert decision.accepted, (tid, name, decision.outcome)
+
+    regie = {"regisseur": {"id": "r1", "naam": "Rita", "soort": "professional"}}
+    go("A", [(0, "aanmelden", AANMELDEN), (2, "vraag_verhelderen", {}),
+             (6, "regie_starten", regie),
+             (7, "familiegroepsplan_vastleggen", {"opgesteld": True}),
+             (8, "stagnatie_melden", {"omschrijving": "x"}),
+             (9, "opschalen_stagnatie", {"poging": "gesprek"})])
+    go("B", [(0, "aanmelden", AANMELDEN), (4, "vraag_verhelderen", {}),
+             (5, "familiegroepsplan_vastleggen", {"opgesteld": True}),
+             (6, "familiegroepsplan_vastleggen", {"opgesteld": False}),
+             (7, "stagnatie_melden", {"omschrijving": "x"}),
+             (8, "stagnatie_opgelost", {"resultaat": "afspraken"})])
+    go("C", [(0, "aanmelden", AANMELDEN), (6, "vraag_verhelderen", {}),
+             (7, "familiegroepsplan_vastleggen", {"opgesteld": True})])
+    go("D", [(0, "aanmelden", AANMELDEN)])
+
+
+def test_monitor_figures(make_store: Callable[..., SQLStore]) -> None:
+    store = make_store()
+    build_monitor_store(store)
+    figures = compute_monitor(store, at=datetime(2026, 2, 1))
+    data = figures.to_json()
+    plan = data["familiegroepsplan"]
+    # latest record counts: A and C made one, B chose not to, D has not recorded it
+    assert (plan["applicable"], plan["with_plan"], plan["without_plan"],
+            plan["not_recorded"]) == (4, 2, 1, 1)
+    assert plan["share"] == 0.5 and plan["meets_target"] is True
+    levels = data["stagnations"]["levels"]
+    assert levels == {"niveau_1": {"reached": 2, "current": 0},
+                      "niveau_2": {"reached": 1, "current": 1}}
+    phases = data["days_per_phase"]["phases"]
+    # aanmelding lasted 2, 4 and 6 days (D still there); vraagverheldering 4 days (A)
+    assert phases["aanmelding"] == {"median": 4.0, "completed": 3, "ongoing": 1}
+    assert phases["vraagverheldering"] == {"median": 4.0, "completed": 1, "ongoing": 2}
+    assert phases["startoverleg"] == {"median": None, "completed": 0, "ongoing": 1}
+    text = figures.to_text()
+    assert "2 van 4 trajecten (50%" in text and "gehaald" in text
+
+
+def test_monitor_counts_only_definitions_with_the_event(make_store: Callable[..., SQLStore]
+                                                        ) -> None:
+    store = make_store()
+    basis = load_definition("basis")
+    fire(store, basis, "B-1", Event("aanmelden", T0, AANMELDEN))
+    figures = compute_monitor(store, at=T0)
+    assert figures.applicable == 0 and figures.share is None and figures.meets_target is None
+    assert "geen trajecten onder een definitie" in figures.to_text()
+
+
+def test_monitor_command(store_url: str, make_store: Callable[..., SQLStore]) -> None:
+    build_monitor_store(make_store())
+    code, out = run("monitor", "--store", store_url, "--json", "--at", "2026-02-01T00:00:00")
+    assert code == 0
+    data = json.loads(out)
+    assert data["trajecten"] == 4 and data["familiegroepsplan"]["target"] == 0.5
+    code, text = run("monitor", "--store", store_url)
+    assert code == 0 and "Familiegroepsplan" in text and "niveau_2" in text
+
+
+def test_deadlines_command(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    scenario = tmp_path / "s.jsonl"
+    scenario.write_text(scenario_lines()[0] + "\n", encoding="utf-8")
+    assert run("run", str(DATA / "termijnen.yaml"), "--events", str(scenario), "--store", db,
+               "--traject", "T")[0] == 0
+    _code, out = run("deadlines", "--store", db, "--json")
+    rows = json.loads(out)
+    assert [(r["traject"], r["id"], r["due"]) for r in rows] == [
+        ("T", "test.vraag_verhelderen_5_werkdagen", "2026-03-09")]
+    assert json.loads(run("deadlines", "--store", db, "--overdue-at", "2026-03-09", "--json")[1]
+                      ) == []
+    assert len(json.loads(run("deadlines", "--store", db, "--overdue-at", "2026-03-10",
+                              "--json")[1])) == 1
