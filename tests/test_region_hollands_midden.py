@@ -52,7 +52,7 @@ def vvp(schaal: int = 4) -> dict[str, Any]:
         "complicerende_factoren": ["schulden"],
         "veiligheidsschaal": schaal,
         "veiligheidsafspraken": [{"wie": "Sanne", "wat": "belt oma bij ruzie", "waar": "thuis",
-                                  "wanneer": "direct", "toezicht": "Rita",
+                                  "wanneer": "direct", "toezicht": "Rita", "nodig": "telefoon opgeladen",
                                   "bij_niet_nakomen": "melding bij Veilig Thuis"}],
     }
 
@@ -112,10 +112,11 @@ def test_definition_has_the_seven_rules_with_seed_sources(hm: Engine):
     assert set(rules) == {
         "hm.plan_volledig", "hm.vvp_bij_zorgen", "hm.doelencheck",
         "hm.veiligheidsafspraken_compleet", "hm.veiligheidsschaal_afsluiten",
-        "hm.regie_verplicht", "hm.bron_vermeld",
+        "hm.regie_verplicht", "hm.bron_vermeld", "hm.veiligheidsafspraken_toelichting",
     }
-    assert rules["hm.bron_vermeld"].severity == "warn"
-    assert {r.severity for i, r in rules.items() if i != "hm.bron_vermeld"} == {"block"}
+    warn = {"hm.bron_vermeld", "hm.veiligheidsafspraken_toelichting"}
+    assert {rules[i].severity for i in warn} == {"warn"}
+    assert {r.severity for i, r in rules.items() if i not in warn} == {"block"}
     for rule in rules.values():
         assert rule.source.startswith(("001", "000")), rule.id
     assert hm.definition.params["sluitniveau"] == 10
@@ -216,7 +217,7 @@ class TestVeiligheidsafsprakenCompleet:
         met_vvp(walk)
         assert walk.state["veiligheid"] == "veiligheidsplan"
 
-    @pytest.mark.parametrize("field", ["wie", "wat", "wanneer", "toezicht"])
+    @pytest.mark.parametrize("field", ["wie", "wat", "waar", "wanneer", "toezicht"])
     def test_refuses_a_missing_field(self, walk: Walk, field: str):
         tot_startoverleg(walk)
         walk.fire("signaal_melden", signaal())
@@ -232,6 +233,16 @@ class TestVeiligheidsafsprakenCompleet:
         plan["veiligheidsafspraken"] = []
         assert walk.refused("veiligheidsplan_vaststellen", {"plan": plan}) == {
             "hm.veiligheidsafspraken_compleet"}
+
+    def test_reminds_what_is_needed_and_what_if_not_kept(self, walk: Walk):
+        tot_startoverleg(walk)
+        walk.fire("signaal_melden", signaal())
+        plan = vvp()
+        assert "hm.veiligheidsafspraken_toelichting" not in walk.warnings(
+            "veiligheidsplan_vaststellen", {"plan": plan})
+        del plan["veiligheidsafspraken"][0]["bij_niet_nakomen"]
+        assert "hm.veiligheidsafspraken_toelichting" in walk.warnings(
+            "veiligheidsplan_vaststellen", {"plan": plan})
 
     def test_scale_out_of_range_is_an_invalid_payload(self, walk: Walk):
         tot_startoverleg(walk)
