@@ -825,3 +825,43 @@ def test_ladder_never_skips_a_level_and_never_ends_without_a_result(
         highest = max(highest, after)
         traject = out.traject
     event(f"highest level reached: {highest}")
+
+
+# ------------------------------------------------------------------ generic predicates used here
+def test_find_and_count_where_parameters_are_checked_at_load(tmp_path: Any):
+    from eengezin import DefinitionError, load_definition
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: bad\nextends: zuid-limburg\nversion: '1'\nrules:\n"
+        "  - id: x.find\n    severity: warn\n    on: notitie\n"
+        "    require: {find: {path: facts.huishouden.leden, other: data.over}}\n"
+        "    message: m\n    source: s\n"
+        "  - id: x.count\n    severity: warn\n    on: notitie\n"
+        "    require: {count_where: {path: facts.betrokkenen, where: {is_true: item.x}}}\n"
+        "    message: m\n    source: s\n", "utf-8")
+    with pytest.raises(DefinitionError) as err:
+        load_definition(bad)
+    messages = {(p.location.line, p.message) for p in err.value.problems}
+    assert messages == {(8, "find mist key"), (14, "count_where verwacht min en/of max")}
+
+
+def test_find_restores_the_outer_item(tmp_path: Any):
+    region = tmp_path / "nested.yaml"
+    region.write_text(
+        "id: nested\nextends: zuid-limburg\nversion: '1'\nrules:\n"
+        "  - id: x.nested\n    severity: block\n    on: notitie\n"
+        "    require:\n      every:\n        path: facts.huishouden.leden\n"
+        "        require:\n          all:\n"
+        "            - find: {path: facts.huishouden.leden, key: id, value: k1,\n"
+        "                     require: {equals: {path: item.rol, value: kind}}}\n"
+        "            - one_of: {path: item.rol, values: [ouder, kind]}\n"
+        "    message: m\n    source: s\n", "utf-8")
+    engine = Engine(region)
+    walk = Walk(engine, START)
+    walk.fire("aanmelden", aanmelding())
+    walk.fire("notitie", {"tekst": "ouder en kind"})
+    # a member whose own role fails must be caught although find looked at k1 meanwhile
+    walk = Walk(engine, START)
+    walk.fire("aanmelden", aanmelding({"id": "o1", "rol": "volwassene"}))
+    assert walk.refused("notitie", {"tekst": "x"}) == {"x.nested"}
