@@ -74,7 +74,9 @@ class SQLiteStore(SQLStore):
             self._conn.close()
             if isinstance(exc, StoreError):
                 raise
-            raise StoreOpenError(f"{self.path}: cannot open: {describe_error(exc)}") from None
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StoreOpenError(f"{self.path}: cannot open: {describe_error(exc)}") from None
+            raise StoreOpenError(f"{self.path}: corrupt store: {describe_error(exc)}") from None
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Cursor]:
@@ -92,7 +94,7 @@ class SQLiteStore(SQLStore):
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path}: {describe_error(exc)}") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreCorruptError(f"{self.path}: {describe_error(exc)}") from None
+            raise StoreCorruptError(f"{self.path}: corrupt store: {describe_error(exc)}") from None
         finally:
             cur.close()
 
@@ -105,8 +107,11 @@ class SQLiteStore(SQLStore):
 
     def integrity_check(self) -> list[str]:
         """SQLite's own check of the whole file; an empty list means it is sound."""
-        with self._transaction(write=False) as cur:
-            cur.execute("PRAGMA integrity_check")
-            rows: list[Any] = cur.fetchall()
+        try:
+            with self._transaction(write=False) as cur:
+                cur.execute("PRAGMA integrity_check")
+                rows: list[Any] = cur.fetchall()
+        except StoreCorruptError as exc:
+            return [str(exc)]
         found = [str(r[0]) for r in rows]
         return [] if found == ["ok"] else found
