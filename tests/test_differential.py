@@ -58,7 +58,7 @@ def test_basis_is_among_the_compared_definitions():
 
 
 @pytest.mark.parametrize("def_id", DEFINITIONS)
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_step_and_transitions_reference_agree(def_id: str, data: st.DataObject) -> None:
     definition = load_definition(def_id)

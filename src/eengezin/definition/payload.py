@@ -16,6 +16,7 @@ Forms (in YAML)::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -41,6 +42,7 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+@functools.lru_cache(maxsize=256)
 def _months_ahead(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -52,6 +54,7 @@ def _months_ahead(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+@functools.lru_cache(maxsize=256)
 def _years_back(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
@@ -128,13 +131,14 @@ class TypeCompiler:
             if not isinstance(v, dict):
                 e.append(f"{_label(p)} moet een object zijn")
                 return
+            prefix = p + "." if p else ""
             for name, optional, check in fields:
-                sub = f"{p}.{name}" if p else name
-                if name not in v or v[name] is None:
+                value = v.get(name)
+                if value is None:  # absent or null
                     if not optional:
-                        e.append(f"{_label(sub)} ontbreekt")
+                        e.append(f"{_label(prefix + name)} ontbreekt")
                     continue
-                check(v[name], sub, e, d)
+                check(value, prefix + name, e, d)
 
         return check_object
 
@@ -159,58 +163,64 @@ class TypeCompiler:
         lo, hi = spec.get("min"), spec.get("max")
         min_length = int(spec.get("min_length", 1 if base == "text" else 0))
         back, ahead = spec.get("max_years_back"), spec.get("max_months_ahead")
+        # one small closure per base type: validators run on every event (hot path)
 
-        def check(v: Any, p: str, e: list[str], d: date) -> None:
-            if base == "any":
-                return
-            if base in ("string", "text"):
-                if not isinstance(v, str):
-                    e.append(f"{_label(p)} moet tekst zijn")
-                elif len(v.strip()) < min_length:
-                    e.append(f"{_label(p)} mag niet leeg zijn")
-                return
-            if base == "boolean":
-                if not isinstance(v, bool):
-                    e.append(f"{_label(p)} moet true of false zijn")
-                return
-            if base == "object":
-                if not isinstance(v, dict):
-                    e.append(f"{_label(p)} moet een object zijn")
-                return
-            if base in ("integer", "number"):
-                ok = _is_int(v) if base == "integer" else (
-                    isinstance(v, int | float) and not isinstance(v, bool))
-                if not ok:
-                    e.append(f"{_label(p)} moet een {'geheel ' if base == 'integer' else ''}getal zijn")
-                    return
-                if lo is not None and v < lo:
-                    e.append(f"{_label(p)} moet minstens {lo} zijn")
-                if hi is not None and v > hi:
-                    e.append(f"{_label(p)} mag hoogstens {hi} zijn")
-                return
-            if base == "date":
-                if not isinstance(v, str):
-                    e.append(f"{_label(p)} moet een datum (JJJJ-MM-DD) zijn")
-                    return
-                try:
-                    day = date.fromisoformat(v)
-                except ValueError:
-                    e.append(f"{_label(p)} is geen geldige datum (JJJJ-MM-DD): {v!r}")
-                    return
-                if len(v) != 10:
-                    e.append(f"{_label(p)} moet de vorm JJJJ-MM-DD hebben")
-                if back is not None and day < _years_back(d, int(back)):
-                    e.append(f"{_label(p)} ligt meer dan {back} jaar terug")
-                if ahead is not None and day > _months_ahead(d, int(ahead)):
-                    e.append(f"{_label(p)} ligt meer dan {ahead} maanden vooruit")
-                return
-            if base == "datetime":
-                if not isinstance(v, str):
-                    e.append(f"{_label(p)} moet een tijdstip (ISO 8601) zijn")
-                    return
-                try:
-                    datetime.fromisoformat(v)
-                except ValueError:
-                    e.append(f"{_label(p)} is geen geldig tijdstip (ISO 8601): {v!r}")
+        def check_any(v: Any, p: str, e: list[str], d: date) -> None:
+            return
 
-        return check
+        def check_text(v: Any, p: str, e: list[str], d: date) -> None:
+            if not isinstance(v, str):
+                e.append(f"{_label(p)} moet tekst zijn")
+            elif min_length and len(v.strip()) < min_length:
+                e.append(f"{_label(p)} mag niet leeg zijn")
+
+        def check_boolean(v: Any, p: str, e: list[str], d: date) -> None:
+            if not isinstance(v, bool):
+                e.append(f"{_label(p)} moet true of false zijn")
+
+        def check_object(v: Any, p: str, e: list[str], d: date) -> None:
+            if not isinstance(v, dict):
+                e.append(f"{_label(p)} moet een object zijn")
+
+        def check_number(v: Any, p: str, e: list[str], d: date) -> None:
+            ok = _is_int(v) if base == "integer" else (
+                isinstance(v, int | float) and not isinstance(v, bool))
+            if not ok:
+                e.append(f"{_label(p)} moet een {'geheel ' if base == 'integer' else ''}getal zijn")
+                return
+            if lo is not None and v < lo:
+                e.append(f"{_label(p)} moet minstens {lo} zijn")
+            if hi is not None and v > hi:
+                e.append(f"{_label(p)} mag hoogstens {hi} zijn")
+
+        def check_date(v: Any, p: str, e: list[str], d: date) -> None:
+            if not isinstance(v, str):
+                e.append(f"{_label(p)} moet een datum (JJJJ-MM-DD) zijn")
+                return
+            try:
+                day = date.fromisoformat(v)
+            except ValueError:
+                e.append(f"{_label(p)} is geen geldige datum (JJJJ-MM-DD): {v!r}")
+                return
+            if len(v) != 10:
+                e.append(f"{_label(p)} moet de vorm JJJJ-MM-DD hebben")
+            if back is not None and day < _years_back(d, int(back)):
+                e.append(f"{_label(p)} ligt meer dan {back} jaar terug")
+            if ahead is not None and day > _months_ahead(d, int(ahead)):
+                e.append(f"{_label(p)} ligt meer dan {ahead} maanden vooruit")
+
+        def check_datetime(v: Any, p: str, e: list[str], d: date) -> None:
+            if not isinstance(v, str):
+                e.append(f"{_label(p)} moet een tijdstip (ISO 8601) zijn")
+                return
+            try:
+                datetime.fromisoformat(v)
+            except ValueError:
+                e.append(f"{_label(p)} is geen geldig tijdstip (ISO 8601): {v!r}")
+
+        checks: dict[str, Validator] = {
+            "any": check_any, "string": check_text, "text": check_text,
+            "boolean": check_boolean, "object": check_object, "integer": check_number,
+            "number": check_number, "date": check_date, "datetime": check_datetime,
+        }
+        return checks[base]

@@ -129,10 +129,19 @@ def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
     return Verdict(tuple(violations))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _owned(value: Any) -> Any:
     """A deep copy of JSON-like data (dicts, lists, scalars)."""
-    if isinstance(value, dict):
-        return {k: _owned(v) for k, v in value.items()}
+    # hot path (every accepted event): scalars are shared, not visited
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else _owned(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else _owned(v) for v in value]
+    if kind in _SCALARS:
+        return value
     if isinstance(value, list):
         return [_owned(v) for v in value]
     if isinstance(value, Mapping):
