@@ -329,3 +329,26 @@ def test_any_history_loads_equal_to_deciding_it(make_store: Callable[..., SQLSto
             traject = out.traject
     assert store.load(tid, basis) == traject
     assert store.rebuild(tid) == traject
+
+
+def test_import_indexes_like_appending(store: SQLStore) -> None:
+    """Bulk import gives the same trajecten, states, changes and deadlines as appending."""
+    termijnen = load_definition(DATA / "termijnen.yaml")
+    evs = events(2)
+    store_all(store, termijnen, "A", evs)
+    imported = decide_all(termijnen, "I", evs)
+    single = decide_all(termijnen, "J", evs[:1])
+    assert store.import_trajecten(termijnen, [imported, single], batch=1) == 2
+    assert store.load("I", termijnen) == imported
+    assert store.load("J", termijnen) == single
+    assert store.rebuild("I") == imported
+
+    def changes(tid: str) -> list[tuple[int, str, datetime]]:
+        return [(c.seq, c.state, c.at) for track in ("regie", "veiligheid")
+                for c in store.state_changes(track) if c.traject_id == tid]
+
+    assert changes("I") == changes("A")
+    assert [(d.id, d.due) for d in store.open_deadlines() if d.traject_id == "J"] == [
+        (d.id, d.due) for d in single.deadlines.values()]
+    with pytest.raises(ConflictError):
+        store.import_trajecten(termijnen, [imported])

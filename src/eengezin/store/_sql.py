@@ -24,7 +24,7 @@ import abc
 import json
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -82,6 +82,7 @@ class Cursor(Protocol):
     """The part of a DB-API cursor the stores use."""
 
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
@@ -364,6 +365,103 @@ class SQLStore(abc.ABC):
                     f"traject {traject.id!r}: another writer appended first") from None
             raise
         return AppendResult(version, applied=True)
+
+    def import_trajecten(self, definition: Definition, trajecten: Iterable[Traject], *,
+                         batch: int = 5000) -> int:
+        """Store whole new trajecten (with their histories) in batches; returns how many.
+
+        For hosts moving existing cases into a store, and for benchmarks. Every traject must
+        be pinned to ``definition`` and must not be stored yet (else
+        :class:`~eengezin.errors.ConflictError` and that batch is not written). Each batch
+        is one transaction.
+        """
+        done = 0
+        chunk: list[Traject] = []
+        for traject in trajecten:
+            if traject.definition != definition.ref:
+                raise DefinitionMismatchError(f"traject {traject.id!r} is pinned to another "
+                                              "definition")
+            if not traject.history:
+                raise StoreError(f"traject {traject.id!r} has no history to import")
+            chunk.append(traject)
+            if len(chunk) >= batch:
+                done += self._import_batch(definition, chunk)
+                chunk = []
+        if chunk:
+            done += self._import_batch(definition, chunk)
+        return done
+
+    def _import_batch(self, definition: Definition, chunk: Sequence[Traject]) -> int:
+        now = _now()
+        rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k in (
+            "trajecten", "events", "states", "changes", "deadlines", "snapshots")}
+        for traject in chunk:
+            version = traject.version
+            last = traject.history[-1].at.isoformat()
+            rows["trajecten"].append((traject.id, definition.hash, version, now, now))
+            for seq, entry in enumerate(traject.history, start=1):
+                rows["events"].append((traject.id, seq, entry.event, entry.at.isoformat(),
+                                       codec.entry_to_json(entry), None))
+            for seq, at, track, state in self._changes(definition, traject):
+                rows["changes"].append((traject.id, seq, track, state, at))
+            rows["states"].extend((traject.id, track, state, last)
+                                  for track, state in traject.state.items())
+            rows["deadlines"].extend((traject.id, d.id, d.started.isoformat(), d.due.isoformat())
+                                     for d in traject.deadlines.values())
+            if version >= self.snapshot_every:
+                rows["snapshots"].append((traject.id, version, codec.snapshot_to_json(traject)))
+        sql = {
+            "trajecten": "INSERT INTO eengezin_trajecten (id, definition_hash, version, created,"
+                         " updated) VALUES (?, ?, ?, ?, ?)",
+            "events": "INSERT INTO eengezin_events (traject_id, seq, event, at, entry,"
+                      " idempotency_key) VALUES (?, ?, ?, ?, ?, ?)",
+            "states": "INSERT INTO eengezin_states (traject_id, track, state, since)"
+                      " VALUES (?, ?, ?, ?)",
+            "changes": "INSERT INTO eengezin_state_changes (traject_id, seq, track, state, at)"
+                       " VALUES (?, ?, ?, ?, ?)",
+            "deadlines": "INSERT INTO eengezin_deadlines (traject_id, deadline_id, started, due)"
+                         " VALUES (?, ?, ?, ?)",
+            "snapshots": "INSERT INTO eengezin_snapshots (traject_id, version, body)"
+                         " VALUES (?, ?, ?)",
+        }
+        try:
+            with self._transaction(write=True) as cur:
+                self._remember_definition(cur, definition)
+                for table, values in rows.items():
+                    if values:
+                        cur.executemany(sql[table], values)
+        except Exception as exc:
+            if self._is_unique_violation(exc):
+                raise ConflictError("import: a traject in this batch is already stored"
+                                    ) from None
+            raise
+        return len(chunk)
+
+    @staticmethod
+    def _changes(definition: Definition, traject: Traject
+                 ) -> Iterator[tuple[int, str, str, str]]:
+        """(seq, at, track, state) for every change of a track along the history."""
+        if traject.version == 1:
+            at = traject.history[0].at.isoformat()
+            for track, state in traject.state.items():
+                yield 1, at, track, state
+            return
+        current: dict[str, str] = {}
+        replayed = new_traject(definition, traject.id)
+        for seq, entry in enumerate(traject.history, start=1):
+            if entry.event == codec.MIGRATION_EVENT:
+                raise StoreError(f"traject {traject.id!r}: import a migrated traject by "
+                                 "appending, not by import_trajecten")
+            out = step(definition, replayed, Event(entry.event, entry.at, entry.data,
+                                                   entry.actor))
+            if not out.accepted:
+                raise StoreError(f"traject {traject.id!r}: entry {seq} ({entry.event}) is "
+                                 "refused by the definition")
+            replayed = out.traject
+            for track, state in replayed.state.items():
+                if current.get(track) != state:
+                    current[track] = state
+                    yield seq, entry.at.isoformat(), track, state
 
     def _seen(self, cur: Cursor, traject_id: str, key: str) -> int | None:
         cur.execute("SELECT seq FROM eengezin_events WHERE traject_id = ? AND idempotency_key = ?",

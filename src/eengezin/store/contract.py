@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
@@ -30,6 +30,11 @@ class Store(Protocol):
     def append(self, definition: Definition, traject: Traject, *, expected_version: int,
                idempotency_key: str | None = None) -> AppendResult:
         """Store ``traject.history[expected_version:]`` atomically."""
+        ...
+
+    def import_trajecten(self, definition: Definition, trajecten: Iterable[Traject], *,
+                         batch: int = 5000) -> int:
+        """Store whole new trajecten in batched transactions."""
         ...
 
     def load(self, traject_id: str, definition: Definition | None = None) -> Traject:

@@ -27,6 +27,9 @@ class _Cursor:
         values = tuple(params)
         return self._cur.execute(sql.replace("?", "%s"), values if values else None)
 
+    def executemany(self, sql: str, rows: Any) -> Any:
+        return self._cur.executemany(sql.replace("?", "%s"), rows)
+
     def fetchone(self) -> Any:
         return self._cur.fetchone()
 
