@@ -865,3 +865,12 @@ def test_find_restores_the_outer_item(tmp_path: Any):
     walk = Walk(engine, START)
     walk.fire("aanmelden", aanmelding({"id": "o1", "rol": "volwassene"}))
     assert walk.refused("notitie", {"tekst": "x"}) == {"x.nested"}
+
+
+def test_plan_terms_end_with_the_traject(walk: Walk):
+    tot_vraagverheldering(walk)
+    walk.fire("familiegroepsplan_vastleggen", {"opgesteld": False})
+    walk.fire("ronde_tafel_initieren", {})
+    assert deadline_ids(walk) == {"zl.hulpverleningsplan_6_weken", "zl.ronde_tafel_termijn"}
+    walk.fire("regie_niet_starten", {"reden": "gezin redt het met het netwerk"})
+    assert deadline_ids(walk) == set()
