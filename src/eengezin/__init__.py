@@ -25,6 +25,7 @@ from .errors import (
 from .process import Definition, available_events, evaluate, new_traject, replay, step
 from .rules import Context, PredicateRegistry, Verdict, Violation
 from .serialization import traject_from_json, traject_to_json
+from .store import open_store
 from .traject import Actor, DefinitionRef, Event, HistoryEntry, OpenDeadline, Outcome, Traject
 
 __version__ = "0.1.0"
@@ -58,6 +59,7 @@ __all__ = [
     "evaluate",
     "load_definition",
     "new_traject",
+    "open_store",
     "replay",
     "step",
     "traject_from_json",
