@@ -103,7 +103,7 @@ class MigrationFailure(EengezinError):
 
 
 def load_migration(path: str | Path) -> Migration:
-    """Read and shape-check a migration file; raise :class:`MigrationError` with every problem.
+    r"""Read and shape-check a migration file; raise :class:`MigrationError` with every problem.
 
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "m.yaml")
