@@ -222,3 +222,25 @@ def test_deadlines_command(tmp_path: Path) -> None:
                       ) == []
     assert len(json.loads(run("deadlines", "--store", db, "--overdue-at", "2026-03-10",
                               "--json")[1])) == 1
+
+
+def test_monitor_on_the_zuid_limburg_definition(make_store: Callable[..., SQLStore]) -> None:
+    """The bundled region: every level of its ladder and every phase is listed."""
+    store = make_store()
+    zl = load_definition("zuid-limburg")
+    for tid, plan in (("Z-1", True), ("Z-2", False), ("Z-3", None)):
+        assert fire(store, zl, tid, Event("aanmelden", T0, AANMELDEN)).accepted
+        if plan is not None:
+            assert fire(store, zl, tid, Event("familiegroepsplan_vastleggen",
+                                              T0 + timedelta(days=1), {"opgesteld": plan})
+                        ).accepted
+    data = compute_monitor(store, at=T0 + timedelta(days=30)).to_json()
+    plan_figures = data["familiegroepsplan"]
+    assert (plan_figures["applicable"], plan_figures["with_plan"], plan_figures["without_plan"],
+            plan_figures["not_recorded"]) == (3, 1, 1, 1)
+    assert plan_figures["meets_target"] is False
+    assert list(data["stagnations"]["levels"]) == ["niveau_1", "niveau_2", "niveau_3",
+                                                   "niveau_4"]
+    phases = data["days_per_phase"]["phases"]
+    assert list(phases)[:2] == ["aanmelding", "vraagverheldering"]
+    assert "gesloten" not in phases and phases["aanmelding"]["ongoing"] == 3

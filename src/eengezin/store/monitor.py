@@ -161,11 +161,13 @@ def compute_monitor(store: SQLStore, *, at: datetime | None = None,
         first = initial.setdefault(change.traject_id, change.state)
         if change.state != first:
             reached[change.state] += 1
-    initial_states = set(initial.values())
+    declared, initial_states = _levels(store)
+    initial_states |= set(initial.values())
     current = {k: v for k, v in store.counts(ESCALATION_TRACK).items()
                if k not in initial_states}
+    names = [*declared, *sorted((set(reached) | set(current)) - set(declared))]
     levels = {level: LevelFigure(reached.get(level, 0), current.get(level, 0))
-              for level in sorted(set(reached) | set(current))}
+              for level in names}
 
     stays: dict[str, list[float]] = defaultdict(list)
     ongoing: dict[str, int] = defaultdict(int)
@@ -185,25 +187,50 @@ def compute_monitor(store: SQLStore, *, at: datetime | None = None,
         previous = (change.traject_id, phase, change.at)
     if previous is not None:
         ongoing[previous[1]] += 1
-    finals = _final_phases(store)
+    declared, finals = _phases(store)
     phases = {
         phase: PhaseFigure(
             round(statistics.median(stays[phase]), 2) if stays[phase] else None,
             len(stays[phase]), ongoing.get(phase, 0))
-        for phase in order if phase not in finals
+        for phase in [*declared, *(p for p in order if p not in declared)] if phase not in finals
     }
     return Monitor(at=moment, trajecten=total, applicable=applicable, with_plan=with_plan,
                    without_plan=without_plan, not_recorded=max(applicable - len(latest), 0),
                    target=target, levels=levels, phases=phases)
 
 
-def _final_phases(store: SQLStore) -> set[str]:
+def _levels(store: SQLStore) -> tuple[list[str], set[str]]:
+    """The escalation levels the stored definitions declare (in their order), and the
+    tracks' initial states (no stagnation)."""
+    levels: list[str] = []
+    initials: set[str] = set()
+    for ref in store.definitions():
+        try:
+            track = store.definition(ref).tracks.get(ESCALATION_TRACK)
+        except EengezinError:
+            continue
+        if track is None:
+            continue
+        initials.add(track.initial)
+        for path in track.nodes:
+            if path in track.leaves and path != track.initial and path not in levels:
+                levels.append(path)
+    return levels, initials
+
+
+def _phases(store: SQLStore) -> tuple[list[str], set[str]]:
+    """The phases (top-level states of the phase track) the stored definitions declare, in
+    their order, and those that are final."""
+    phases: list[str] = []
     finals: set[str] = set()
     for ref in store.definitions():
         try:
             track = store.definition(ref).tracks.get(PHASE_TRACK)
         except EengezinError:
             continue
-        if track is not None:
-            finals.update(path.split(".", 1)[0] for path in track.finals)
-    return finals
+        if track is None:
+            continue
+        finals.update(path for path in track.finals if "." not in path)
+        phases.extend(p for p, node in track.nodes.items()
+                      if node.parent is None and p not in phases)
+    return phases, finals
