@@ -874,3 +874,30 @@ def test_plan_terms_end_with_the_traject(walk: Walk):
     assert deadline_ids(walk) == {"zl.hulpverleningsplan_6_weken", "zl.ronde_tafel_termijn"}
     walk.fire("regie_niet_starten", {"reden": "gezin redt het met het netwerk"})
     assert deadline_ids(walk) == set()
+
+
+def test_run_prints_open_and_overdue_deadlines(tmp_path: Any):
+    import io
+    import json
+
+    from eengezin.cli import main as cli
+
+    lines = [
+        {"event": "aanmelden", "at": "2026-04-20T09:00:00", "data": aanmelding()},
+        {"event": "ronde_tafel_initieren", "at": "2026-04-20T10:00:00", "data": {}},
+        {"event": "plan_schriftelijk_verzoeken", "at": "2026-05-01T10:00:00",
+         "data": {"door": "ouder"}},
+        {"event": "notitie", "at": "2026-05-14T09:00:00", "data": {"tekst": "nog geen tafel"}},
+    ]
+    scenario = tmp_path / "zl.jsonl"
+    scenario.write_text("\n".join(json.dumps(x) for x in lines), "utf-8")
+    out = io.StringIO()
+    assert cli(["run", "zuid-limburg", "--events", str(scenario), "--json"], out) == 0
+    result = json.loads(out.getvalue())
+    assert [(v["rule"], v["severity"]) for v in result["steps"][3]["violations"]] == [
+        ("zl.ronde_tafel_termijn", "warn")]
+    assert result["final"]["deadlines"] == [
+        {"id": "zl.ronde_tafel_termijn", "due": "2026-05-13", "overdue": True},
+        {"id": "zl.schriftelijk_14_dagen", "due": "2026-05-15", "overdue": False},
+    ]
+    assert result["final"]["state"]["escalatie"] == "geen"
