@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from eengezin import Definition, DefinitionMismatchError, Event, load_definition, step
 from eengezin.store import (
@@ -245,3 +248,42 @@ def test_incomplete_migration_stops_before_any_change(tmp_path: Path, store: SQL
     with pytest.raises(MigrationError):
         migrate_store(store, v2, [load_migration(write(tmp_path, text))], at=AT)
     assert all(store.load(tid, basis).definition == basis.ref for tid in store.ids())
+
+
+KINDS = st.lists(st.sampled_from(["notitie", "signaal_melden", "signaal_opheffen"]), max_size=6)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=KINDS, after=KINDS)
+def test_replay_across_a_migration_equals_loading(make_store: Callable[..., SQLStore],
+                                                  basis: Definition, v2: Definition,
+                                                  example: Migration, before: list[str],
+                                                  after: list[str]) -> None:
+    """Whatever happened before and after a migration, the full replay (rebuild) of the
+    history gives the traject that loading (snapshot + tail) gives."""
+    store = make_store(snapshot_every=4)
+    tid = f"T-{uuid.uuid4().hex[:8]}"
+    fire(store, basis, tid, Event("aanmelden", T0, AANMELDEN))
+    at = T0
+    signals = 0
+
+    def play(definition: Definition, kinds: list[str]) -> None:
+        nonlocal at, signals
+        for kind in kinds:
+            at += timedelta(hours=1)
+            if kind == "notitie":
+                data: dict[str, object] = {"tekst": kind}
+            elif kind == "signaal_melden":
+                signals += 1
+                data = {"id": f"s{signals}", "soort": "vermoeden", "omschrijving": "x",
+                        "wie": "y"}
+            else:
+                data = {"id": f"s{signals}", "onderbouwing": "weg"}
+            fire(store, definition, tid, Event(kind, at, data))
+
+    play(basis, before)
+    assert migrate_store(store, v2, [example], at=at + timedelta(hours=1)).moved
+    at += timedelta(hours=1)
+    play(v2, after)
+    assert store.rebuild(tid) == store.load(tid, v2)

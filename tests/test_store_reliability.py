@@ -274,3 +274,27 @@ def test_postgres_missing_store_is_not_created(capsys: pytest.CaptureFixture[str
         err = assert_clear_cli_error(capsys, "show", "--store", url, "T-1")
         assert "no eengezin store" in err
         assert json.loads(json.dumps(err))  # plain text, no traceback
+
+
+def test_two_cli_runs_on_one_traject_both_land(store_url: str, tmp_path: Path) -> None:
+    """`run --store` reloads and decides again on a conflict: both scenarios end up stored."""
+    start_traject(store_url)
+    procs = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(
+            json.dumps({"event": "notitie", "at": f"2026-03-03T09:{i:02d}:00",
+                        "data": {"tekst": f"{name}-{i}"}}) + "\n" for i in range(20)),
+            encoding="utf-8")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "eengezin.cli", "run", "basis", "--events", str(path),
+             "--store", store_url, "--traject", "T-1", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert all(step["accepted"] for step in json.loads(out)["steps"])
+    texts = notes(store_url)
+    assert len(texts) == 40
+    for name in ("a", "b"):
+        assert [t for t in texts if t.startswith(f"{name}-")] == [f"{name}-{i}" for i in range(20)]
