@@ -62,7 +62,13 @@ def _context(traject: Traject, event: Event, definition: Definition) -> Context:
 
 def _availability(spec: EventSpec, traject: Traject, definition: Definition) -> Violation | None:
     if spec.available is not None:
-        blocked = [(t, ok) for t, ok in spec.available if traject.state.get(t) not in ok]
+        state = traject.state
+        for t, ok in spec.available:
+            if state.get(t) not in ok:
+                break
+        else:
+            return None  # the usual case, without building a list
+        blocked = [(t, ok) for t, ok in spec.available if state.get(t) not in ok]
     else:
         if any(traject.state.get(tr.track) in tr.sources for tr in spec.transitions):
             return None
@@ -83,6 +89,13 @@ def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
 
     Raises :class:`UnknownEventError` for an event the definition does not declare.
     """
+    return _decide(definition, traject, event)[0]
+
+
+def _decide(definition: Definition, traject: Traject, event: Event
+            ) -> tuple[Verdict, Context | None]:
+    """:func:`evaluate`, plus the context the rules read (None if no rule ran), so that
+    :func:`step` need not build it twice."""
     spec = definition.events.get(event.name)
     if spec is None:
         raise UnknownEventError(event.name, definition.id)
@@ -93,10 +106,10 @@ def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
                 NOT_STARTED, "block",
                 f"het traject is nog niet aangemeld: eerst '{definition.start_event}'",
             ))
-            return Verdict(tuple(violations))
+            return Verdict(tuple(violations)), None
     elif event.name == definition.start_event:
         violations.append(Violation(ALREADY_STARTED, "block", "het traject is al aangemeld"))
-        return Verdict(tuple(violations))
+        return Verdict(tuple(violations)), None
     unavailable = _availability(spec, traject, definition)
     if unavailable is not None:
         violations.append(unavailable)
@@ -106,13 +119,16 @@ def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
             violations.append(spec.role_violation)
     if spec.validate is not None:
         errors: list[str] = []
-        if not isinstance(event.data, Mapping):
+        data = event.data
+        if type(data) is dict:
+            spec.validate(data, "", errors, event.at.date())
+        elif not isinstance(data, Mapping):
             errors.append("de payload moet een object zijn")
         else:
-            spec.validate(dict(event.data), "", errors, event.at.date())
+            spec.validate(dict(data), "", errors, event.at.date())
         if errors:
             violations.extend(Violation(INVALID_PAYLOAD, "block", msg) for msg in errors)
-            return Verdict(tuple(violations))  # rules cannot read an invalid payload
+            return Verdict(tuple(violations)), None  # rules cannot read an invalid payload
     ctx = _context(traject, event, definition)
     for rule in spec.rules:
         if rule.applies is not None and not rule.applies(ctx):
@@ -126,7 +142,7 @@ def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
                 dspec = definition.deadlines.get(open_deadline.id)
                 if dspec is not None:
                     violations.append(dspec.violation)
-    return Verdict(tuple(violations))
+    return Verdict(tuple(violations)), ctx
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -210,14 +226,15 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
     >>> out.accepted, out.traject.state["regie"]
     (True, 'aanmelding')
     """
-    verdict = evaluate(definition, traject, event)
+    verdict, ctx = _decide(definition, traject, event)
     if not verdict.accepted:
         return Outcome(event=event, verdict=verdict, traject=traject)
     spec = definition.events[event.name]
     facts = dict(traject.facts)
     state = dict(traject.state)
     entered: list[str] = []
-    ctx = _context(traject, event, definition)
+    if ctx is None:
+        ctx = _context(traject, event, definition)
     # the history keeps its own copy: a caller mutating its payload later changes nothing
     data = _owned(event.data)
     ctx.data = data

@@ -42,9 +42,24 @@ def compile_condition(spec: Any, registry: PredicateRegistry, env: CompileEnv) -
         parts = tuple(env.compile_condition(p) for p in params)
         if len(parts) == 1:
             return parts[0]
+        # plain loops: conditions run for every rule of every event (hot path)
         if name == "all":
-            return lambda ctx: all(p(ctx) for p in parts)
-        return lambda ctx: any(p(ctx) for p in parts)
+
+            def check_all(ctx: Any) -> bool:
+                for part in parts:  # noqa: SIM110
+                    if not part(ctx):
+                        return False
+                return True
+
+            return check_all
+
+        def check_any(ctx: Any) -> bool:
+            for part in parts:  # noqa: SIM110
+                if part(ctx):
+                    return True
+            return False
+
+        return check_any
     if name == "not":
         inner = env.compile_condition(params)
         return lambda ctx: not inner(ctx)

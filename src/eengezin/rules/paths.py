@@ -93,7 +93,23 @@ def compile_getter(text: str) -> Callable[[Any], Leaves]:
         walk(ctx.root(root), 0, out)
         return out
 
-    return get
+    if any(iterate for _, iterate in segs):
+        return get
+    keys = tuple(key for key, _ in segs)
+
+    def get_plain(ctx: Any) -> Leaves:
+        # the same as ``get`` for a path without ``[]``, without the recursion (hot path)
+        out = Leaves()
+        value = ctx.root(root)
+        for key in keys:
+            value = value.get(key, MISSING) if isinstance(value, dict) else MISSING
+            if value is MISSING or value is None:
+                out.complete = False
+                return out
+        out.values.append(value)
+        return out
+
+    return get_plain
 
 
 def compile_single(text: str) -> Callable[[Any], Any]:

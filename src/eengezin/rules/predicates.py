@@ -168,8 +168,9 @@ def present(params: Any, env: CompileEnv) -> Check:
             leaves = get(ctx)
             if not leaves.complete or not leaves.values:
                 return False
-            if not all(_filled(v) for v in leaves.values):
-                return False
+            for value in leaves.values:
+                if not _filled(value):
+                    return False
         return True
 
     return check
