@@ -298,3 +298,17 @@ def test_two_cli_runs_on_one_traject_both_land(store_url: str, tmp_path: Path) -
     assert len(texts) == 40
     for name in ("a", "b"):
         assert [t for t in texts if t.startswith(f"{name}-")] == [f"{name}-{i}" for i in range(20)]
+
+
+def test_closed_or_broken_store_raises_store_errors(store_url: str) -> None:
+    start_traject(store_url)
+    store = open_store(store_url)
+    store.close()
+    with pytest.raises(StoreError):
+        store.load("T-1")
+    other = open_store(store_url)
+    with other._transaction(write=True) as cur:  # someone drops a table under the store
+        cur.execute("DROP TABLE eengezin_snapshots")
+    with pytest.raises(StoreError):
+        other.load("T-1")
+    other.close()

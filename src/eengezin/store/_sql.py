@@ -226,14 +226,18 @@ class SQLStore(abc.ABC):
     # ------------------------------------------------------------ definitions
 
     def _remember_definition(self, cur: Cursor, definition: Definition) -> None:
+        """Keep a copy of ``definition`` (inside the caller's transaction)."""
         if definition.hash in self._stored_hashes:
             return
         cur.execute("SELECT 1 FROM eengezin_definitions WHERE hash = ?", (definition.hash,))
         if cur.fetchone() is None:
             source = json.dumps(definition.raw, sort_keys=True, ensure_ascii=False, default=str)
             cur.execute("INSERT INTO eengezin_definitions (hash, id, version, source)"
-                        " VALUES (?, ?, ?, ?)",
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
                         (definition.hash, definition.id, definition.version, source))
+
+    def _committed(self, definition: Definition) -> None:
+        """After a commit that pins trajecten to ``definition``: it is stored for sure."""
         self._stored_hashes.add(definition.hash)
         self._definitions.setdefault(definition.hash, definition)
 
@@ -264,8 +268,7 @@ class SQLStore(abc.ABC):
                                         self.predicates)
         if definition.hash != digest:
             raise StoreCorruptError(f"stored definition {row[0]} v{row[1]} does not match its hash")
-        self._definitions[digest] = definition
-        self._stored_hashes.add(digest)
+        self._committed(definition)
         return definition
 
     def definitions(self) -> dict[DefinitionRef, int]:
@@ -303,11 +306,11 @@ class SQLStore(abc.ABC):
         migrated = any(e.event == codec.MIGRATION_EVENT for e in new)
         try:
             with self._transaction(write=True) as cur:
-                if idempotency_key is not None:
-                    seen = self._seen(cur, traject.id, idempotency_key)
+                row = self._lock_traject(cur, traject.id)
+                if idempotency_key is not None:  # checked under the lock: a retry racing
+                    seen = self._seen(cur, traject.id, idempotency_key)  # its original
                     if seen is not None:
                         return AppendResult(seen, applied=False)
-                row = self._lock_traject(cur, traject.id)
                 now = _now()
                 if row is None:
                     if expected_version != 0:
@@ -364,6 +367,7 @@ class SQLStore(abc.ABC):
                 raise ConflictError(
                     f"traject {traject.id!r}: another writer appended first") from None
             raise
+        self._committed(definition)
         return AppendResult(version, applied=True)
 
     def import_trajecten(self, definition: Definition, trajecten: Iterable[Traject], *,
@@ -435,6 +439,7 @@ class SQLStore(abc.ABC):
                 raise ConflictError("import: a traject in this batch is already stored"
                                     ) from None
             raise
+        self._committed(definition)
         return len(chunk)
 
     @staticmethod

@@ -84,7 +84,7 @@ class PostgresStore(SQLStore):
                 yield _Cursor(raw)
         except (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure):
             raise
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:  # lost connection, dropped tables, …
             raise StoreError(f"{_redact(self.url)}: {describe_error(exc)}") from None
 
     def _lock_traject(self, cur: Cursor, traject_id: str) -> Any:

@@ -80,7 +80,10 @@ class SQLiteStore(SQLStore):
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Cursor]:
-        cur = self._conn.cursor()
+        try:
+            cur = self._conn.cursor()
+        except sqlite3.ProgrammingError as exc:
+            raise StoreError(f"{self.path}: {describe_error(exc)}") from None
         try:
             cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
@@ -91,7 +94,8 @@ class SQLiteStore(SQLStore):
             self._conn.commit()
         except sqlite3.IntegrityError:
             raise
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, sqlite3.ProgrammingError,
+                sqlite3.InterfaceError) as exc:
             raise StoreError(f"{self.path}: {describe_error(exc)}") from None
         except sqlite3.DatabaseError as exc:
             raise StoreCorruptError(f"{self.path}: corrupt store: {describe_error(exc)}") from None
