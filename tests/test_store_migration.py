@@ -287,3 +287,21 @@ def test_replay_across_a_migration_equals_loading(make_store: Callable[..., SQLS
     at += timedelta(hours=1)
     play(v2, after)
     assert store.rebuild(tid) == store.load(tid, v2)
+
+
+def test_a_move_that_breaks_an_invariant_fails_that_traject(basis: Definition,
+                                                            v2: Definition) -> None:
+    """Mapping a signalled traject into 'gesloten' would break 'never closed with open
+    signals': the dry run reports it instead of moving it."""
+    tree = {"id": "t", "from": {"definition": "basis", "version": "1"},
+            "to": {"definition": "basis", "version": "2"},
+            "states": {"regie": {leaf: "gesloten" for leaf in basis.tracks["regie"].leaves},
+                       "veiligheid": "same"}}
+    migration = parse_migration(tree)
+    check_migration(migration, basis, v2)
+    quiet = step(basis, basis_new(basis), Event("aanmelden", T0, AANMELDEN)).traject
+    assert migrate_traject(migration, quiet, basis, v2, AT).state["regie"] == "gesloten"
+    signalled = step(basis, quiet, events()[2]).traject
+    assert signalled.state["veiligheid"] == "signalen"
+    with pytest.raises(MigrationFailure, match=r"veiligheid\.nooit_gesloten_met_signalen"):
+        migrate_traject(migration, signalled, basis, v2, AT)

@@ -43,6 +43,7 @@ import attrs
 from ..definition._yaml import Locator, load_yaml
 from ..errors import ConflictError, DefinitionError, EengezinError, Location, Problem
 from ..process.model import Definition
+from ..rules.context import Context
 from ..traject import Actor, DefinitionRef, HistoryEntry, OpenDeadline, Traject
 from .codec import MIGRATION_EVENT, ref_dict
 from .errors import MigrationError
@@ -391,7 +392,20 @@ def migrate_traject(migration: Migration, traject: Traject, old: Definition, new
     }
     entry = HistoryEntry(event=MIGRATION_EVENT, at=at, data=data, actor=actor,
                          definition=new.ref)
-    return apply_journaled(traject, entry)
+    moved = apply_journaled(traject, entry)
+    broken = violated_invariants(new, moved, at)
+    if broken:
+        raise MigrationFailure("na de migratie geldt niet: " + "; ".join(broken))
+    return moved
+
+
+def violated_invariants(definition: Definition, traject: Traject, at: datetime) -> list[str]:
+    """The ``always`` invariants of ``definition`` that ``traject`` breaks (``id: message``)."""
+    ctx = Context(data={}, facts=traject.facts, state=traject.state, event=MIGRATION_EVENT,
+                  at=at, params=definition.params, history=traject.history,
+                  deadlines=traject.deadlines)
+    return [f"{inv.id}: {inv.message.strip()}" for inv in definition.invariants
+            if isinstance(inv.raw, Mapping) and "always" in inv.raw and not inv.condition(ctx)]
 
 
 def apply_journaled(traject: Traject, entry: HistoryEntry) -> Traject:
