@@ -312,3 +312,19 @@ def test_closed_or_broken_store_raises_store_errors(store_url: str) -> None:
     with pytest.raises(StoreError):
         other.load("T-1")
     other.close()
+
+
+def test_postgres_store_reconnects_after_the_server_drops_it() -> None:
+    dsn = pg_url_or_skip()
+    import psycopg
+
+    with postgres_schema(dsn) as url:
+        start_traject(url)
+        store = open_store(url)
+        pid = store._conn.info.backend_pid  # type: ignore[attr-defined]
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError):
+            store.load("T-1")  # the call in flight fails clearly …
+        assert store.load("T-1").version == 1  # … and the next one works again
+        store.close()

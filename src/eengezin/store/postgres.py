@@ -54,6 +54,8 @@ class PostgresStore(SQLStore):
                 "PostgreSQL needs psycopg: pip install 'eengezin[postgres]'") from None
         self._psycopg = psycopg
         self.url = dsn
+        self._connect_timeout = connect_timeout
+        self._closed = False
         try:
             self._conn = psycopg.connect(dsn, connect_timeout=connect_timeout,
                                          autocommit=True)
@@ -79,6 +81,15 @@ class PostgresStore(SQLStore):
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Cursor]:
         psycopg = self._psycopg
+        if self._conn.closed and not self._closed:
+            # the server dropped the connection (restart, failover, idle timeout): the failed
+            # transaction was rolled back, so connecting again is safe
+            try:
+                self._conn = psycopg.connect(self.url, connect_timeout=self._connect_timeout,
+                                             autocommit=True)
+            except psycopg.Error as exc:
+                raise StoreError(f"{_redact(self.url)}: cannot reconnect: "
+                                 f"{describe_error(exc)}") from None
         try:
             with self._conn.transaction(), self._conn.cursor() as raw:
                 yield _Cursor(raw)
@@ -97,7 +108,8 @@ class PostgresStore(SQLStore):
         return isinstance(exc, errors.UniqueViolation | errors.SerializationFailure)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (a closed store does not reconnect)."""
+        self._closed = True
         self._conn.close()
 
     def drop_all(self) -> None:
