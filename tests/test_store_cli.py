@@ -244,3 +244,26 @@ def test_monitor_on_the_zuid_limburg_definition(make_store: Callable[..., SQLSto
     phases = data["days_per_phase"]["phases"]
     assert list(phases)[:2] == ["aanmelding", "vraagverheldering"]
     assert "gesloten" not in phases and phases["aanmelding"]["ongoing"] == 3
+
+
+def test_verify_command(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert run("run", "basis", "--events", str(EXAMPLE), "--store", str(db), "--traject",
+               "T")[0] == 0
+    code, out = run("verify", "--store", str(db))
+    assert code == 0 and "1 trajecten gecontroleerd, 0 problemen" in out
+    import sqlite3
+
+    import attrs
+
+    from eengezin.store import codec, open_store
+
+    with open_store(db) as store:
+        loaded = store.load("T")
+    wrong = attrs.evolve(loaded, state={**loaded.state, "regie": "voortgang"})
+    with sqlite3.connect(db) as conn:  # a snapshot that no longer matches its history
+        conn.execute("INSERT INTO eengezin_snapshots (traject_id, version, body)"
+                     " VALUES (?, ?, ?)", ("T", loaded.version, codec.snapshot_to_json(wrong)))
+    conn.close()
+    code, out = run("verify", "--store", str(db), "T")
+    assert code == 1 and "FOUT T:" in out

@@ -1,4 +1,5 @@
-"""Store commands of the ``eengezin`` CLI: run --store, show, history, migrate, monitor, deadlines.
+"""Store commands of the ``eengezin`` CLI: run --store, show, history, migrate, monitor,
+deadlines, verify.
 
 Registered by :func:`register` into the main parser (``eengezin/cli.py``); ``run --store``
 branches to :func:`cmd_run_stored`. Exit codes follow the main CLI: 0 ok, 1 findings
@@ -24,6 +25,7 @@ from .codec import MIGRATION_EVENT, ref_dict
 from .errors import TrajectNotFoundError
 from .migration import find_migrations, migrate_store
 from .monitor import compute_monitor
+from .sqlite import SQLiteStore
 
 MAX_ATTEMPTS = 50
 
@@ -248,6 +250,25 @@ def cmd_deadlines(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    """``eengezin verify --store URL [ID …]``: rebuild trajecten from their histories and
+    compare with what loading gives; exit 1 when any differs or cannot be read."""
+    problems: list[str] = []
+    with _open(args.store, create=False) as store:
+        if isinstance(store, SQLiteStore):
+            problems.extend(f"sqlite: {p}" for p in store.integrity_check())
+        ids = args.traject or store.ids()
+        for tid in ids:
+            try:
+                store.verify(tid)
+            except EengezinError as exc:
+                problems.append(f"{tid}: {exc}")
+    for problem in problems:
+        out.write(f"FOUT {problem}\n")
+    out.write(f"{len(ids)} trajecten gecontroleerd, {len(problems)} problemen\n")
+    return 1 if problems else 0
+
+
 # ---------------------------------------------------------------- registration
 
 
@@ -258,7 +279,7 @@ def add_store_option(parser: argparse.ArgumentParser, *, required: bool) -> None
 
 
 def register(sub: Any) -> None:
-    """Add show, history, migrate, monitor and deadlines to the main CLI's subparsers."""
+    """Add show, history, migrate, monitor, verify and deadlines to the main CLI's subparsers."""
     p = sub.add_parser("show", help="een opgeslagen traject: versie, definitie, staat")
     add_store_option(p, required=True)
     p.add_argument("traject", metavar="ID")
@@ -285,6 +306,11 @@ def register(sub: Any) -> None:
     p.add_argument("--at", metavar="ISO", help="moment van de meting (standaard: nu)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_monitor)
+
+    p = sub.add_parser("verify", help="controleer dat snapshots en geschiedenis overeenkomen")
+    add_store_option(p, required=True)
+    p.add_argument("traject", metavar="ID", nargs="*", help="standaard: alle trajecten")
+    p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser("deadlines", help="open of verlopen termijnen in een opslag")
     add_store_option(p, required=True)
