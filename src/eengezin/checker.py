@@ -1,0 +1,975 @@
+"""Model checker for process definitions (``eengezin check DEF``).
+
+The checker explores the reachable state space of a definition by driving the
+real rule engine (:func:`eengezin.process.step`) breadth-first from a new traject.
+Every traject it reaches is folded into an *abstract state*: the state of each
+track plus a canonical summary of the facts that decide something (the facts
+read by blocking rules, effects, guarded transitions and records, invariants),
+open deadlines and the events that ``event_seen`` asks about. The history itself
+is not part of the abstract state, so the search ends.
+
+Each event is tried with a small, finite set of representative payloads built
+from its payload type: a "full" payload, the minimal one, and variants that
+change one thing at a time (each boolean flipped, each enum value, the bounds of
+an integer, the literals the definition compares a field with, and the ids that
+already exist in the traject's facts for fields that conditions compare).
+
+Findings, each with the shortest event trace that shows it (breadth-first
+search keeps parent pointers):
+
+- ``invariant``: an ``always`` invariant is false in a reachable state;
+- ``doodlopend`` (dead end): a reachable state from which no final state of the
+  tracks that have final states can be reached (``reachable_final``);
+- ``onbereikbaar`` (unreachable): a leaf state of a track that no explored
+  traject ever enters;
+- ``nooit_mogelijk`` (never fires): an event that is never accepted.
+
+The result is as good as the abstraction: the checker proves nothing about
+payloads outside its representative set, and it fires every event at one
+moment (deadlines never run out). It is a strong net for the mistakes regions
+make (a removed safety rule, a phase without a way out), not a proof.
+
+>>> result = check_definition("basis")
+>>> result.sound, result.states > 100
+(True, True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+import attrs
+
+from .definition import load_definition
+from .errors import DefinitionError
+from .process.model import Definition, EventSpec
+from .process.step import _availability, new_traject, step
+from .rules.context import Context
+from .rules.paths import PathError, parse_path
+from .traject import Actor, Event, Traject
+
+__all__ = [
+    "CheckResult",
+    "Finding",
+    "check_command",
+    "check_definition",
+    "representative_payloads",
+]
+
+FindingKind = Literal["invariant", "doodlopend", "onbereikbaar", "nooit_mogelijk", "onvolledig"]
+
+AT = datetime(2026, 3, 2, 9, 0)
+"""The moment every explored event happens (deadlines never run out)."""
+TODAY = AT.date()
+
+MAX_STATES = 200_000
+MAX_VARIANTS = 48
+MAX_KNOWN_IDS = 8
+SHOWN_DEAD_ENDS = 3
+ACTOR_ID = "controle"
+RAW = "\x00raw"  # in a trie: this value is compared with another path, keep it as it is
+
+_EXIT_OK, _EXIT_FINDINGS, _EXIT_UNUSABLE = 0, 1, 2
+
+
+@attrs.frozen
+class Finding:
+    """One thing wrong with a definition; ``trace`` is the shortest event sequence showing it."""
+
+    kind: FindingKind
+    subject: str
+    message: str
+    trace: tuple[Event, ...] | None = None
+
+
+@attrs.frozen
+class CheckResult:
+    """What :func:`check_definition` found."""
+
+    definition: str
+    version: str
+    states: int
+    transitions: int
+    seconds: float
+    findings: tuple[Finding, ...]
+
+    @property
+    def sound(self) -> bool:
+        """True when there are no findings."""
+        return not self.findings
+
+
+# ------------------------------------------------------------------ what the definition reads
+
+_QUANTIFIERS = ("require", "where")
+_PATH_ROOTS = ("data.", "facts.", "item.")
+
+
+def _event_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _normal(path: str) -> str:
+    """``data.plan.doelen[].acties[].wie`` without its root and with ``[]`` kept."""
+    return path.split(".", 1)[1] if "." in path else ""
+
+
+class _Reads:
+    """Which paths and literals a condition tree mentions (``item.`` resolved to its list)."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+        self.literals: dict[str, list[Any]] = {}
+        self.compared: set[str] = set()  # data paths compared with another path
+        self.seen_events: set[str] = set()
+        self.count_bounds: dict[str, int] = {}
+        self.deadlines_read: set[str] = set()
+        self.mentions_actor = False
+
+    def _resolve(self, text: str, item: str | None) -> str | None:
+        if text.startswith("item.") or text == "item":
+            if item is None:
+                return None
+            return item + text[4:]
+        if text.startswith(("data.", "facts.")) or text in ("data", "facts"):
+            return text
+        if text.startswith("actor"):
+            self.mentions_actor = True
+        return None
+
+    def _literal(self, path: str | None, value: Any) -> None:
+        if path is None:
+            return
+        bucket = self.literals.setdefault(path, [])
+        if value not in bucket:
+            bucket.append(value)
+
+    def walk(self, node: Any, item: str | None = None) -> None:
+        if isinstance(node, str):
+            resolved = self._resolve(node, item)
+            if resolved is not None:
+                self.paths.add(resolved)
+            return
+        if isinstance(node, list):
+            for sub in node:
+                self.walk(sub, item)
+            return
+        if not isinstance(node, Mapping):
+            return
+        if "event_seen" in node:
+            self.seen_events.update(_event_list(node["event_seen"]))
+        if "actor_role" in node:
+            self.mentions_actor = True
+        for name in ("deadline_open", "deadline_overdue"):
+            if isinstance(node.get(name), str):
+                self.deadlines_read.add(node[name])
+        for name in ("count", "count_where"):
+            params = node.get(name)
+            if isinstance(params, Mapping) and isinstance(params.get("path"), str):
+                counted = self._resolve(params["path"], item)
+                for bound in (params.get("min"), params.get("max")):
+                    if counted and isinstance(bound, int) and not isinstance(bound, bool):
+                        self.count_bounds[counted] = max(bound, self.count_bounds.get(counted, 0))
+        raw_path = node.get("path")
+        path = self._resolve(raw_path, item) if isinstance(raw_path, str) else None
+        if path is not None:
+            self.paths.add(path)
+            if "value" in node:
+                self._literal(path, node["value"])
+            if isinstance(node.get("values"), list):
+                for v in node["values"]:
+                    self._literal(path, v)
+            other = node.get("other")
+            if isinstance(other, str):
+                other_path = self._resolve(other, item)
+                if other_path is not None:
+                    self.paths.add(other_path)
+                    for a, b in ((path, other_path), (other_path, path)):
+                        if a.startswith("data") and not b.startswith("data"):
+                            self.compared.add(a)
+            if isinstance(node.get("key"), str) and path.startswith("facts"):
+                key_path = f"{path.removesuffix('[]')}[].{node['key']}"
+                self.paths.add(key_path)
+        inner = None
+        if path is not None and any(k in node for k in _QUANTIFIERS):
+            inner = path if path.endswith("[]") else f"{path}[]"
+        for key, value in node.items():
+            if key in ("path", "other"):
+                continue
+            self.walk(value, inner if key in _QUANTIFIERS and inner is not None else item)
+
+
+@attrs.define
+class _Analysis:
+    """What the checker needs to know about a definition before it explores."""
+
+    fact_trie: dict[str, Any]
+    data_tries: dict[str, dict[str, Any]]
+    keyed_facts: frozenset[str]
+    seen_events: tuple[str, ...]
+    cap: int
+    caps: dict[str, int]
+    deadlines_read: frozenset[str]
+    event_reads: dict[str, _Reads]
+    actor_events: frozenset[str]
+    fact_items: tuple[tuple[str, Any], ...] = ()
+    memo: dict[tuple[str, int], tuple[Any, Any]] = attrs.Factory(dict)
+
+
+def _records(items: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, Mapping):
+                yield item
+
+
+def _state_nodes(states: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(states, Mapping):
+        for sub in states.values():
+            if isinstance(sub, Mapping):
+                yield sub
+                yield from _state_nodes(sub.get("states"))
+
+
+def _analyse(definition: Definition) -> _Analysis:
+    raw = definition.raw
+    state_reads = _Reads()  # what decides acceptance or moves state
+    event_reads: dict[str, _Reads] = {eid: _Reads() for eid in definition.events}
+    keyed: set[str] = set()
+
+    def for_events(events: Iterable[str], node: Any) -> None:
+        state_reads.walk(node)
+        for eid in events:
+            if eid in event_reads:
+                event_reads[eid].walk(node)
+
+    copies: list[tuple[str, str, str, str]] = []  # event, fact, op, data path copied
+
+    def records(events: Iterable[str], items: Any) -> None:
+        for rec in _records(items):
+            for_events(events, rec.get("if"))
+            if "put" in rec and isinstance(rec["put"], Mapping):
+                keyed.add(str(rec["put"].get("fact")))
+            for op in ("set", "put", "append"):
+                body = rec.get(op)
+                if not isinstance(body, Mapping):
+                    continue
+                source = body.get("from", "data" if "value" not in body else None)
+                if isinstance(source, str) and (source == "data" or source.startswith("data.")):
+                    copies.extend((e, str(body.get("fact")), op, source) for e in events)
+                key = body.get("key")
+                if isinstance(key, str) and key.startswith("data"):
+                    for e in events:
+                        event_reads[e].paths.add(key) if e in event_reads else None
+
+    for eid, spec in (raw.get("events") or {}).items():
+        if not isinstance(spec, Mapping):
+            continue
+        for tr in spec.get("transitions") or []:
+            if isinstance(tr, Mapping):
+                for_events([eid], tr.get("when"))
+        records([eid], spec.get("record"))
+    for rule in raw.get("rules") or []:
+        if isinstance(rule, Mapping) and rule.get("severity") == "block":
+            events = _event_list(rule.get("on"))
+            for_events(events, rule.get("if"))
+            for_events(events, rule.get("require"))
+    for effect in raw.get("effects") or []:
+        if isinstance(effect, Mapping):
+            events = _event_list(effect.get("on"))
+            for_events(events, effect.get("if"))
+            records(events, effect.get("record"))
+    for deadline in raw.get("deadlines") or []:
+        if isinstance(deadline, Mapping) and isinstance(deadline.get("start"), Mapping):
+            start = deadline["start"]
+            for_events(_event_list(start.get("on")), start.get("if"))
+    for track in (raw.get("tracks") or {}).values():
+        if isinstance(track, Mapping):
+            for node in _state_nodes(track.get("states")):
+                records(definition.events, node.get("on_enter"))
+    for inv in definition.invariants:
+        state_reads.walk(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
+
+    trie = _build_trie(state_reads, "facts")
+    bounds = state_reads.count_bounds
+    caps: dict[str, int] = {}
+    for path, bound in bounds.items():
+        if path.startswith("facts."):
+            name = path.split(".")[1].removesuffix("[]")
+            caps[name] = max(caps.get(name, 2), bound + 1)
+    actor_events = frozenset(
+        eid for eid, reads in event_reads.items()
+        if reads.mentions_actor or definition.events[eid].roles is not None
+    )
+    data_tries = {eid: _build_trie(reads, "data") for eid, reads in event_reads.items()}
+    for eid, fact, op, source in copies:
+        if fact not in trie or eid not in data_tries:
+            continue
+        sub = trie[fact]
+        if op in ("put", "append"):
+            sub = _merge_tries(sub.get("[]", {}), {"": sub.get("", frozenset())})
+        _graft(data_tries[eid], source, sub)
+    return _Analysis(
+        fact_trie=trie,
+        data_tries=data_tries,
+        keyed_facts=frozenset(keyed),
+        seen_events=tuple(sorted(state_reads.seen_events)),
+        cap=max(2, max(bounds.values(), default=0) + 1),
+        caps=caps,
+        deadlines_read=frozenset(state_reads.deadlines_read),
+        event_reads=event_reads,
+        actor_events=actor_events,
+        fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
+    )
+
+
+def _build_trie(reads: _Reads, root: str) -> dict[str, Any]:
+    """A tree of the paths under ``root`` that are read; ``""`` marks a whole read, with the
+    literals it is compared with."""
+    trie: dict[str, Any] = {}
+    for path in sorted(reads.paths):
+        if path != root and not path.startswith(root + "."):
+            continue
+        lits = frozenset(v for v in reads.literals.get(path, []) if isinstance(v, str))
+        if path in reads.compared:
+            lits |= {RAW}
+        _graft(trie, path, {"": lits})
+    return trie
+
+
+def _graft(trie: dict[str, Any], path: str, sub: Mapping[str, Any]) -> None:
+    try:
+        _root, segments = parse_path(path)
+    except PathError:
+        return
+    node = trie
+    for name, iterate in segments:
+        node = node.setdefault(name, {})
+        if iterate:
+            node = node.setdefault("[]", {})
+    merged = _merge_tries(node, sub)
+    node.clear()
+    node.update(merged)
+
+
+def _merge_tries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(a)
+    for key, value in b.items():
+        if key == "":
+            out[""] = frozenset(out.get("", frozenset())) | frozenset(value)
+        elif key in out:
+            out[key] = _merge_tries(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# ------------------------------------------------------------------ abstraction
+
+
+def _shallow(value: Any, literals: frozenset[str], cap: int, keyed: bool) -> Any:
+    raw = RAW in literals
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        if raw or value in literals:
+            return ("=", value)
+        return "·" if value.strip() else ""
+    if isinstance(value, list):
+        members = sorted({("=", v) for v in value
+                          if isinstance(v, str) and (raw or v in literals)})
+        return ("L", min(len(value), cap), tuple(members))
+    if isinstance(value, Mapping):
+        if keyed:
+            return ("M", min(len(value), cap))
+        return ("D", bool(value))
+    return type(value).__name__
+
+
+def _canon(value: Any, trie: Mapping[str, Any], cap: int, keyed: bool = False) -> Any:
+    """The part of ``value`` that ``trie`` says is read, with collections counted up to ``cap``."""
+    parts: list[Any] = []
+    if "" in trie:
+        parts.append(_shallow(value, trie[""], cap, keyed))
+    for key, sub in sorted(trie.items()):
+        if key == "":
+            continue
+        if key == "[]":
+            items: list[Any] = []
+            if isinstance(value, Mapping):
+                items = list(value.values())
+            elif isinstance(value, list):
+                items = value
+            counted: dict[str, int] = {}
+            for item in items:
+                text = repr(_canon(item, sub, cap))
+                counted[text] = min(cap, counted.get(text, 0) + 1)
+            parts.append(("[]", tuple(sorted(counted.items()))))
+        else:
+            child = value.get(key) if isinstance(value, Mapping) else None
+            parts.append((key, _canon(child, sub, cap)))
+    return tuple(parts)
+
+
+def _abstract(traject: Traject, analysis: _Analysis) -> Any:
+    memo = analysis.memo
+    parts: list[Any] = []
+    for name, sub in analysis.fact_items:
+        value = traject.facts.get(name)
+        hit = memo.get((name, id(value)))
+        if hit is None or hit[0] is not value:
+            # trajecten share unchanged fact values, so most lookups hit; the memo keeps
+            # the value alive, which keeps its id unique
+            hit = (value, _canon(value, sub, analysis.caps.get(name, 2),
+                                 name in analysis.keyed_facts))
+            memo[(name, id(value))] = hit
+        parts.append((name, hit[1]))
+    facts = tuple(parts)
+    seen = tuple(
+        e for e in analysis.seen_events if any(h.event == e for h in traject.history)
+    ) if analysis.seen_events else ()
+    return (
+        traject.started,
+        tuple(sorted(traject.state.items())),
+        facts,
+        tuple(sorted(d for d in traject.deadlines if d in analysis.deadlines_read)),
+        seen,
+    )
+
+
+# ------------------------------------------------------------------ representative payloads
+
+
+class _Payloads:
+    """The finite set of payloads an event is tried with, for one traject."""
+
+    def __init__(self, definition: Definition, reads: _Reads, known: Sequence[str], today: date
+                 ) -> None:
+        self.named: Mapping[str, Any] = definition.raw.get("types") or {}
+        self.reads = reads
+        self.known = list(known)
+        self.today = today
+        self.taken = set(known)
+        self.counter = 0
+        self.expanding: list[str] = []
+        self.align: str | None = None
+
+    def variants(self, spec: Any) -> list[dict[str, Any]]:
+        """The payloads for ``spec``: full, minimal, one change at a time, then one per known
+        id with every compared text field set to that id (fields that must agree)."""
+        base = [p for p in self.gen(spec, "") if isinstance(p, dict)]
+        aligned: list[dict[str, Any]] = []
+        for ident in self.known[:4]:
+            self.align = ident
+            try:
+                first = self.gen(spec, "")[0]
+            finally:
+                self.align = None
+            if isinstance(first, dict):
+                aligned.append(first)
+        return _unique([*base[:1], *aligned, *base[1:]])
+
+    def fresh(self) -> str:
+        while True:
+            self.counter += 1
+            candidate = f"n{self.counter}"
+            if candidate not in self.taken:
+                self.taken.add(candidate)
+                return candidate
+
+    def referenced(self, path: str) -> bool:
+        path = path.removesuffix("[]")
+        full = f"data.{path}" if path else "data"
+        return any(p == full or p.startswith(full + ".") or p.startswith(full + "[]")
+                   for p in self.reads.paths)
+
+    def literals(self, path: str) -> list[Any]:
+        return list(self.reads.literals.get(f"data.{path}" if path else "data", []))
+
+    def gen(self, spec: Any, path: str) -> list[Any]:
+        if isinstance(spec, str):
+            if spec in self.named:
+                if spec in self.expanding or len(self.expanding) > 12:
+                    return [None]
+                self.expanding.append(spec)
+                try:
+                    return self.gen(self.named[spec], path)
+                finally:
+                    self.expanding.pop()
+            return self.base(spec, {}, path)
+        if isinstance(spec, list) and len(spec) == 1:
+            return self.listing(spec[0], 0, None, path)
+        if isinstance(spec, Mapping):
+            if "enum" in spec and isinstance(spec["enum"], list) and spec["enum"]:
+                return list(spec["enum"])
+            if "type" in spec:
+                base = spec["type"]
+                if base == "list":
+                    hi = spec.get("max_items")
+                    return self.listing(spec.get("items", "any"), int(spec.get("min_items", 0)),
+                                        int(hi) if isinstance(hi, int) else None, path)
+                return self.base(str(base), spec, path)
+            return self.obj(spec, path)
+        return [None]
+
+    def obj(self, spec: Mapping[str, Any], path: str) -> list[Any]:
+        fields: list[tuple[str, bool, list[Any]]] = []
+        for key, sub in spec.items():
+            optional = key.endswith("?")
+            name = key[:-1] if optional else key
+            sub_path = f"{path}.{name}" if path else name
+            fields.append((name, optional, self.gen(sub, sub_path)))
+        full = {name: alts[0] for name, _opt, alts in fields if alts[0] is not None}
+        out: list[Any] = [full]
+        out.append({name: alts[0] for name, opt, alts in fields if not opt and alts[0] is not None})
+        for name, optional, alts in fields:
+            for alt in alts[1:]:
+                out.append({**full, name: alt})
+            if optional:
+                out.append({k: v for k, v in full.items() if k != name})
+        out.extend(self.literals(path))
+        return _unique(out)
+
+    def listing(self, item: Any, lo: int, hi: int | None, path: str) -> list[Any]:
+        item_path = f"{path}[]"
+        alts = self.gen(item, item_path)
+        resolved = item
+        while isinstance(resolved, str) and resolved in self.named:
+            resolved = self.named[resolved]
+        spread: list[Any] = []
+        spread_field: str | None = None
+        if isinstance(resolved, Mapping) and "enum" in resolved:
+            spread = list(alts)
+            alts = alts[:1]
+        elif isinstance(resolved, Mapping) and isinstance(alts[0], dict):
+            for key, sub in resolved.items():
+                name = key.removesuffix("?")
+                target = sub
+                while isinstance(target, str) and target in self.named:
+                    target = self.named[target]
+                if isinstance(target, Mapping) and isinstance(target.get("enum"), list):
+                    spread = [{**(self.gen(item, item_path)[0] if i else alts[0]), name: v}
+                              for i, v in enumerate(target["enum"])]
+                    spread_field = name
+                    break
+        size = max(lo, 1)
+        default = spread if len(spread) >= size else [
+            self.gen(item, item_path)[0] if i else alts[0] for i in range(size)
+        ]
+        if hi is not None:
+            default = default[:hi]
+        out: list[Any] = [default]
+        for alt in alts[1:]:
+            if spread_field is not None:
+                # vary one element, keep the spread of the enum field (one element per value)
+                if isinstance(alt, dict) and alt.get(spread_field) == default[0].get(spread_field):
+                    out.append([alt, *default[1:]])
+            else:
+                out.append([alt, *default[1:]])
+        if lo == 0:
+            out.append([])
+        if len(default) > max(lo, 1):
+            out.append(default[: max(lo, 1)])
+        out.extend(self.literals(path))
+        return _unique(out)
+
+    def base(self, base: str, spec: Mapping[str, Any], path: str) -> list[Any]:
+        lits = self.literals(path)
+        if base in ("text", "string"):
+            name = path.rsplit(".", 1)[-1]
+            default = self.fresh() if name == "id" else "tekst"
+            if self.align is not None and name != "id" and self.referenced(path):
+                default = self.align
+            out: list[Any] = [default, *lits]
+            if self.referenced(path) or name == "id":
+                out.extend(self.known)
+                if name != "id":
+                    out.append(self.fresh())
+            return _unique(out)
+        if base == "boolean":
+            return _unique([True, False, *lits])
+        if base in ("integer", "number"):
+            lo, hi = spec.get("min"), spec.get("max")
+            values = [v for v in (hi, lo) if isinstance(v, int | float) and not isinstance(v, bool)]
+            if not values:
+                values = [1, 0]
+            return _unique([*values, *(v for v in lits if isinstance(v, int | float))])
+        if base == "date":
+            days = [self.today, _shift(self.today, 5), _shift(self.today, 14),
+                    _shift(self.today, 40), self.today + timedelta(days=30)]
+            return _unique([d.isoformat() for d in days] + lits)
+        if base == "datetime":
+            return [datetime.combine(self.today, datetime.min.time()).isoformat()]
+        if base == "object":
+            return [{}]
+        if base == "list":
+            return self.listing("any", 0, None, path)
+        return ["tekst", *lits]  # any
+
+
+def _shift(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    seen: set[str] = set()
+    out: list[Any] = []
+    for v in values:
+        text = json.dumps(v, sort_keys=True, default=str)
+        if text not in seen:
+            seen.add(text)
+            out.append(v)
+    return out
+
+
+def _known_ids(facts: Mapping[str, Any], keyed: frozenset[str]) -> list[str]:
+    found: list[str] = []
+
+    def visit(value: Any, depth: int) -> None:
+        if depth > 6 or len(found) >= MAX_KNOWN_IDS * 4:
+            return
+        if isinstance(value, Mapping):
+            ident = value.get("id")
+            if isinstance(ident, str) and ident not in found:
+                found.append(ident)
+            for sub in value.values():
+                visit(sub, depth + 1)
+        elif isinstance(value, list):
+            for sub in value:
+                visit(sub, depth + 1)
+
+    for name in sorted(facts):
+        value = facts[name]
+        if name in keyed and isinstance(value, Mapping):
+            for key in value:
+                if isinstance(key, str) and key not in found:
+                    found.append(key)
+        visit(value, 0)
+    return found[:MAX_KNOWN_IDS]
+
+
+def representative_payloads(definition: Definition, event_id: str,
+                            traject: Traject | None = None, *, today: date = TODAY
+                            ) -> list[dict[str, Any]]:
+    """The payloads the checker tries ``event_id`` with in ``traject`` (first: the full one).
+
+    >>> basis = load_definition("basis")
+    >>> [p["vorm"] for p in representative_payloads(basis, "toestemming_vastleggen")][:2]
+    ['schriftelijk', 'schriftelijk']
+    """
+    spec = definition.events[event_id]
+    if spec.payload_spec is None:
+        return [{}]
+    analysis = _analysis_for(definition)
+    facts = traject.facts if traject is not None else {}
+    known = _known_ids(facts, analysis.keyed_facts)
+    gen = _Payloads(definition, analysis.event_reads[event_id], known, today)
+    return gen.variants(spec.payload_spec)[:MAX_VARIANTS]
+
+
+_analyses: dict[int, tuple[Definition, _Analysis]] = {}
+
+
+def _analysis_for(definition: Definition) -> _Analysis:
+    cached = _analyses.get(id(definition))
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    analysis = _analyse(definition)
+    _analyses[id(definition)] = (definition, analysis)
+    return analysis
+
+
+def _distinct(payloads: Sequence[dict[str, Any]], trie: Mapping[str, Any], cap: int
+              ) -> list[dict[str, Any]]:
+    """One payload per distinct reading: payloads that every condition and every read fact
+    sees alike lead to the same abstract state, so trying one of them is enough."""
+    seen: set[Any] = set()
+    out: list[dict[str, Any]] = []
+    for payload in payloads:
+        signature = _canon(payload, trie, cap)
+        if signature not in seen:
+            seen.add(signature)
+            out.append(payload)
+    return out[:MAX_VARIANTS]
+
+
+def _actors(definition: Definition, spec: EventSpec, analysis: _Analysis) -> list[Actor | None]:
+    if spec.id not in analysis.actor_events:
+        return [Actor(ACTOR_ID)]
+    roles = sorted(spec.roles) if spec.roles is not None else sorted(definition.roles)
+    actors: list[Actor | None] = [Actor(ACTOR_ID, role) for role in roles]
+    if spec.roles is None:
+        actors.append(Actor(ACTOR_ID))
+    return actors
+
+
+# ------------------------------------------------------------------ exploration
+
+
+def _possible(definition: Definition, spec: EventSpec, traject: Traject) -> bool:
+    if not traject.started:
+        return spec.id == definition.start_event
+    if spec.id == definition.start_event:
+        return False
+    return _availability(spec, traject, definition) is None
+
+
+def _invariant_holds(definition: Definition, traject: Traject, condition: Any) -> bool:
+    ctx = Context(data={}, facts=traject.facts, state=traject.state, event="", at=AT,
+                  params=definition.params, history=traject.history, deadlines=traject.deadlines)
+    return bool(condition(ctx))
+
+
+@attrs.define
+class _Node:
+    traject: Traject
+    parent: Any
+    event: Event | None
+    depth: int
+
+
+def _trace(nodes: Mapping[Any, _Node], key: Any) -> tuple[Event, ...]:
+    events: list[Event] = []
+    node = nodes[key]
+    while node.event is not None:
+        events.append(node.event)
+        node = nodes[node.parent]
+    return tuple(reversed(events))
+
+
+def _inert_events(definition: Definition, analysis: _Analysis) -> frozenset[str]:
+    """Events that can never change an abstract state: no transitions, effects or deadlines,
+    and they record only facts nothing decisive reads. One accepted firing says all."""
+    inert: set[str] = set()
+    for eid, spec in definition.events.items():
+        if spec.transitions or spec.effects or spec.deadline_starts or spec.deadline_ends:
+            continue
+        if eid == definition.start_event or eid in analysis.seen_events:
+            continue
+        if any(rec.fact in analysis.fact_trie for rec in spec.records):
+            continue
+        inert.add(eid)
+    return frozenset(inert)
+
+
+def _final_tracks(definition: Definition) -> list[str]:
+    return [tid for tid, track in definition.tracks.items() if track.finals]
+
+
+def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES) -> CheckResult:
+    """Explore ``ref`` (a bundled id, a YAML path or a loaded definition) and report findings.
+
+    Raises :class:`~eengezin.errors.DefinitionError` when the definition cannot be loaded.
+
+    >>> check_definition("basis").findings
+    ()
+    """
+    definition = load_definition(ref)
+    started = time.perf_counter()
+    analysis = _analysis_for(definition)
+    analysis.memo.clear()
+    always = [inv for inv in definition.invariants
+              if isinstance(inv.raw, Mapping) and "always" in inv.raw]
+    reachable_final = [inv for inv in definition.invariants
+                       if isinstance(inv.raw, Mapping) and inv.raw.get("reachable_final")]
+    root = new_traject(definition, "controle")
+    root_key = _abstract(root, analysis)
+    nodes: dict[Any, _Node] = {root_key: _Node(root, None, None, 0)}
+    edges: dict[Any, set[Any]] = {}
+    queue: deque[Any] = deque([root_key])
+    fired: set[str] = set()
+    violated: dict[str, Finding] = {}
+    leaves_seen: dict[str, set[str]] = {tid: set() for tid in definition.tracks}
+    transitions = 0
+    incomplete = False
+    for tid, state in root.state.items():
+        leaves_seen[tid].add(state)
+    payload_cache: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+    inert = _inert_events(definition, analysis)
+
+    while queue:
+        key = queue.popleft()
+        node = nodes[key]
+        traject = node.traject
+        successors = edges.setdefault(key, set())
+        known = tuple(_known_ids(traject.facts, analysis.keyed_facts))
+        for eid, spec in definition.events.items():
+            if eid in inert and eid in fired:
+                continue
+            if not _possible(definition, spec, traject):
+                continue
+            cache_key = (eid, known)
+            payloads = payload_cache.get(cache_key)
+            if payloads is None:
+                if spec.payload_spec is None:
+                    payloads = [{}]
+                else:
+                    gen = _Payloads(definition, analysis.event_reads[eid], known, TODAY)
+                    payloads = _distinct(
+                        gen.variants(spec.payload_spec),
+                        analysis.data_tries[eid], analysis.cap)
+                payload_cache[cache_key] = payloads
+            for actor in _actors(definition, spec, analysis):
+                for payload in payloads:
+                    event = Event(eid, AT, payload, actor)
+                    outcome = step(definition, traject, event)
+                    if not outcome.accepted:
+                        continue
+                    fired.add(eid)
+                    transitions += 1
+                    new = outcome.traject
+                    new_key = _abstract(new, analysis)
+                    successors.add(new_key)
+                    if new_key in nodes:
+                        continue
+                    if len(nodes) >= max_states:
+                        incomplete = True
+                        continue
+                    nodes[new_key] = _Node(new, key, event, node.depth + 1)
+                    queue.append(new_key)
+                    for tid, state in new.state.items():
+                        leaves_seen.setdefault(tid, set()).add(state)
+                    for inv in always:
+                        if inv.id not in violated and not _invariant_holds(
+                                definition, new, inv.condition):
+                            violated[inv.id] = Finding(
+                                "invariant", inv.id, inv.message.strip(), _trace(nodes, new_key))
+
+    findings: list[Finding] = list(violated.values())
+    if incomplete:
+        # with part of the space unexplored, dead ends and unreachable states would be guesses
+        findings.append(Finding(
+            "onvolledig", definition.id,
+            f"meer dan {max_states} abstracte toestanden: de verkenning is afgebroken; "
+            "alleen invariant-schendingen zijn gecontroleerd"))
+        analysis.memo.clear()
+        return CheckResult(
+            definition=definition.id, version=definition.version, states=len(nodes),
+            transitions=transitions, seconds=time.perf_counter() - started,
+            findings=tuple(findings))
+    final_tracks = _final_tracks(definition)
+    if final_tracks:
+        findings.extend(_dead_ends(definition, nodes, edges, final_tracks, reachable_final))
+    for tid, track in definition.tracks.items():
+        for leaf in sorted(track.leaves - leaves_seen.get(tid, set())):
+            findings.append(Finding(
+                "onbereikbaar", f"{tid}.{leaf}",
+                f"staat '{leaf}' van track '{tid}' wordt door geen enkel traject bereikt"))
+    for eid in definition.events:
+        if eid not in fired:
+            findings.append(Finding(
+                "nooit_mogelijk", eid,
+                f"event '{eid}' wordt in geen enkele bereikbare toestand geaccepteerd"))
+    analysis.memo.clear()
+    return CheckResult(
+        definition=definition.id, version=definition.version, states=len(nodes),
+        transitions=transitions, seconds=time.perf_counter() - started, findings=tuple(findings),
+    )
+
+
+def _dead_ends(definition: Definition, nodes: Mapping[Any, _Node], edges: Mapping[Any, set[Any]],
+               final_tracks: Sequence[str], reachable_final: Sequence[Any]) -> list[Finding]:
+    def is_final(traject: Traject) -> bool:
+        return all(traject.state.get(t) in definition.tracks[t].finals for t in final_tracks)
+
+    reverse: dict[Any, list[Any]] = {}
+    for source, targets in edges.items():
+        for target in targets:
+            reverse.setdefault(target, []).append(source)
+    good = {key for key, node in nodes.items() if is_final(node.traject)}
+    queue = deque(good)
+    while queue:
+        key = queue.popleft()
+        for source in reverse.get(key, ()):
+            if source not in good:
+                good.add(source)
+                queue.append(source)
+    dead = sorted((k for k in nodes if k not in good), key=lambda k: nodes[k].depth)
+    if not dead:
+        return []
+    subject = reachable_final[0].id if reachable_final else "doodlopend"
+    ends = " of ".join(
+        f"{t} in {'/'.join(sorted(definition.tracks[t].finals))}" for t in final_tracks)
+    out: list[Finding] = []
+    for key in dead[:SHOWN_DEAD_ENDS]:
+        state = ", ".join(f"{t}={s}" for t, s in sorted(nodes[key].traject.state.items()))
+        more = f" ({len(dead)} doodlopende toestanden in totaal)" if len(dead) > 1 else ""
+        out.append(Finding(
+            "doodlopend", subject,
+            f"vanuit {state} is geen eindstaat ({ends}) meer bereikbaar{more}",
+            _trace(nodes, key)))
+    return out
+
+
+# ------------------------------------------------------------------ report
+
+
+def format_event(event: Event) -> str:
+    """One trace line: the event id and its payload as compact JSON."""
+    data = json.dumps(dict(event.data), ensure_ascii=False, sort_keys=True, default=str)
+    role = f" (rol {event.actor.role})" if event.actor is not None and event.actor.role else ""
+    return f"{event.name}{role} {data}" if event.data else f"{event.name}{role}"
+
+
+def write_report(result: CheckResult, out: TextIO) -> None:
+    """Write ``result`` for a definition author (Dutch, one finding per block)."""
+    out.write(f"{result.definition} v{result.version}: {result.states} abstracte toestanden "
+              f"verkend, {result.transitions} overgangen ({result.seconds:.2f} s)\n")
+    if result.sound:
+        out.write("geen bevindingen\n")
+        return
+    for finding in result.findings:
+        out.write(f"\n[{finding.kind}] {finding.subject}: {finding.message}\n")
+        if finding.trace is not None:
+            out.write(f"  kortste spoor ({len(finding.trace)} events):\n")
+            for i, event in enumerate(finding.trace, start=1):
+                out.write(f"  {i:3}. {format_event(event)}\n")
+    out.write(f"\n{len(result.findings)} bevinding(en)\n")
+
+
+def check_command(ref: str, out: TextIO, err: TextIO | None = None) -> int:
+    """Run ``eengezin check DEF``: 0 sound, 1 with findings, 2 for an unusable definition.
+
+    >>> import io
+    >>> check_command("basis", io.StringIO())
+    0
+    """
+    try:
+        result = check_definition(ref)
+    except DefinitionError as exc:
+        stream = err if err is not None else out
+        for problem in exc.problems:
+            stream.write(f"{problem}\n")
+        return _EXIT_UNUSABLE
+    write_report(result, out)
+    return _EXIT_OK if result.sound else _EXIT_FINDINGS
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    """The ``check`` subcommand handler."""
+    return check_command(args.definition, out, sys.stderr)
+
+
+def register(sub: Any) -> None:
+    """Add ``eengezin check DEF`` to the command line's subparsers."""
+    p = sub.add_parser("check", help="modelcontrole: onbereikbare staten, doodlopende paden, "
+                                     "invarianten (exit 1 met kortste spoor)")
+    p.add_argument("definition", metavar="DEF", help="meegeleverd id of pad naar YAML")
+    p.set_defaults(handler=cmd_check)
