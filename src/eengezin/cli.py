@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from . import checker
 from .definition import bundled_ids, load_definition
 from .engine import deadline_statuses
 from .errors import DefinitionError, EengezinError, UnknownEventError
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # -- more commands register here (keep one line per module) --
     store_cli.register(sub)
+    checker.register(sub)
     return parser
 
 
