@@ -38,7 +38,7 @@ from ..errors import ConflictError, DefinitionError, DefinitionMismatchError
 from ..process import new_traject, step
 from ..process.model import Definition
 from ..rules.predicates import PredicateRegistry
-from ..traject import DefinitionRef, Event, HistoryEntry, Outcome, Traject
+from ..traject import DefinitionRef, Event, HistoryEntry, OpenDeadline, Outcome, Traject
 from . import codec
 from .errors import StoreCorruptError, StoreError, StoreOpenError, TrajectNotFoundError
 
@@ -99,18 +99,10 @@ class AppendResult:
 
 
 @attrs.frozen(slots=True)
-class StoredDeadline:
-    """An open deadline as indexed by the store."""
+class StoredDeadline(OpenDeadline):
+    """An open deadline as indexed by the store: the deadline plus its traject's id."""
 
-    traject_id: str
-    id: str
-    started: date
-    due: date
-
-    def overdue(self, at: datetime | date) -> bool:
-        """True when ``at`` is after the last day of the term."""
-        day = at.date() if isinstance(at, datetime) else at
-        return day > self.due
+    traject_id: str = attrs.field(kw_only=True)
 
 
 @attrs.frozen(slots=True)
@@ -682,8 +674,8 @@ class SQLStore(abc.ABC):
         with self._transaction(write=False) as cur:
             cur.execute(sql, params)
             rows = cur.fetchall()
-        return [StoredDeadline(r[0], r[1], date.fromisoformat(r[2]), date.fromisoformat(r[3]))
-                for r in rows]
+        return [StoredDeadline(r[1], date.fromisoformat(r[2]), date.fromisoformat(r[3]),
+                               traject_id=r[0]) for r in rows]
 
     def overdue(self, at: datetime | date, *, limit: int | None = None) -> list[StoredDeadline]:
         """Open deadlines whose last day is before ``at`` (indexed on the due date)."""
