@@ -40,6 +40,7 @@ from .migration import (
     migrate_store,
     migrate_traject,
 )
+from .monitor import Monitor, compute_monitor
 from .sqlite import SQLiteStore
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -87,6 +88,7 @@ __all__ = [
     "MigrationError",
     "MigrationFailure",
     "MigrationReport",
+    "Monitor",
     "SQLStore",
     "SQLiteStore",
     "StateChange",
@@ -98,6 +100,7 @@ __all__ = [
     "TrajectNotFoundError",
     "apply_journaled",
     "check_migration",
+    "compute_monitor",
     "find_migrations",
     "fire",
     "load_migration",
