@@ -413,17 +413,45 @@ def main() -> None:
 
     # --- linear creation ---------------------------------------------------------------
     print()
-    print("Creating trajecten (new_traject + aanmelden, two-member household; payloads built "
-          "beforehand):")
+    print("Creating N live trajecten (new_traject + aanmelden, two-member household). Each payload")
+    print("is built just before its traject, as a host decodes it from a request; the time to build")
+    print("the payloads alone is measured separately and subtracted (net). CPU seconds.")
+    print("Bare: new_traject only (a traject before its start event, like a bare transitions model).")
+    print(f"  {'N':>7}  {'bare':>7}  {'total':>7}  {'payloads':>8}  {'net':>7}  {'µs each':>7}  "
+          f"{'net, gc off':>11}  {'µs each':>7}")
     sizes = (1_000, 5_000, 10_000) if quick else (10_000, 50_000, 100_000)
+    net_at: dict[int, float] = {}
+
+    def create(size: int, collect: bool) -> tuple[float, float]:
+        gc.collect()
+        if not collect:
+            gc.disable()
+        try:
+            start = CLOCK()
+            made = [eengezin_start(basis, i, aanmelden_payload(i)) for i in range(size)]
+            total = CLOCK() - start
+            del made
+            gc.collect()
+            start = CLOCK()
+            built = [aanmelden_payload(i) for i in range(size)]
+            payloads_only = CLOCK() - start
+            del built
+        finally:
+            gc.enable()
+        return total, payloads_only
+
     for size in sizes:
-        batch = [aanmelden_payload(i) for i in range(size)]
         gc.collect()
         start = CLOCK()
-        made = [eengezin_start(basis, i, batch[i]) for i in range(size)]
-        took = CLOCK() - start
-        print(f"  {size:>7,} trajecten: {took:6.3f} s  ({took / size * 1e6:5.2f} µs each)")
-        del made, batch
+        bare = [new_traject(basis, f"T-{i}") for i in range(size)]
+        bare_took = CLOCK() - start
+        del bare
+        total, pay = create(size, collect=True)
+        total_off, pay_off = create(size, collect=False)
+        net, net_off = total - pay, total_off - pay_off
+        net_at[size] = net
+        print(f"  {size:>7,}  {bare_took:6.3f}s  {total:6.3f}s  {pay:7.3f}s  {net:6.3f}s  {net / size * 1e6:7.2f}  "
+              f"{net_off:10.3f}s  {net_off / size * 1e6:7.2f}")
 
     print()
     print("Targets (issue 2, part 10):")
@@ -436,8 +464,13 @@ def main() -> None:
           f"{'met' if worst <= 16e-6 else 'MISSED'}")
     print(f"  memory ≤ 4 KB per live traject after aanmelden: {e_mem / 1024:.2f} KB -> "
           f"{'met' if e_mem <= 4096 else 'MISSED'}")
-    print(f"  100,000 created ≤ 2 s: {e_start * 100_000:.2f} s (from the per-traject figure) -> "
-          f"{'met' if e_start * 100_000 <= 2 else 'MISSED'}")
+    largest = max(net_at)
+    scaled = net_at[largest] * 100_000 / largest
+    print(f"  100,000 created ≤ 2 s: {scaled:.2f} s (net, gc on, measured at {largest:,}) -> "
+          f"{'met' if scaled <= 2 else 'MISSED'}")
+    smallest = min(net_at)
+    growth = (net_at[largest] / largest) / (net_at[smallest] / smallest)
+    print(f"  linear: µs per traject at {largest:,} / at {smallest:,} = {growth:.2f}")
     sys.stdout.flush()
 
 
