@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from eengezin import Engine, load_definition
+from eengezin import Engine, Event, evaluate, load_definition
 
 from conftest import AANMELDEN, REGISSEUR, Walk, signaal, toestemming
 
@@ -335,3 +338,27 @@ def test_definition_loads_by_id_and_extends_basis():
     definition = load_definition("hollands-midden")
     assert "veiligheid.altijd_regie_bij_onveiligheid" in {r.id for r in definition.rules}
     assert set(definition.tracks) == {"regie", "veiligheid"}
+
+
+SECTIONS = ["aanleiding", "krachten", "zorgen", "eerdere_hulpverlening", "integrale_analyse",
+            "gewenst_resultaat", "zorgen_basiszorg_veiligheid", "doelen"]
+
+
+@pytest.fixture(scope="module")
+def in_startoverleg(hm: Engine) -> Any:
+    return tot_startoverleg(Walk(hm)).traject
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(missing=st.sets(st.sampled_from(SECTIONS)),
+       emptied=st.sets(st.sampled_from(["krachten", "zorgen", "doelen"])))
+def test_plan_volledig_refuses_exactly_incomplete_plans(
+        hm: Engine, in_startoverleg: Any, missing: set[str], emptied: set[str]):
+    plan = ondersteuningsplan()
+    for section in missing:
+        del plan[section]
+    for section in emptied - missing:
+        plan[section] = []
+    verdict = evaluate(hm.definition, in_startoverleg,
+                       Event("plan_vaststellen", datetime(2026, 3, 3, 9), {"plan": plan}))
+    assert ("hm.plan_volledig" in verdict.rule_ids) is bool(missing | emptied)

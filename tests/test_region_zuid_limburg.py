@@ -901,3 +901,18 @@ def test_run_prints_open_and_overdue_deadlines(tmp_path: Any):
         {"id": "zl.schriftelijk_14_dagen", "due": "2026-05-15", "overdue": False},
     ]
     assert result["final"]["state"]["escalatie"] == "geen"
+
+
+def test_level_3_terms_warn_when_overdue(walk: Walk):
+    tot_voortgang(walk)
+    on(walk, date(2026, 4, 14))
+    escalate(walk, 3)
+    on(walk, date(2026, 4, 28))
+    assert "zl.stagnatie_gesprek_2_weken" not in walk.warnings("notitie", {"tekst": "x"})
+    on(walk, date(2026, 4, 29))
+    out = walk.fire("stagnatie_gesprek_houden", {})
+    assert "zl.stagnatie_gesprek_2_weken" in {v.rule for v in out.verdict.warnings}
+    # 5 werkdagen from Wednesday 29 April: 30 April, 1, 4, 6, 7 May (5 May is a holiday)
+    assert walk.traject.deadlines["zl.stagnatie_commitment_niveau_3"].due == date(2026, 5, 7)
+    on(walk, date(2026, 5, 8))
+    assert "zl.stagnatie_commitment_niveau_3" in walk.warnings("notitie", {"tekst": "x"})
