@@ -916,3 +916,12 @@ def test_level_3_terms_warn_when_overdue(walk: Walk):
     assert walk.traject.deadlines["zl.stagnatie_commitment_niveau_3"].due == date(2026, 5, 7)
     on(walk, date(2026, 5, 8))
     assert "zl.stagnatie_commitment_niveau_3" in walk.warnings("notitie", {"tekst": "x"})
+
+
+def test_handhaving_can_be_withdrawn(walk: Walk):
+    tot_overleg(walk)
+    walk.fire("handhaving_vastleggen", {"overwogen": True})
+    assert walk.refused("regisseur_wijzigen", {"regisseur": POLITIE}) == {
+        "zl.handhaving_geen_regisseur"}
+    walk.fire("handhaving_vastleggen", {"overwogen": False, "toelichting": "van de baan"})
+    walk.fire("regisseur_wijzigen", {"regisseur": POLITIE})
