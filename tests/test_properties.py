@@ -1,0 +1,77 @@
+"""Properties of the engine over the basis definition, on histories from eengezin.testing."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings, target
+
+from eengezin import (
+    Event,
+    load_definition,
+    new_traject,
+    replay,
+    step,
+    traject_from_json,
+    traject_to_json,
+)
+from eengezin.testing import histories
+
+BASIS = load_definition("basis")
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def walk(events: list[Event]):  # type: ignore[no-untyped-def]
+    """Yield (traject before, outcome) for each event, in order."""
+    traject = new_traject(BASIS, "T-prop")
+    for event in events:
+        out = step(BASIS, traject, event)
+        yield traject, out
+        traject = out.traject
+
+
+@SETTINGS
+@given(histories(BASIS))
+def test_a_refused_event_returns_the_same_snapshot(events: list[Event]) -> None:
+    for before, out in walk(events):
+        if not out.accepted:
+            assert out.traject is before
+            assert any(v.severity == "block" for v in out.violations)
+        else:
+            assert out.traject.version == before.version + 1
+            assert out.traject.history[-1].event == out.event.name
+
+
+@SETTINGS
+@given(histories(BASIS))
+def test_state_equals_replay_of_history(events: list[Event]) -> None:
+    traject = new_traject(BASIS, "T-prop")
+    for _before, out in walk(events):
+        traject = out.traject
+    assert replay(BASIS, "T-prop", traject.history) == traject
+
+
+DEPTH = {"aanmelding": 1, "vraagverheldering": 2, "startoverleg.voorbereiding": 3,
+         "startoverleg.overleg": 4, "voortgang": 5, "voortgangsoverleg.voorbereiding": 6,
+         "voortgangsoverleg.overleg": 7, "afronding": 8, "gesloten": 9, "zonder_regie": 2}
+
+
+@settings(SETTINGS, max_examples=150)
+@given(histories(BASIS, max_size=60))
+def test_never_closed_with_open_signals(events: list[Event]) -> None:
+    deepest = 0
+    for _before, out in walk(events):
+        state = out.traject.state
+        deepest = max(deepest, DEPTH[state["regie"]])
+        if state["regie"] == "gesloten":
+            assert state["veiligheid"] == "geen_signalen"
+            assert not out.traject.facts.get("signalen")
+    target(deepest, label="fase")  # steer the search towards afronding and gesloten
+
+
+@SETTINGS
+@given(histories(BASIS))
+def test_json_round_trip_is_lossless(events: list[Event]) -> None:
+    for _before, out in walk(events):
+        text = traject_to_json(out.traject)
+        again = traject_from_json(text)
+        assert again == out.traject
+        assert traject_to_json(again) == text
