@@ -61,6 +61,7 @@ __all__ = [
     "Finding",
     "check_command",
     "check_definition",
+    "inert_events",
     "representative_payloads",
 ]
 
@@ -594,7 +595,12 @@ class _Payloads:
             default = self.fresh() if name == "id" else "tekst"
             if self.align is not None and name != "id" and self.referenced(path):
                 default = self.align
-            out: list[Any] = [default, *lits]
+            texts = [v for v in lits if isinstance(v, str)]
+            if texts and name != "id":
+                # the value a condition looks for (onderwerp: overleg) is the likely one
+                out: list[Any] = [texts[0], default, *lits]
+            else:
+                out = [default, *lits]
             if self.referenced(path) or name == "id":
                 out.extend(self.known)
                 if name != "id":
@@ -767,6 +773,15 @@ def _inert_events(definition: Definition, analysis: _Analysis) -> frozenset[str]
             continue
         inert.add(eid)
     return frozenset(inert)
+
+
+def inert_events(definition: Definition) -> frozenset[str]:
+    """Events that can never change what decides anything (notes, reminder actions, …).
+
+    >>> sorted(inert_events(load_definition("basis")))[:3]
+    ['actie_vastleggen', 'afschalen', 'betrokkene_toevoegen']
+    """
+    return _inert_events(definition, _analysis_for(definition))
 
 
 def _final_tracks(definition: Definition) -> list[str]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..checker import representative_payloads
+from ..checker import inert_events, representative_payloads
 from ..definition import load_definition
 from ..process.model import Definition, EventSpec
 from ..process.step import available_events, new_traject, step
@@ -72,6 +72,13 @@ def possible_events(definition: Definition, traject: Traject, at: datetime = STA
     return ready + [eid for eid, verdict in verdicts.items() if not verdict.accepted]
 
 
+def ready_count(definition: Definition, traject: Traject, at: datetime) -> int:
+    """How many of :func:`possible_events` come first because no rule refuses them yet."""
+    if not traject.started:
+        return 1
+    return sum(1 for v in available_events(definition, traject, at).values() if v.accepted)
+
+
 def actors_for(definition: Definition, spec: EventSpec) -> list[Actor]:
     """The actors an event is tried with: one per allowed role, or one without a role
     (plus one per declared role when the definition has roles).
@@ -102,6 +109,7 @@ def event_for(draw: st.DrawFn, definition: Definition, traject: Traject, event_i
 def _history(draw: st.DrawFn, definition: Definition, min_size: int, max_size: int,
              refusals: bool, start: datetime) -> list[Event]:
     traject = new_traject(definition, "H")
+    inert = inert_events(definition)
     events: list[Event] = []
     at = start
     size = draw(st.integers(min_size, max_size))
@@ -116,7 +124,12 @@ def _history(draw: st.DrawFn, definition: Definition, min_size: int, max_size: i
                 st.just({}), payload_strategy(definition, event_id, today=at.date())))
             event = Event(event_id, at, payload, Actor(ACTOR_ID))
         else:
-            event_id = draw(st.sampled_from(candidates))
+            # three times in four an event that no rule refuses yet and that can move the
+            # process on (not a note or a reminder action), so walks get deep
+            movers = [e for e in candidates[:ready_count(definition, traject, at)]
+                      if e not in inert]
+            pool = movers if movers and draw(st.integers(0, 3)) < 3 else candidates
+            event_id = draw(st.sampled_from(pool))
             event = draw(event_for(definition, traject, event_id, at))
         events.append(event)
         outcome = step(definition, traject, event)
