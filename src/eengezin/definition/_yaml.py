@@ -19,6 +19,7 @@ from ..errors import DefinitionError, Location, Problem
 
 MAX_DEPTH = 64
 MAX_BYTES = 2_000_000
+MAX_NODES = 200_000  # after alias expansion: a few aliases can stand for billions of nodes
 
 
 class Locator:
@@ -74,7 +75,7 @@ def load_yaml(text: str, filename: str, locator: Locator) -> Any:
         raise DefinitionError(
             [Problem(Location(filename, 1, 1), "YAML is te diep genest")]
         ) from None
-    return _plain(tree, filename, locator, Location(filename, 1, 1), 0)
+    return _plain(tree, filename, locator, Location(filename, 1, 1), 0, [MAX_NODES])
 
 
 def _pos(pair: Any, fallback: Location, filename: str) -> Location:
@@ -89,7 +90,12 @@ def _tag(node: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _plain(node: Any, filename: str, locator: Locator, here: Location, depth: int) -> Any:
+def _plain(node: Any, filename: str, locator: Locator, here: Location, depth: int,
+           budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise DefinitionError([Problem(
+            here, f"te veel knopen (meer dan {MAX_NODES}, ook na het uitvouwen van aliassen)")])
     if depth > MAX_DEPTH:
         raise DefinitionError([Problem(here, f"te diep genest (meer dan {MAX_DEPTH} niveaus)")])
     tag = _tag(node) if isinstance(node, CommentedMap | CommentedSeq | TaggedScalar) else None
@@ -108,7 +114,7 @@ def _plain(node: Any, filename: str, locator: Locator, here: Location, depth: in
             vloc = Location(filename, vline + 1, vcol + 1)
             skey = str(key)
             locator.note_key(out, skey, kloc)
-            out[skey] = _plain(value, filename, locator, vloc, depth + 1)
+            out[skey] = _plain(value, filename, locator, vloc, depth + 1, budget)
         return out
     if isinstance(node, CommentedSeq):
         items: list[Any] = []
@@ -117,7 +123,7 @@ def _plain(node: Any, filename: str, locator: Locator, here: Location, depth: in
         for i, value in enumerate(node):
             iloc = _pos(node.lc.item(i), loc, filename)
             locator.note_key(items, i, iloc)
-            items.append(_plain(value, filename, locator, iloc, depth + 1))
+            items.append(_plain(value, filename, locator, iloc, depth + 1, budget))
         return items
     if node is None or isinstance(node, bool | int | float):
         return node
