@@ -150,12 +150,21 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 def _owned(value: Any) -> Any:
     """A deep copy of JSON-like data (dicts, lists, scalars)."""
-    # hot path (every accepted event): scalars are shared, not visited
+    # hot path (every accepted event): copy() clones a container in one C call (same size),
+    # then only nested containers are replaced; scalars are shared, never visited one by one
     kind = type(value)
     if kind is dict:
-        return {k: v if type(v) in _SCALARS else _owned(v) for k, v in value.items()}
+        copied = value.copy()
+        for k, v in value.items():
+            if type(v) not in _SCALARS:
+                copied[k] = _owned(v)
+        return copied
     if kind is list:
-        return [v if type(v) in _SCALARS else _owned(v) for v in value]
+        items = value.copy()
+        for i, v in enumerate(value):
+            if type(v) not in _SCALARS:
+                items[i] = _owned(v)
+        return items
     if kind in _SCALARS:
         return value
     if isinstance(value, list):
