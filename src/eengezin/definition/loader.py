@@ -149,7 +149,9 @@ def read_raw(ref: str | Path, *, _chain: tuple[Path, ...] = (), relative_to: Pat
         loc = locator.where(tree, "extends")
         raise DefinitionError([Problem(loc, p.message) for p in exc.problems]) from None
     parent.locator.merge(locator)
-    merged, problems = _merge(parent.data, tree, locator, filename)
+    # the merged events are noted in the locator that is returned (the parent's, which now
+    # holds the child's positions too), so problems in them keep their file:line:col
+    merged, problems = _merge(parent.data, tree, parent.locator, filename)
     if problems:
         raise DefinitionError(problems)
     return RawDefinition(merged, parent.locator, [*parent.files, filename], filename)

@@ -157,6 +157,14 @@ class TypeCompiler:
         return check_list
 
     def _base(self, base: str, spec: Mapping[str, Any]) -> Validator:
+        for key in ("min_items", "max_items", "min_length", "max_years_back", "max_months_ahead"):
+            bound = spec.get(key, 0)
+            if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
+                raise TypeSpecError(f"{key} moet een geheel getal van 0 of meer zijn")
+        for key in ("min", "max"):
+            bound = spec.get(key, 0)
+            if not isinstance(bound, int | float) or isinstance(bound, bool):
+                raise TypeSpecError(f"{key} moet een getal zijn")
         if base == "list":
             items = self.compile(spec["items"]) if "items" in spec else self.compile("any")
             return self._list(items, int(spec.get("min_items", 0)), spec.get("max_items"))

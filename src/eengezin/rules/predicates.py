@@ -267,7 +267,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 def compare(params: Any, env: CompileEnv) -> Check:
     """``compare: {path: facts.schaal, op: ">=", value: 10}`` — numbers, or ISO dates as text."""
     p = _mapping(params, "compare", ("path", "op"), ("value", "other"))
-    fn = _OPS.get(p["op"])
+    fn = _OPS.get(p["op"]) if isinstance(p["op"], str) else None
     if fn is None:
         raise ConditionError(f"compare: op moet een van {', '.join(_OPS)} zijn")
     get = _single(p["path"], env)
