@@ -1,0 +1,264 @@
+"""Fuzzing the loader: whatever a definition file holds, loading it either works or raises
+a DefinitionError (with positions) — never another exception, and never slowly.
+
+The bundled YAML is parsed into plain data, mutated by hypothesis (keys deleted, values of
+the wrong type, unknown ids, deep nesting, huge strings), written back (as JSON, which is
+YAML) and loaded. Hand-made files cover what a tree mutation cannot: alias bombs, cycles
+in ``extends``, broken YAML, bytes that are not UTF-8.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from eengezin import DefinitionError, bundled_ids, load_definition
+from eengezin.definition import bundled_dir
+
+FUZZ = settings(max_examples=150, deadline=2000, derandomize=False,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def bundled_tree(def_id: str) -> Any:
+    yaml = YAML(typ="safe", pure=True)
+    return yaml.load((bundled_dir() / f"{def_id}.yaml").read_text("utf-8"))
+
+
+TREES = {d: bundled_tree(d) for d in bundled_ids()}
+
+
+def places(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every path to a value inside ``node`` (keys of mappings, indexes of lists)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield (*path, key)
+            yield from places(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield (*path, i)
+            yield from places(value, (*path, i))
+
+
+def parent_of(tree: Any, path: tuple[Any, ...]) -> Any:
+    node = tree
+    for part in path[:-1]:
+        node = node[part]
+    return node
+
+
+def nested(depth: int) -> Any:
+    value: Any = "diep"
+    for i in range(depth):
+        value = [value] if i % 2 else {"x": value}
+    return value
+
+
+WRONG_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10**20, 10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(["onbekend_id", "*", "facts.", "data.x[]", "regie", "basis", "..", "[]",
+                     "{", "facts.onbekend", "in_state", "all", "?"]),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+    st.integers(20, 200).map(nested),
+    st.integers(10_000, 300_000).map(lambda n: "x" * n),
+)
+
+MUTATIONS = ("delete", "replace", "rename_key", "duplicate_into", "unknown_ref")
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> Any:
+    def_id = draw(st.sampled_from(sorted(TREES)))
+    tree = copy.deepcopy(TREES[def_id])
+    for _ in range(draw(st.integers(1, 4))):
+        paths = list(places(tree))
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = parent_of(tree, path)
+        key = path[-1]
+        kind = draw(st.sampled_from(MUTATIONS))
+        if kind == "delete":
+            del parent[key]
+        elif kind == "replace":
+            parent[key] = draw(WRONG_VALUES)
+        elif kind == "rename_key" and isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=8))] = parent.pop(key)
+        elif kind == "duplicate_into":
+            # a valid-looking part of the definition in the wrong place
+            other = draw(st.sampled_from(paths))
+            parent[key] = copy.deepcopy(parent_of(tree, other)[other[-1]])
+        elif kind == "unknown_ref" and isinstance(parent[key], str):
+            parent[key] = parent[key] + "_onbekend"
+    return tree
+
+
+def load_text(text: str | bytes, name: str = "fuzz.yaml") -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            load_definition(path)
+        except DefinitionError as exc:
+            assert exc.problems, "a DefinitionError names at least one problem"
+            for problem in exc.problems:
+                assert str(problem)
+
+
+@FUZZ
+@given(mutated())
+def test_mutated_bundled_definitions_only_raise_definition_errors(tree: Any) -> None:
+    text = json.dumps(tree, ensure_ascii=False)
+    if len(text.encode("utf-8")) > 2_000_000:
+        text = text[:1_900_000]
+    load_text(text)
+
+
+@settings(max_examples=150, deadline=2000)
+@given(st.text(max_size=300))
+def test_arbitrary_text_only_raises_definition_errors(text: str) -> None:
+    load_text(text)
+
+
+@settings(max_examples=100, deadline=2000)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_only_raise_definition_errors(data: bytes) -> None:
+    load_text(data)
+
+
+YAML_SNIPPETS = st.sampled_from([
+    "id: x\nversion: '1'\n",
+    "&a [*a]\n",
+    "!!python/object:os.system ['ls']\n",
+    "id: !foo x\nversion: 1\n",
+    "? [a, b]\n: c\n",
+    "id: x\nid: y\n",
+    "- - - - -\n",
+    "id: x\nversion: '1'\ntracks: {t: {initial: a, states: {a: {states: {}}}}}\n",
+    "id: x\nversion: '1'\nevents: {e: {payload: {a: {type: list, items: {type: list}}}}}\n",
+    "{{{{{{{{{{",
+    "'\\x00'",
+    "id: x\nversion: '1'\ntypes: {a: b, b: a}\nevents: {e: {payload: a, when_in: {}}}\n",
+    "id: x\nversion: '1'\ntypes: {a: [a]}\nevents: {e: {payload: a, when_in: {}}}\n",
+])
+
+
+@settings(max_examples=100, deadline=2000)
+@given(st.lists(YAML_SNIPPETS, min_size=1, max_size=3).map("".join))
+def test_odd_yaml_only_raises_definition_errors(text: str) -> None:
+    load_text(text)
+
+
+def billion_laughs(levels: int) -> str:
+    lines = ['id: bomb', 'version: "1"', 'l0: &l0 ["ha", "ha", "ha", "ha", "ha", "ha", "ha"]']
+    for i in range(1, levels):
+        refs = ", ".join([f"*l{i - 1}"] * 10)
+        lines.append(f"l{i}: &l{i} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=8, deadline=5000)
+@given(st.integers(6, 12))
+def test_alias_bomb_is_refused_quickly(levels: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bomb.yaml"
+        path.write_text(billion_laughs(levels), encoding="utf-8")
+        with pytest.raises(DefinitionError, match="te veel knopen"):
+            load_definition(path)
+
+
+def test_deep_nesting_is_refused() -> None:
+    for text in ("[" * 5000 + "]" * 5000, "a: " * 3000 + "b",
+                 "id: x\nversion: '1'\nparams:\n  p: " + json.dumps(nested(300))):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "diep.yaml"
+            path.write_text(text, encoding="utf-8")
+            with pytest.raises(DefinitionError):
+                load_definition(path)
+
+
+def test_too_large_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "groot.yaml"
+    path.write_text("id: x\nversion: '1'\ndescription: " + "x" * 2_100_000 + "\n", "utf-8")
+    with pytest.raises(DefinitionError, match="te groot"):
+        load_definition(path)
+
+
+def test_extends_cycles_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("id: a\nversion: '1'\nextends: b.yaml\n", "utf-8")
+    (tmp_path / "b.yaml").write_text("id: b\nversion: '1'\nextends: c.yaml\n", "utf-8")
+    (tmp_path / "c.yaml").write_text("id: c\nversion: '1'\nextends: a.yaml\n", "utf-8")
+    (tmp_path / "self.yaml").write_text("id: s\nversion: '1'\nextends: self.yaml\n", "utf-8")
+    for name in ("a.yaml", "self.yaml"):
+        with pytest.raises(DefinitionError, match="cyclus"):
+            load_definition(tmp_path / name)
+
+
+def test_long_extends_chain_is_refused(tmp_path: Path) -> None:
+    for i in range(40):
+        (tmp_path / f"d{i}.yaml").write_text(
+            f"id: d{i}\nversion: '1'\nextends: d{i + 1}.yaml\n", "utf-8")
+    (tmp_path / "d40.yaml").write_text("id: d40\nversion: '1'\nextends: basis\n", "utf-8")
+    with pytest.raises(DefinitionError, match="te diep"):
+        load_definition(tmp_path / "d0.yaml")
+
+
+def test_extends_with_wrong_types_is_refused(tmp_path: Path) -> None:
+    for value in ("[basis]", "{a: b}", "12", "''", "nergens", "/dev/null", str(tmp_path)):
+        path = tmp_path / "x.yaml"
+        path.write_text(f"id: x\nversion: '1'\nextends: {value}\n", "utf-8")
+        with pytest.raises(DefinitionError):
+            load_definition(path)
+
+
+# crashes the fuzzer found (each raised a bare TypeError/ValueError before the fix)
+FOUND = [
+    # compare with an op that is a mapping: unhashable dict in the operator lookup
+    """\
+rules:
+  - id: x.vergelijk
+    severity: block
+    on: afsluiten
+    require: {compare: {path: facts.veiligheidsschaal, op: {a: b}, value: 1}}
+    message: m
+    source: s
+""",
+    # a list type with a min_items that is not a number
+    """\
+events:
+  notitie:
+    payload:
+      tekst: {type: list, items: text, min_items: text}
+""",
+    """\
+events:
+  notitie:
+    payload:
+      tekst: {type: integer, min: [1], max: true}
+""",
+]
+
+
+@pytest.mark.parametrize("extra", FOUND)
+def test_crashes_found_by_fuzzing_are_definition_errors(tmp_path: Path, extra: str) -> None:
+    path = tmp_path / "gevonden.yaml"
+    path.write_text("id: gevonden\nversion: '1'\nextends: basis\n" + extra, "utf-8")
+    with pytest.raises(DefinitionError) as info:
+        load_definition(path)
+    assert all(p.location.line > 0 for p in info.value.problems)
