@@ -226,6 +226,11 @@ class _Analysis:
     event_reads: dict[str, _Reads]
     actor_events: frozenset[str]
     fact_items: tuple[tuple[str, Any], ...] = ()
+    fact_readers: dict[str, frozenset[str]] = attrs.Factory(dict)
+    always_live: frozenset[str] = frozenset()
+    reach: dict[str, dict[str, frozenset[str]]] = attrs.Factory(dict)
+    constraints: dict[str, tuple[tuple[str, frozenset[str]], ...]] = attrs.Factory(dict)
+    live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
     memo: dict[tuple[str, int], tuple[Any, Any]] = attrs.Factory(dict)
 
 
@@ -270,6 +275,10 @@ def _analyse(definition: Definition) -> _Analysis:
                 source = body.get("from", "data" if "value" not in body else None)
                 if isinstance(source, str) and (source == "data" or source.startswith("data.")):
                     copies.extend((e, str(body.get("fact")), op, source) for e in events)
+                elif isinstance(source, str) and source.startswith("facts."):
+                    for e in events:  # copying a fact reads it (for liveness)
+                        if e in event_reads:
+                            event_reads[e].paths.add(source)
                 key = body.get("key")
                 if isinstance(key, str) and key.startswith("data"):
                     for e in events:
@@ -292,16 +301,28 @@ def _analyse(definition: Definition) -> _Analysis:
             events = _event_list(effect.get("on"))
             for_events(events, effect.get("if"))
             records(events, effect.get("record"))
-    for deadline in raw.get("deadlines") or []:
-        if isinstance(deadline, Mapping) and isinstance(deadline.get("start"), Mapping):
-            start = deadline["start"]
-            for_events(_event_list(start.get("on")), start.get("if"))
     for track in (raw.get("tracks") or {}).values():
         if isinstance(track, Mapping):
             for node in _state_nodes(track.get("states")):
                 records(definition.events, node.get("on_enter"))
+    invariant_reads = _Reads()
     for inv in definition.invariants:
         state_reads.walk(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
+        invariant_reads.walk(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
+    # a deadline only warns; when it starts matters only if something decisive reads it
+    # (deadline_open / deadline_overdue), so only then its start condition is read too
+    walked: set[str] = set()
+    while state_reads.deadlines_read - walked:
+        for deadline in raw.get("deadlines") or []:
+            if not isinstance(deadline, Mapping) or deadline.get("id") in walked:
+                continue
+            if deadline.get("id") in state_reads.deadlines_read:
+                walked.add(str(deadline.get("id")))
+                start = deadline.get("start")
+                if isinstance(start, Mapping):
+                    for_events(_event_list(start.get("on")), start.get("if"))
+        walked |= state_reads.deadlines_read - {
+            d.get("id") for d in raw.get("deadlines") or [] if isinstance(d, Mapping)}
 
     trie = _build_trie(state_reads, "facts")
     bounds = state_reads.count_bounds
@@ -322,7 +343,7 @@ def _analyse(definition: Definition) -> _Analysis:
         if op in ("put", "append"):
             sub = _merge_tries(sub.get("[]", {}), {"": sub.get("", frozenset())})
         _graft(data_tries[eid], source, sub)
-    return _Analysis(
+    analysis = _Analysis(
         fact_trie=trie,
         data_tries=data_tries,
         keyed_facts=frozenset(keyed),
@@ -334,6 +355,8 @@ def _analyse(definition: Definition) -> _Analysis:
         actor_events=actor_events,
         fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
     )
+    _liveness(definition, analysis, event_reads, invariant_reads)
+    return analysis
 
 
 def _build_trie(reads: _Reads, root: str) -> dict[str, Any]:
@@ -426,6 +449,71 @@ def _canon(value: Any, trie: Mapping[str, Any], cap: int, keyed: bool = False) -
     return tuple(parts)
 
 
+def _live(analysis: _Analysis, state: Mapping[str, str]) -> frozenset[str]:
+    key = tuple(sorted(state.items()))
+    cached = analysis.live_cache.get(key)
+    if cached is not None:
+        return cached
+    possible = {
+        eid for eid, constraints in analysis.constraints.items()
+        if all(analysis.reach[t].get(state.get(t, ""), frozenset()) & allowed
+               for t, allowed in constraints if t in analysis.reach)
+    }
+    live = frozenset(
+        name for name, readers in analysis.fact_readers.items()
+        if name in analysis.always_live or readers & possible
+    )
+    analysis.live_cache[key] = live
+    return live
+
+
+def _liveness(definition: Definition, analysis: _Analysis, event_reads: Mapping[str, _Reads],
+              invariant_reads: _Reads) -> None:
+    """Fill in which events read which facts, where each event can happen, and which
+    leaves each leaf of a track can still reach (guards ignored: an over-approximation)."""
+    readers: dict[str, set[str]] = {name: set() for name in analysis.fact_trie}
+    for eid, reads in event_reads.items():
+        for path in reads.paths:
+            if path.startswith("facts."):
+                name = path.split(".")[1].removesuffix("[]")
+                if name in readers:
+                    readers[name].add(eid)
+    analysis.fact_readers = {k: frozenset(v) for k, v in readers.items()}
+    analysis.always_live = frozenset(
+        p.split(".")[1].removesuffix("[]") for p in invariant_reads.paths
+        if p.startswith("facts."))
+    edges: dict[str, dict[str, set[str]]] = {
+        tid: {leaf: set() for leaf in track.leaves} for tid, track in definition.tracks.items()}
+    for spec in definition.events.values():
+        for tr in spec.transitions:
+            for source in tr.sources:
+                edges[tr.track].setdefault(source, set()).add(tr.target)
+        for effect in spec.effects:
+            for tid, target in effect.moves:
+                for leaf in definition.tracks[tid].leaves:
+                    edges[tid][leaf].add(target)
+    for tid, graph in edges.items():
+        reach: dict[str, frozenset[str]] = {}
+        for leaf in graph:
+            seen = {leaf}
+            todo = [leaf]
+            while todo:
+                for nxt in graph.get(todo.pop(), ()):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            reach[leaf] = frozenset(seen)
+        analysis.reach[tid] = reach
+    for eid, spec in definition.events.items():
+        if spec.available is not None:
+            analysis.constraints[eid] = tuple(spec.available)
+        elif spec.transitions and len({tr.track for tr in spec.transitions}) == 1:
+            sources: frozenset[str] = frozenset().union(*(tr.sources for tr in spec.transitions))
+            analysis.constraints[eid] = ((spec.transitions[0].track, sources),)
+        else:
+            analysis.constraints[eid] = ()
+
+
 def _abstract(traject: Traject, analysis: _Analysis) -> Any:
     memo = analysis.memo
     parts: list[Any] = []
@@ -439,6 +527,10 @@ def _abstract(traject: Traject, analysis: _Analysis) -> Any:
                                  name in analysis.keyed_facts))
             memo[(name, id(value))] = hit
         parts.append((name, hit[1]))
+    if traject.started:
+        # a fact that no event still possible from here reads cannot decide anything more
+        live = _live(analysis, traject.state)
+        parts = [(name, canon if name in live else "-") for name, canon in parts]
     facts = tuple(parts)
     seen = tuple(
         e for e in analysis.seen_events if any(h.event == e for h in traject.history)
@@ -959,7 +1051,8 @@ def write_report(result: CheckResult, out: TextIO) -> None:
     out.write(f"\n{len(result.findings)} bevinding(en)\n")
 
 
-def check_command(ref: str, out: TextIO, err: TextIO | None = None) -> int:
+def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
+                  max_states: int = MAX_STATES) -> int:
     """Run ``eengezin check DEF``: 0 sound, 1 with findings, 2 for an unusable definition.
 
     >>> import io
@@ -967,7 +1060,7 @@ def check_command(ref: str, out: TextIO, err: TextIO | None = None) -> int:
     0
     """
     try:
-        result = check_definition(ref)
+        result = check_definition(ref, max_states=max_states)
     except DefinitionError as exc:
         stream = err if err is not None else out
         for problem in exc.problems:
@@ -979,7 +1072,7 @@ def check_command(ref: str, out: TextIO, err: TextIO | None = None) -> int:
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     """The ``check`` subcommand handler."""
-    return check_command(args.definition, out, sys.stderr)
+    return check_command(args.definition, out, sys.stderr, max_states=args.max_states)
 
 
 def register(sub: Any) -> None:
@@ -987,4 +1080,6 @@ def register(sub: Any) -> None:
     p = sub.add_parser("check", help="modelcontrole: onbereikbare staten, doodlopende paden, "
                                      "invarianten (exit 1 met kortste spoor)")
     p.add_argument("definition", metavar="DEF", help="meegeleverd id of pad naar YAML")
+    p.add_argument("--max-states", type=int, default=MAX_STATES, metavar="N",
+                   help=f"stop na N abstracte toestanden (standaard {MAX_STATES})")
     p.set_defaults(handler=cmd_check)
