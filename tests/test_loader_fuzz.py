@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 from eengezin import DefinitionError, bundled_ids, load_definition
 from eengezin.definition import bundled_dir
 
-FUZZ = settings(max_examples=150, deadline=2000, derandomize=False,
+FUZZ = settings(max_examples=300, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
