@@ -231,6 +231,7 @@ class _Analysis:
     reach: dict[str, dict[str, frozenset[str]]] = attrs.Factory(dict)
     constraints: dict[str, tuple[tuple[str, frozenset[str]], ...]] = attrs.Factory(dict)
     live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
+    event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
     memo: dict[tuple[str, int], tuple[Any, Any]] = attrs.Factory(dict)
 
 
@@ -479,6 +480,10 @@ def _liveness(definition: Definition, analysis: _Analysis, event_reads: Mapping[
                 if name in readers:
                     readers[name].add(eid)
     analysis.fact_readers = {k: frozenset(v) for k, v in readers.items()}
+    analysis.event_facts = {
+        eid: frozenset(p.split(".")[1].removesuffix("[]") for p in reads.paths
+                       if p.startswith("facts."))
+        for eid, reads in event_reads.items()}
     analysis.always_live = frozenset(
         p.split(".")[1].removesuffix("[]") for p in invariant_reads.paths
         if p.startswith("facts."))
@@ -763,6 +768,14 @@ def _known_ids(facts: Mapping[str, Any], keyed: frozenset[str]) -> list[str]:
     return found[:MAX_KNOWN_IDS]
 
 
+def _event_known_ids(analysis: _Analysis, event_id: str, facts: Mapping[str, Any]
+                     ) -> tuple[str, ...]:
+    """The ids a payload of ``event_id`` may refer to: those in the facts its conditions read
+    (signal ids for ``signaal_opheffen``, member ids for a consent), not every id around."""
+    names = analysis.event_facts.get(event_id, frozenset())
+    return tuple(_known_ids({n: facts[n] for n in names if n in facts}, analysis.keyed_facts))
+
+
 def representative_payloads(definition: Definition, event_id: str,
                             traject: Traject | None = None, *, today: date = TODAY
                             ) -> list[dict[str, Any]]:
@@ -777,7 +790,7 @@ def representative_payloads(definition: Definition, event_id: str,
         return [{}]
     analysis = _analysis_for(definition)
     facts = traject.facts if traject is not None else {}
-    known = _known_ids(facts, analysis.keyed_facts)
+    known = list(_event_known_ids(analysis, event_id, facts))
     gen = _Payloads(definition, analysis.event_reads[event_id], known, today)
     return gen.variants(spec.payload_spec)[:MAX_VARIANTS]
 
@@ -916,12 +929,12 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
         node = nodes[key]
         traject = node.traject
         successors = edges.setdefault(key, set())
-        known = tuple(_known_ids(traject.facts, analysis.keyed_facts))
         for eid, spec in definition.events.items():
             if eid in inert and eid in fired:
                 continue
             if not _possible(definition, spec, traject):
                 continue
+            known = _event_known_ids(analysis, eid, traject.facts)
             cache_key = (eid, known)
             payloads = payload_cache.get(cache_key)
             if payloads is None:
