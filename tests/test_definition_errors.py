@@ -199,3 +199,38 @@ def test_all_problems_not_only_the_first(tmp_path):
     text += "  derde:\n    payload: {x: onbekend_type}\n    when_in: {regie: open}\n"
     msgs = problems(write(tmp_path, "many.yaml", text))
     assert len(msgs) >= 2
+
+
+def test_duplicate_rule_id_in_extending_file(tmp_path):
+    rule = ("  - id: regio.een\n    severity: warn\n    on: notitie\n    require: {present: data.tekst}\n"
+            "    message: x\n    source: test\n")
+    path = write(tmp_path, "dup.yaml", "id: x\nversion: '1'\nextends: basis\nrules:\n" + rule + rule)
+    (msg,) = problems(path)
+    assert "regio.een" in msg and "twee keer" in msg and msg.startswith(f"{path}:11:")
+
+
+def test_one_transition_per_track_per_event(tmp_path):
+    from datetime import datetime
+
+    from eengezin import Engine
+    path = write(tmp_path, "ladder.yaml", """\
+id: ladder
+version: "1"
+tracks:
+  t:
+    initial: a
+    states: {a: {}, b: {}, c: {}}
+events:
+  aanmelden:
+    when_in: {t: a}
+  omhoog:
+    transitions:
+      - {track: t, from: a, to: b}
+      - {track: t, from: b, to: c}
+""")
+    eng = Engine(path)
+    t = eng.start("T", {}, at=datetime(2026, 1, 1)).traject
+    t = eng.fire(t, "omhoog", at=datetime(2026, 1, 2)).traject
+    assert t.state["t"] == "b"
+    t = eng.fire(t, "omhoog", at=datetime(2026, 1, 3)).traject
+    assert t.state["t"] == "c"

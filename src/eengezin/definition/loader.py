@@ -208,8 +208,15 @@ def _merge(base: dict[str, Any], child: dict[str, Any], locator: Locator, filena
             continue
         items = list(out.get(section, []))
         index = {iid: i for i, iid in enumerate(_ids(items))}
-        for item in child[section]:
+        own: set[str] = set()
+        for pos, item in enumerate(child[section]):
             iid = item.get("id") if isinstance(item, dict) else None
+            if isinstance(iid, str):
+                if iid in own:
+                    problems.append(Problem(locator.where(child[section], pos),
+                                            f"{section}: id {iid!r} komt twee keer voor"))
+                    continue
+                own.add(iid)
             if iid in index:
                 items[index[iid]] = item
             else:

@@ -250,8 +250,15 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
     ctx.facts = facts
     ctx.state = state
     _apply_records(spec.records, facts, ctx)
+    # at most one transition per track: the first whose source and guard match the state
+    # the track had before this event (so 1->2 and 2->3 on one event never chain)
+    before = dict(state)
+    moved: set[str] = set()
     for tr in spec.transitions:
-        if state[tr.track] in tr.sources and (tr.when is None or tr.when(ctx)):
+        if tr.track in moved or before[tr.track] not in tr.sources:
+            continue
+        if tr.when is None or tr.when(ctx):
+            moved.add(tr.track)
             _move(definition, state, tr.track, tr.target, entered)
     applied: list[str] = []
     for effect in spec.effects:
