@@ -96,6 +96,21 @@ def violation_json(v: Violation) -> dict[str, str]:
     return {"rule": v.rule, "severity": v.severity, "message": v.message, "source": v.source}
 
 
+def step_json(line: int, event: str, verdict: Verdict, traject: Traject) -> dict[str, Any]:
+    """One entry of ``steps`` in the ``run --json`` output."""
+    return {
+        "line": line,
+        "event": event,
+        "accepted": verdict.accepted,
+        "violations": [violation_json(v) for v in verdict.violations],
+        "state": dict(traject.state),
+    }
+
+
+def definition_json(definition: Definition) -> dict[str, str]:
+    return {"id": definition.id, "version": definition.version, "hash": definition.hash}
+
+
 def decide(definition: Definition, traject: Traject, event: Event) -> tuple[Verdict, Traject]:
     """Step, but turn an unknown event into a refused verdict (the run goes on)."""
     try:
@@ -187,20 +202,13 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         if "at" in obj:
             at = parse_moment(obj["at"], f"{args.events}:{number}")
         verdict, traject = decide(definition, traject, to_event(obj, at))
-        steps.append({
-            "line": number,
-            "event": obj["event"],
-            "accepted": verdict.accepted,
-            "violations": [violation_json(v) for v in verdict.violations],
-            "state": dict(traject.state),
-        })
+        steps.append(step_json(number, obj["event"], verdict, traject))
         if not args.json:
             print_step_text(out, number, obj["event"], verdict, traject)
     final = final_json(definition, traject, at)
     if args.json:
         result = {
-            "definition": {"id": definition.id, "version": definition.version,
-                           "hash": definition.hash},
+            "definition": definition_json(definition),
             "steps": steps,
             "final": final,
         }

@@ -83,21 +83,14 @@ def cmd_run_stored(args: argparse.Namespace, out: TextIO) -> int:
                 break
             else:
                 raise ConflictError(f"{args.events}:{number}: bleef botsen met andere schrijvers")
-            steps.append({
-                "line": number,
-                "event": obj["event"],
-                "accepted": verdict.accepted,
-                "violations": [main.violation_json(v) for v in verdict.violations],
-                "state": dict(traject.state),
-            })
+            steps.append(main.step_json(number, obj["event"], verdict, traject))
             if not args.json:
                 main.print_step_text(out, number, obj["event"], verdict, traject)
         version = store.version(args.traject) or 0
     final = main.final_json(definition, traject, at)
     if args.json:
         result = {
-            "definition": {"id": definition.id, "version": definition.version,
-                           "hash": definition.hash},
+            "definition": main.definition_json(definition),
             "traject": args.traject,
             "version": version,
             "steps": steps,
