@@ -93,6 +93,25 @@ class Walk:
         self.fire("startoverleg_afronden")
         return self
 
+    def startoverleg_met_signaal(self) -> Walk:
+        """From vraagverheldering: a signal, regie started, consent and the safety plan adopted."""
+        self.fire("signaal_melden", signaal())
+        self.fire("regie_starten", {"regisseur": REGISSEUR})
+        self.fire("overleg_voorbereid")
+        self.fire("toestemming_vastleggen", toestemming())
+        self.fire("veiligheidsplan_vaststellen", {"plan": VEILIGHEIDSPLAN})
+        return self
+
+    def voortgang_tot_afronding(self, evaluatie: str = "loopt goed") -> Walk:
+        """From voortgang: share the plan, hold a voortgangsoverleg, evaluate, go to afronding."""
+        self.fire("plan_delen", {"met": ["m1", "b1"]})
+        self.fire("voortgangsoverleg_plannen")
+        self.fire("overleg_voorbereid")
+        self.fire("toestemming_vastleggen", toestemming("t2"))
+        self.fire("plan_evalueren", {"evaluatie": evaluatie})
+        self.fire("afronden")
+        return self
+
     def tot_voortgangsoverleg(self) -> Walk:
         self.tot_voortgang()
         self.fire("plan_delen", {"met": ["m1"]})

@@ -89,12 +89,7 @@ class TestTerugNaarVoortgangsoverleg:
 
 class TestVeiligheidsplanEerst:
     def test_passes_with_safety_plan(self, walk: Walk):
-        walk.tot_vraagverheldering()
-        walk.fire("signaal_melden", signaal())
-        walk.fire("regie_starten", {"regisseur": REGISSEUR})
-        walk.fire("overleg_voorbereid")
-        walk.fire("toestemming_vastleggen", toestemming())
-        walk.fire("veiligheidsplan_vaststellen", {"plan": VEILIGHEIDSPLAN})
+        walk.tot_vraagverheldering().startoverleg_met_signaal()
         walk.fire("plan_vaststellen", {"plan": PLAN})
 
     def test_refuses_plan_before_safety_plan(self, walk: Walk):
@@ -155,12 +150,7 @@ class TestPlanGedeeld:
 
 class TestVeiligheidsplanGeevalueerd:
     def _met_veiligheidsplan(self, walk: Walk) -> None:
-        walk.tot_vraagverheldering()
-        walk.fire("signaal_melden", signaal())
-        walk.fire("regie_starten", {"regisseur": REGISSEUR})
-        walk.fire("overleg_voorbereid")
-        walk.fire("toestemming_vastleggen", toestemming())
-        walk.fire("veiligheidsplan_vaststellen", {"plan": VEILIGHEIDSPLAN})
+        walk.tot_vraagverheldering().startoverleg_met_signaal()
         walk.fire("plan_vaststellen", {"plan": PLAN})
         walk.fire("startoverleg_afronden")
         walk.fire("plan_delen", {"met": ["m1"]})

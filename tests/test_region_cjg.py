@@ -66,14 +66,7 @@ def tot_voortgang(walk: Walk) -> Walk:
 
 
 def tot_afronding(walk: Walk) -> Walk:
-    tot_voortgang(walk)
-    walk.fire("plan_delen", {"met": ["m1", "b1"]})
-    walk.fire("voortgangsoverleg_plannen")
-    walk.fire("overleg_voorbereid")
-    walk.fire("toestemming_vastleggen", toestemming("t2"))
-    walk.fire("plan_evalueren", {"evaluatie": "goed"})
-    walk.fire("afronden")
-    return walk
+    return tot_voortgang(walk).voortgang_tot_afronding("goed")
 
 
 def test_validates_with_the_cli():

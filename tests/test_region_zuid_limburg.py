@@ -85,14 +85,7 @@ def tot_voortgang(walk: Walk) -> Walk:
 
 
 def tot_afronding(walk: Walk) -> Walk:
-    tot_voortgang(walk)
-    walk.fire("plan_delen", {"met": ["m1", "b1"]})
-    walk.fire("voortgangsoverleg_plannen")
-    walk.fire("overleg_voorbereid")
-    walk.fire("toestemming_vastleggen", toestemming("t2"))
-    walk.fire("plan_evalueren", {"evaluatie": "loopt"})
-    walk.fire("afronden")
-    return walk
+    return tot_voortgang(walk).voortgang_tot_afronding("loopt")
 
 
 def on(walk: Walk, day: date) -> None:
