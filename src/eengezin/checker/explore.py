@@ -48,13 +48,14 @@ from typing import Any, Literal, TextIO
 
 import attrs
 
-from .definition import load_definition
-from .errors import DefinitionError
-from .process.model import Definition, EventSpec
-from .process.step import _availability, new_traject, step
-from .rules.context import Context
-from .rules.paths import PathError, parse_path
-from .traject import Actor, Event, Traject
+from ..definition import load_definition
+from ..errors import DefinitionError
+from ..process.model import Definition, EventSpec
+from ..process.step import _availability, new_traject, step
+from ..rules.context import Context
+from ..rules.paths import PathError, parse_path
+from ..rules.predicates import BUILTINS
+from ..traject import Actor, Event, Traject
 
 __all__ = [
     "CheckResult",
@@ -138,6 +139,43 @@ class _Reads:
         self.count_bounds: dict[str, int] = {}
         self.deadlines_read: set[str] = set()
         self.mentions_actor = False
+        self.in_state: list[tuple[str, tuple[str, ...]]] = []  # (track, states) tested
+        self.state_paths: set[str] = set()  # tracks read through a ``state.`` path
+        self.opaque = False  # a host predicate: it may read anything
+
+    def condition(self, node: Any) -> None:
+        """Walk one condition tree (``if``, ``require``, ``when``, ``always``)."""
+        self._predicates(node)
+        self.walk(node)
+
+    def _predicates(self, node: Any) -> None:
+        if node is None or node is True:
+            return
+        if isinstance(node, str):
+            name, params = node, None
+        elif isinstance(node, Mapping) and len(node) == 1:
+            ((name, params),) = node.items()
+        else:
+            return
+        if name in ("all", "any"):
+            for part in params if isinstance(params, list) else []:
+                self._predicates(part)
+            return
+        if name == "not":
+            self._predicates(params)
+            return
+        if name not in BUILTINS:
+            self.opaque = True
+            return
+        if name == "in_state" and isinstance(params, Mapping):
+            for track, states in params.items():
+                names = [states] if isinstance(states, str) else states
+                if isinstance(names, list):
+                    self.in_state.append((str(track), tuple(str(n) for n in names)))
+        if isinstance(params, Mapping):
+            for key in _QUANTIFIERS:
+                if key in params:
+                    self._predicates(params[key])
 
     def _resolve(self, text: str, item: str | None) -> str | None:
         if text.startswith("item.") or text == "item":
@@ -148,6 +186,8 @@ class _Reads:
             return text
         if text.startswith("actor"):
             self.mentions_actor = True
+        if text.startswith("state.") or text == "state":
+            self.state_paths.add(text.split(".")[1] if "." in text else "*")
         return None
 
     def _literal(self, path: str | None, value: Any) -> None:
@@ -233,6 +273,8 @@ class _Analysis:
     live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
     event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
     memo: dict[tuple[str, int], tuple[Any, Any]] = attrs.Factory(dict)
+    invariant_reads: _Reads = attrs.Factory(_Reads)
+    rule_reads: dict[str, _Reads] = attrs.Factory(dict)
 
 
 def _records(items: Any) -> Iterator[Mapping[str, Any]]:
@@ -257,10 +299,10 @@ def _analyse(definition: Definition) -> _Analysis:
     keyed: set[str] = set()
 
     def for_events(events: Iterable[str], node: Any) -> None:
-        state_reads.walk(node)
+        state_reads.condition(node)
         for eid in events:
             if eid in event_reads:
-                event_reads[eid].walk(node)
+                event_reads[eid].condition(node)
 
     copies: list[tuple[str, str, str, str]] = []  # event, fact, op, data path copied
 
@@ -292,11 +334,15 @@ def _analyse(definition: Definition) -> _Analysis:
             if isinstance(tr, Mapping):
                 for_events([eid], tr.get("when"))
         records([eid], spec.get("record"))
+    rule_reads: dict[str, _Reads] = {}
     for rule in raw.get("rules") or []:
         if isinstance(rule, Mapping) and rule.get("severity") == "block":
             events = _event_list(rule.get("on"))
             for_events(events, rule.get("if"))
             for_events(events, rule.get("require"))
+            own = rule_reads.setdefault(str(rule.get("id")), _Reads())
+            own.condition(rule.get("if"))
+            own.condition(rule.get("require"))
     for effect in raw.get("effects") or []:
         if isinstance(effect, Mapping):
             events = _event_list(effect.get("on"))
@@ -308,8 +354,8 @@ def _analyse(definition: Definition) -> _Analysis:
                 records(definition.events, node.get("on_enter"))
     invariant_reads = _Reads()
     for inv in definition.invariants:
-        state_reads.walk(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
-        invariant_reads.walk(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
+        state_reads.condition(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
+        invariant_reads.condition(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
     # a deadline only warns; when it starts matters only if something decisive reads it
     # (deadline_open / deadline_overdue), so only then its start condition is read too
     walked: set[str] = set()
@@ -356,6 +402,8 @@ def _analyse(definition: Definition) -> _Analysis:
         actor_events=actor_events,
         fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
     )
+    analysis.invariant_reads = invariant_reads
+    analysis.rule_reads = rule_reads
     _liveness(definition, analysis, event_reads, invariant_reads)
     return analysis
 
@@ -570,16 +618,34 @@ class _Payloads:
         """The payloads for ``spec``: full, minimal, one change at a time, then one per known
         id with every compared text field set to that id (fields that must agree)."""
         base = [p for p in self.gen(spec, "") if isinstance(p, dict)]
-        aligned: list[dict[str, Any]] = []
+        aligned: list[list[dict[str, Any]]] = []
         for ident in self.known[:4]:
             self.align = ident
             try:
-                first = self.gen(spec, "")[0]
+                aligned.append([p for p in self.gen(spec, "") if isinstance(p, dict)])
             finally:
                 self.align = None
-            if isinstance(first, dict):
-                aligned.append(first)
-        return _unique([*base[:1], *aligned, *base[1:]])
+        # each aligned payload, then one change at a time from each of them (a consent given
+        # orally needs the aligned "van" as much as the plain one does), then the plain changes
+        firsts = [group[0] for group in aligned if group]
+        changes = [p for i in range(1, max((len(g) for g in aligned), default=0))
+                   for g in aligned if i < len(g) for p in (g[i],)
+                   if self._literal_change(g[0], p)]
+        return _unique([*base[:1], *firsts, *changes, *base[1:]])
+
+    def _literal_change(self, first: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+        """Does ``other`` differ from ``first`` only in values that are no ids (an enum value,
+        a flag, a number, a date)? Only such changes are combined with an aligned payload."""
+        for key in {*first, *other}:
+            a, b = first.get(key), other.get(key)
+            if a == b:
+                continue
+            if b is None or isinstance(b, (bool, int, float)):
+                continue
+            if isinstance(b, str) and b not in self.taken and b != "tekst":
+                continue
+            return False
+        return True
 
     def fresh(self) -> str:
         while True:
@@ -634,11 +700,17 @@ class _Payloads:
         full = {name: alts[0] for name, _opt, alts in fields if alts[0] is not None}
         out: list[Any] = [full]
         out.append({name: alts[0] for name, opt, alts in fields if not opt and alts[0] is not None})
-        for name, optional, alts in fields:
-            for alt in alts[1:]:
-                out.append({**full, name: alt})
+        # round robin over the fields: when the variants are cut at MAX_VARIANTS, every
+        # field keeps its first alternatives (an enum late in the payload is not lost
+        # behind a list field with many variants)
+        for name, optional, _alts in fields:
             if optional:
                 out.append({k: v for k, v in full.items() if k != name})
+        depth = max((len(alts) for _n, _o, alts in fields), default=0)
+        for i in range(1, depth):
+            for name, _optional, alts in fields:
+                if i < len(alts):
+                    out.append({**full, name: alts[i]})
         out.extend(self.literals(path))
         return _unique(out)
 
@@ -893,6 +965,48 @@ def _final_tracks(definition: Definition) -> list[str]:
     return [tid for tid, track in definition.tracks.items() if track.finals]
 
 
+class _Successors:
+    """The accepted events of one traject, with the abstract state each leads to."""
+
+    def __init__(self, definition: Definition, analysis: _Analysis, traject: Traject,
+                 payload_cache: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]]) -> None:
+        self.definition = definition
+        self.analysis = analysis
+        self.traject = traject
+        self.payload_cache = payload_cache
+        self.fired: set[str] = set()
+
+    def _events(self, eid: str) -> Iterator[Event]:
+        spec = self.definition.events[eid]
+        analysis = self.analysis
+        known = _event_known_ids(analysis, eid, self.traject.facts)
+        cache_key = (eid, known)
+        payloads = self.payload_cache.get(cache_key)
+        if payloads is None:
+            if spec.payload_spec is None:
+                payloads = [{}]
+            else:
+                gen = _Payloads(self.definition, analysis.event_reads[eid], known, TODAY)
+                payloads = _distinct(gen.variants(spec.payload_spec),
+                                     analysis.data_tries[eid], analysis.cap)
+            self.payload_cache[cache_key] = payloads
+        for actor in _actors(self.definition, spec, analysis):
+            for payload in payloads:
+                yield Event(eid, AT, payload, actor)
+
+    def outcomes(self, eid: str) -> list[tuple[Event, Traject, Any]]:
+        """Every accepted (event, traject after it, abstract state after it)."""
+        if not _possible(self.definition, self.definition.events[eid], self.traject):
+            return []
+        out: list[tuple[Event, Traject, Any]] = []
+        for event in self._events(eid):
+            outcome = step(self.definition, self.traject, event)
+            if outcome.accepted:
+                self.fired.add(eid)
+                out.append((event, outcome.traject, _abstract(outcome.traject, self.analysis)))
+        return out
+
+
 def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES) -> CheckResult:
     """Explore ``ref`` (a bundled id, a YAML path or a loaded definition) and report findings.
 
@@ -929,48 +1043,30 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
         node = nodes[key]
         traject = node.traject
         successors = edges.setdefault(key, set())
-        for eid, spec in definition.events.items():
+        here = _Successors(definition, analysis, traject, payload_cache)
+        results: list[tuple[Event, Traject, Any]] = []
+        for eid in definition.events:
             if eid in inert and eid in fired:
+                continue  # a self-loop: it changes no abstract state
+            results.extend(here.outcomes(eid))
+        fired.update(here.fired)
+        for event, new, new_key in results:
+            transitions += 1
+            successors.add(new_key)
+            if new_key in nodes:
                 continue
-            if not _possible(definition, spec, traject):
+            if len(nodes) >= max_states:
+                incomplete = True
                 continue
-            known = _event_known_ids(analysis, eid, traject.facts)
-            cache_key = (eid, known)
-            payloads = payload_cache.get(cache_key)
-            if payloads is None:
-                if spec.payload_spec is None:
-                    payloads = [{}]
-                else:
-                    gen = _Payloads(definition, analysis.event_reads[eid], known, TODAY)
-                    payloads = _distinct(
-                        gen.variants(spec.payload_spec),
-                        analysis.data_tries[eid], analysis.cap)
-                payload_cache[cache_key] = payloads
-            for actor in _actors(definition, spec, analysis):
-                for payload in payloads:
-                    event = Event(eid, AT, payload, actor)
-                    outcome = step(definition, traject, event)
-                    if not outcome.accepted:
-                        continue
-                    fired.add(eid)
-                    transitions += 1
-                    new = outcome.traject
-                    new_key = _abstract(new, analysis)
-                    successors.add(new_key)
-                    if new_key in nodes:
-                        continue
-                    if len(nodes) >= max_states:
-                        incomplete = True
-                        continue
-                    nodes[new_key] = _Node(new, key, event, node.depth + 1)
-                    queue.append(new_key)
-                    for tid, state in new.state.items():
-                        leaves_seen.setdefault(tid, set()).add(state)
-                    for inv in always:
-                        if inv.id not in violated and not _invariant_holds(
-                                definition, new, inv.condition):
-                            violated[inv.id] = Finding(
-                                "invariant", inv.id, inv.message.strip(), _trace(nodes, new_key))
+            nodes[new_key] = _Node(new, key, event, node.depth + 1)
+            queue.append(new_key)
+            for tid, state in new.state.items():
+                leaves_seen.setdefault(tid, set()).add(state)
+            for inv in always:
+                if inv.id not in violated and not _invariant_holds(
+                        definition, new, inv.condition):
+                    violated[inv.id] = Finding(
+                        "invariant", inv.id, inv.message.strip(), _trace(nodes, new_key))
 
     findings: list[Finding] = list(violated.values())
     if incomplete:

@@ -1,0 +1,31 @@
+"""Model checker for process definitions (``eengezin check DEF``).
+
+:mod:`eengezin.checker.explore` explores a definition's abstract state space;
+
+"""
+
+from .explore import (
+    CheckResult,
+    Finding,
+    check_command,
+    check_definition,
+    cmd_check,
+    format_event,
+    inert_events,
+    register,
+    representative_payloads,
+    write_report,
+)
+
+__all__ = [
+    "CheckResult",
+    "Finding",
+    "check_command",
+    "check_definition",
+    "cmd_check",
+    "format_event",
+    "inert_events",
+    "register",
+    "representative_payloads",
+    "write_report",
+]
