@@ -50,7 +50,7 @@ import attrs
 
 from ..definition import load_definition
 from ..errors import DefinitionError
-from ..process.model import Definition, EventSpec
+from ..process.model import Definition, EventSpec, Record
 from ..process.step import _availability, new_traject, step
 from ..rules.context import Context
 from ..rules.paths import PathError, parse_path
@@ -269,6 +269,7 @@ class _Analysis:
     fact_readers: dict[str, frozenset[str]] = attrs.Factory(dict)
     always_live: frozenset[str] = frozenset()
     reach: dict[str, dict[str, frozenset[str]]] = attrs.Factory(dict)
+    fact_reach: dict[str, dict[str, dict[str, frozenset[str]]]] = attrs.Factory(dict)
     constraints: dict[str, tuple[tuple[str, frozenset[str]], ...]] = attrs.Factory(dict)
     live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
     event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
@@ -503,14 +504,17 @@ def _live(analysis: _Analysis, state: Mapping[str, str]) -> frozenset[str]:
     cached = analysis.live_cache.get(key)
     if cached is not None:
         return cached
-    possible = {
-        eid for eid, constraints in analysis.constraints.items()
-        if all(analysis.reach[t].get(state.get(t, ""), frozenset()) & allowed
-               for t, allowed in constraints if t in analysis.reach)
-    }
+
+    def can_happen(eid: str, reach: Mapping[str, Mapping[str, frozenset[str]]]) -> bool:
+        return all(reach[t].get(state.get(t, ""), frozenset()) & allowed
+                   for t, allowed in analysis.constraints.get(eid, ()) if t in reach)
+
+    possible = {eid for eid in analysis.constraints if can_happen(eid, analysis.reach)}
     live = frozenset(
         name for name, readers in analysis.fact_readers.items()
-        if name in analysis.always_live or readers & possible
+        if name in analysis.always_live or (
+            any(can_happen(r, analysis.fact_reach[name]) for r in readers)
+            if name in analysis.fact_reach else readers & possible)
     )
     analysis.live_cache[key] = live
     return live
@@ -535,28 +539,25 @@ def _liveness(definition: Definition, analysis: _Analysis, event_reads: Mapping[
     analysis.always_live = frozenset(
         p.split(".")[1].removesuffix("[]") for p in invariant_reads.paths
         if p.startswith("facts."))
-    edges: dict[str, dict[str, set[str]]] = {
-        tid: {leaf: set() for leaf in track.leaves} for tid, track in definition.tracks.items()}
+    # every move a track can make, with the facts it certainly overwrites on the way (the
+    # event's own unconditional set/unset, an unconditional effect, an entered state's
+    # on_enter): a value that is always overwritten before a reader can see it is dead
+    moves: list[tuple[str, str, str, frozenset[str]]] = []
     for spec in definition.events.values():
+        own = _overwrites(spec.records)
         for tr in spec.transitions:
             for source in tr.sources:
-                edges[tr.track].setdefault(source, set()).add(tr.target)
+                moves.append((tr.track, source, tr.target,
+                              own | _entry_overwrites(definition, tr.track, source, tr.target)))
         for effect in spec.effects:
+            kills = own | (_overwrites(effect.records) if effect.when is None else frozenset())
             for tid, target in effect.moves:
                 for leaf in definition.tracks[tid].leaves:
-                    edges[tid][leaf].add(target)
-    for tid, graph in edges.items():
-        reach: dict[str, frozenset[str]] = {}
-        for leaf in graph:
-            seen = {leaf}
-            todo = [leaf]
-            while todo:
-                for nxt in graph.get(todo.pop(), ()):
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        todo.append(nxt)
-            reach[leaf] = frozenset(seen)
-        analysis.reach[tid] = reach
+                    moves.append((tid, leaf, target,
+                                  kills | _entry_overwrites(definition, tid, leaf, target)))
+    analysis.reach = _reach(definition, moves, None)
+    killed = {fact for *_rest, kills in moves for fact in kills if fact in analysis.fact_trie}
+    analysis.fact_reach = {fact: _reach(definition, moves, fact) for fact in sorted(killed)}
     for eid, spec in definition.events.items():
         if spec.available is not None:
             analysis.constraints[eid] = tuple(spec.available)
@@ -565,6 +566,45 @@ def _liveness(definition: Definition, analysis: _Analysis, event_reads: Mapping[
             analysis.constraints[eid] = ((spec.transitions[0].track, sources),)
         else:
             analysis.constraints[eid] = ()
+
+
+def _overwrites(records: Iterable[Record]) -> frozenset[str]:
+    """Facts that ``records`` always replace as a whole (unconditional set or unset)."""
+    return frozenset(r.fact for r in records if r.when is None and r.op in ("set", "unset"))
+
+
+def _entry_overwrites(definition: Definition, track: str, source: str, target: str
+                      ) -> frozenset[str]:
+    spec = definition.tracks[track]
+    if source == target:
+        return frozenset()
+    entered = set(spec.ancestors[target]) - set(spec.ancestors[source])
+    return frozenset().union(*(_overwrites(spec.nodes[path].on_enter) for path in entered))
+
+
+def _reach(definition: Definition, moves: Sequence[tuple[str, str, str, frozenset[str]]],
+           fact: str | None) -> dict[str, dict[str, frozenset[str]]]:
+    """Per track, the leaves each leaf can reach (guards ignored: an over-approximation);
+    with ``fact``, only along moves that leave its value in place."""
+    graph: dict[str, dict[str, set[str]]] = {
+        tid: {leaf: set() for leaf in track.leaves} for tid, track in definition.tracks.items()}
+    for tid, source, target, kills in moves:
+        if fact is None or fact not in kills:
+            graph[tid].setdefault(source, set()).add(target)
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for tid, edges in graph.items():
+        reach: dict[str, frozenset[str]] = {}
+        for leaf in edges:
+            seen = {leaf}
+            todo = [leaf]
+            while todo:
+                for nxt in edges.get(todo.pop(), ()):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            reach[leaf] = frozenset(seen)
+        out[tid] = reach
+    return out
 
 
 def _abstract(traject: Traject, analysis: _Analysis) -> Any:
