@@ -52,9 +52,10 @@ from ..definition import load_definition
 from ..errors import DefinitionError
 from ..process.model import Definition, EventSpec, Record
 from ..process.step import _availability, new_traject, step
+from ..rules.conditions import compile_condition
 from ..rules.context import Context
-from ..rules.paths import PathError, parse_path
-from ..rules.predicates import BUILTINS
+from ..rules.paths import ROOTS, PathError, parse_path
+from ..rules.predicates import BUILTINS, Check, ConditionError, PredicateRegistry
 from ..traject import Actor, Event, Traject
 
 __all__ = [
@@ -270,6 +271,8 @@ class _Analysis:
     always_live: frozenset[str] = frozenset()
     reach: dict[str, dict[str, frozenset[str]]] = attrs.Factory(dict)
     fact_reach: dict[str, dict[str, dict[str, frozenset[str]]]] = attrs.Factory(dict)
+    closed: dict[str, tuple[Check, ...]] = attrs.Factory(dict)
+    params: Mapping[str, Any] = attrs.Factory(dict)
     constraints: dict[str, tuple[tuple[str, frozenset[str]], ...]] = attrs.Factory(dict)
     live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
     event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
@@ -299,7 +302,10 @@ def _analyse(definition: Definition) -> _Analysis:
     event_reads: dict[str, _Reads] = {eid: _Reads() for eid in definition.events}
     keyed: set[str] = set()
 
+    roots: list[Any] = []  # every decisive condition
+
     def for_events(events: Iterable[str], node: Any) -> None:
+        roots.append(node)
         state_reads.condition(node)
         for eid in events:
             if eid in event_reads:
@@ -355,6 +361,7 @@ def _analyse(definition: Definition) -> _Analysis:
                 records(definition.events, node.get("on_enter"))
     invariant_reads = _Reads()
     for inv in definition.invariants:
+        roots.append(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
         state_reads.condition(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
         invariant_reads.condition(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
     # a deadline only warns; when it starts matters only if something decisive reads it
@@ -404,6 +411,8 @@ def _analyse(definition: Definition) -> _Analysis:
         fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
     )
     analysis.invariant_reads = invariant_reads
+    analysis.closed = _closed_facts(definition, roots, trie)
+    analysis.params = definition.params
     analysis.rule_reads = rule_reads
     _liveness(definition, analysis, event_reads, invariant_reads)
     return analysis
@@ -607,6 +616,110 @@ def _reach(definition: Definition, moves: Sequence[tuple[str, str, str, frozense
     return out
 
 
+class _Env:
+    """Just enough of a compiler environment to compile one predicate of a definition."""
+
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        self.registry = PredicateRegistry.with_builtins()
+
+    def check_state(self, track: str, state: str) -> None:
+        pass
+
+    def leaves_under(self, track: str, state: str) -> frozenset[str]:
+        return self.definition.tracks[track].leaves_under(state)
+
+    def compile_condition(self, spec: Any) -> Check:
+        return compile_condition(spec, self.registry, self)
+
+    def check_deadline(self, deadline_id: str) -> None:
+        pass
+
+    def check_event(self, event_id: str) -> None:
+        pass
+
+    def note_path(self, path: str) -> None:
+        pass
+
+
+def _units(node: Any) -> Iterator[Any]:
+    """The predicates of a condition (``all``, ``any`` and ``not`` opened up)."""
+    if isinstance(node, Mapping) and len(node) == 1:
+        ((name, params),) = node.items()
+        if name in ("all", "any") and isinstance(params, list):
+            for part in params:
+                yield from _units(part)
+            return
+        if name == "not":
+            yield from _units(params)
+            return
+        yield node
+
+
+def _path_strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        if node.split(".", 1)[0].removesuffix("[]") in ROOTS:
+            yield node
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            yield from _path_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _path_strings(value)
+
+
+def _closed_facts(definition: Definition, roots: Iterable[Any], trie: Mapping[str, Any]
+                  ) -> dict[str, tuple[Check, ...]]:
+    """Facts every decisive condition reads only through predicates that look at that fact
+    alone (``present: [facts.plan.tabblad_1.regisseur, ...]``), and that are only ever
+    replaced as a whole. Such a fact decides nothing but the truth of those predicates, so
+    the abstract state keeps just their values (a plan with one field missing and a plan
+    with another field missing are the same to the rules)."""
+    units: dict[str, list[Any]] = {}
+    spoiled: set[str] = set()
+    for root in roots:
+        for unit in _units(root):
+            facts: set[str] = set()
+            other = False
+            for text in _path_strings(unit):
+                head, _, rest = text.partition(".")
+                if head == "facts" and rest:
+                    facts.add(rest.split(".")[0].removesuffix("[]"))
+                elif head in ("item", "params"):
+                    continue
+                else:
+                    other = True
+            if len(facts) == 1 and not other:
+                name = facts.pop()
+                if unit not in units.setdefault(name, []):
+                    units[name].append(unit)
+            else:
+                spoiled |= facts
+    # merged into or copied from: the parts matter, not only the predicates
+    raw = definition.raw
+    for text in _path_strings([raw.get("events"), raw.get("effects"), raw.get("tracks"),
+                               raw.get("deadlines")]):
+        if text.startswith("facts."):
+            spoiled.add(text.split(".")[1].removesuffix("[]"))
+    for spec in definition.events.values():
+        for rec in (*spec.records, *(r for e in spec.effects for r in e.records)):
+            if rec.op not in ("set", "unset"):
+                spoiled.add(rec.fact)
+    for track in definition.tracks.values():
+        for node in track.nodes.values():
+            spoiled |= {r.fact for r in node.on_enter if r.op not in ("set", "unset")}
+    env = _Env(definition)
+    out: dict[str, tuple[Check, ...]] = {}
+    for name, found in units.items():
+        if name in spoiled or name not in trie:
+            continue
+        try:
+            out[name] = tuple(env.compile_condition(unit) for unit in found)
+        except (ConditionError, KeyError):
+            continue
+    return out
+
+
 def _abstract(traject: Traject, analysis: _Analysis) -> Any:
     memo = analysis.memo
     parts: list[Any] = []
@@ -616,8 +729,14 @@ def _abstract(traject: Traject, analysis: _Analysis) -> Any:
         if hit is None or hit[0] is not value:
             # trajecten share unchanged fact values, so most lookups hit; the memo keeps
             # the value alive, which keeps its id unique
-            hit = (value, _canon(value, sub, analysis.caps.get(name, 2),
-                                 name in analysis.keyed_facts))
+            tests = analysis.closed.get(name)
+            if tests is not None:
+                ctx = Context(data={}, facts={name: value} if value is not None else {},
+                              state={}, event="", at=AT, params=analysis.params)
+                hit = (value, tuple(bool(test(ctx)) for test in tests))
+            else:
+                hit = (value, _canon(value, sub, analysis.caps.get(name, 2),
+                                     name in analysis.keyed_facts))
             memo[(name, id(value))] = hit
         parts.append((name, hit[1]))
     if traject.started:
