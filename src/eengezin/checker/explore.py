@@ -720,7 +720,8 @@ def _closed_facts(definition: Definition, roots: Iterable[Any], trie: Mapping[st
     return out
 
 
-def _abstract(traject: Traject, analysis: _Analysis) -> Any:
+def _fact_parts(traject: Traject, analysis: _Analysis) -> list[Any]:
+    """The canonical value of every decisive fact, before masking what is dead."""
     memo = analysis.memo
     parts: list[Any] = []
     for name, sub in analysis.fact_items:
@@ -739,21 +740,27 @@ def _abstract(traject: Traject, analysis: _Analysis) -> Any:
                                      name in analysis.keyed_facts))
             memo[(name, id(value))] = hit
         parts.append((name, hit[1]))
-    if traject.started:
-        # a fact that no event still possible from here reads cannot decide anything more
-        live = _live(analysis, traject.state)
+    return parts
+
+
+def _assemble(analysis: _Analysis, started: bool, tracks: tuple[tuple[str, str], ...],
+              parts: Sequence[Any], deadlines: tuple[str, ...], seen: tuple[str, ...]) -> Any:
+    """The abstract state; a fact that no event still possible from here reads cannot decide
+    anything more, so its value is masked."""
+    if started:
+        live = _live(analysis, dict(tracks))
         parts = [(name, canon if name in live else "-") for name, canon in parts]
-    facts = tuple(parts)
+    return (started, tracks, tuple(parts), deadlines, seen)
+
+
+def _abstract(traject: Traject, analysis: _Analysis) -> Any:
     seen = tuple(
         e for e in analysis.seen_events if any(h.event == e for h in traject.history)
     ) if analysis.seen_events else ()
-    return (
-        traject.started,
-        tuple(sorted(traject.state.items())),
-        facts,
-        tuple(sorted(d for d in traject.deadlines if d in analysis.deadlines_read)),
-        seen,
-    )
+    return _assemble(
+        analysis, traject.started, tuple(sorted(traject.state.items())),
+        _fact_parts(traject, analysis),
+        tuple(sorted(d for d in traject.deadlines if d in analysis.deadlines_read)), seen)
 
 
 # ------------------------------------------------------------------ representative payloads
@@ -1081,7 +1088,7 @@ def _invariant_holds(definition: Definition, traject: Traject, condition: Any) -
 
 @attrs.define
 class _Node:
-    traject: Traject
+    traject: Traject | None  # None until expanded when reached through a remembered outcome
     parent: Any
     event: Event | None
     depth: int
@@ -1124,46 +1131,126 @@ def _final_tracks(definition: Definition) -> list[str]:
     return [tid for tid, track in definition.tracks.items() if track.finals]
 
 
-class _Successors:
-    """The accepted events of one traject, with the abstract state each leads to."""
+class _Stepper:
+    """Fires events for the checker and remembers what they do.
 
-    def __init__(self, definition: Definition, analysis: _Analysis, traject: Traject,
-                 payload_cache: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]]) -> None:
+    An event's outcome depends only on the part of the abstract state it reads or writes
+    (its footprint: the facts its conditions read, the facts it writes, the tracks, the
+    deadlines and history conditions look at) and on the ids its payloads are built from.
+    The first time an event meets a footprint it is stepped for real; after that the
+    remembered change is applied to the abstract state directly, and the traject behind a
+    new state is only built when that state is expanded. An event whose real step changed
+    a fact outside its footprint is never remembered (a safety net for the analysis).
+    """
+
+    verify = False  # tests: rebuild every remembered state and compare
+
+    def __init__(self, definition: Definition, analysis: _Analysis) -> None:
         self.definition = definition
         self.analysis = analysis
-        self.traject = traject
-        self.payload_cache = payload_cache
-        self.fired: set[str] = set()
+        index = {name: i for i, (name, _sub) in enumerate(analysis.fact_items)}
+        self.reads: dict[str, tuple[int, ...]] = {}
+        self.writes: dict[str, tuple[int, ...]] = {}
+        self.uncached: set[str] = set()
+        for eid, spec in definition.events.items():
+            read = analysis.event_facts.get(eid, frozenset())
+            if any(name not in index for name in read):
+                self.uncached.add(eid)
+            written = _written_facts(definition, spec)
+            self.reads[eid] = tuple(sorted(index[n] for n in read | written if n in index))
+            self.writes[eid] = tuple(sorted(index[n] for n in written if n in index))
+        self.payloads: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+        self.actors = {eid: _actors(definition, spec, analysis)
+                       for eid, spec in definition.events.items()}
+        self.memory: dict[Any, Any] = {}
 
-    def _events(self, eid: str) -> Iterator[Event]:
-        spec = self.definition.events[eid]
-        analysis = self.analysis
-        known = _event_known_ids(analysis, eid, self.traject.facts)
+    def _payloads(self, eid: str, known: tuple[str, ...]) -> list[dict[str, Any]]:
         cache_key = (eid, known)
-        payloads = self.payload_cache.get(cache_key)
+        payloads = self.payloads.get(cache_key)
         if payloads is None:
+            spec = self.definition.events[eid]
             if spec.payload_spec is None:
                 payloads = [{}]
             else:
-                gen = _Payloads(self.definition, analysis.event_reads[eid], known, TODAY)
+                gen = _Payloads(self.definition, self.analysis.event_reads[eid], known, TODAY)
                 payloads = _distinct(gen.variants(spec.payload_spec),
-                                     analysis.data_tries[eid], analysis.cap)
-            self.payload_cache[cache_key] = payloads
-        for actor in _actors(self.definition, spec, analysis):
-            for payload in payloads:
-                yield Event(eid, AT, payload, actor)
+                                     self.analysis.data_tries[eid], self.analysis.cap)
+            self.payloads[cache_key] = payloads
+        return payloads
 
-    def outcomes(self, eid: str) -> list[tuple[Event, Traject, Any]]:
-        """Every accepted (event, traject after it, abstract state after it)."""
-        if not _possible(self.definition, self.definition.events[eid], self.traject):
-            return []
-        out: list[tuple[Event, Traject, Any]] = []
-        for event in self._events(eid):
-            outcome = step(self.definition, self.traject, event)
-            if outcome.accepted:
-                self.fired.add(eid)
-                out.append((event, outcome.traject, _abstract(outcome.traject, self.analysis)))
-        return out
+    def outcomes(self, eid: str, traject: Traject, key: Any
+                 ) -> Iterator[tuple[Event, Traject | None, Any]]:
+        """Every accepted (event, traject after it or None, abstract state after it)."""
+        definition = self.definition
+        if not _possible(definition, definition.events[eid], traject):
+            return
+        analysis = self.analysis
+        started, tracks, facts, deadlines, seen = key
+        known = _event_known_ids(analysis, eid, traject.facts)
+        payloads = self._payloads(eid, known)
+        cached = eid not in self.uncached
+        base = (eid, known, started, tracks, tuple(facts[i][1] for i in self.reads[eid]),
+                deadlines, seen)
+        before: list[Any] | None = None
+        for ai, actor in enumerate(self.actors[eid]):
+            for pi, payload in enumerate(payloads):
+                memo_key = (base, ai, pi)
+                remembered = self.memory.get(memo_key, _UNKNOWN) if cached else _UNKNOWN
+                if remembered is None:
+                    continue
+                event = Event(eid, AT, payload, actor)
+                if remembered is not _UNKNOWN:
+                    new_tracks, delta, new_deadlines, new_seen = remembered
+                    parts = list(facts)
+                    for i, canon in delta:
+                        parts[i] = (parts[i][0], canon)
+                    yield event, None, _assemble(analysis, True, new_tracks, parts,
+                                                 new_deadlines, new_seen)
+                    continue
+                outcome = step(definition, traject, event)
+                if not outcome.accepted:
+                    if cached:
+                        self.memory[memo_key] = None
+                    continue
+                new = outcome.traject
+                parts = _fact_parts(new, analysis)
+                new_tracks = tuple(sorted(new.state.items()))
+                new_deadlines = tuple(sorted(d for d in new.deadlines
+                                             if d in analysis.deadlines_read))
+                new_seen = tuple(e for e in analysis.seen_events
+                                 if e in seen or e == eid) if analysis.seen_events else ()
+                if cached:
+                    if before is None:
+                        before = _fact_parts(traject, analysis)
+                    changed = {i for i, (old, now) in enumerate(zip(before, parts, strict=True))
+                               if old != now}
+                    if changed - set(self.writes[eid]):
+                        self.uncached.add(eid)  # the analysis missed a write: step it always
+                        cached = False
+                    else:
+                        self.memory[memo_key] = (
+                            new_tracks, tuple((i, parts[i][1]) for i in self.writes[eid]),
+                            new_deadlines, new_seen)
+                yield event, new, _assemble(analysis, True, new_tracks, parts, new_deadlines,
+                                            new_seen)
+
+
+_UNKNOWN: Any = object()
+
+
+def _written_facts(definition: Definition, spec: EventSpec) -> frozenset[str]:
+    """Every fact ``spec`` may write: its records, its effects' records, and the
+    ``on_enter`` records of every state it may enter."""
+    out = {r.fact for r in spec.records}
+    targets: list[tuple[str, str]] = [(tr.track, tr.target) for tr in spec.transitions]
+    for effect in spec.effects:
+        out |= {r.fact for r in effect.records}
+        targets.extend(effect.moves)
+    for tid, target in targets:
+        track = definition.tracks[tid]
+        for path in track.ancestors[target]:
+            out |= {r.fact for r in track.nodes[path].on_enter}
+    return frozenset(out)
 
 
 def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES) -> CheckResult:
@@ -1194,38 +1281,43 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
     incomplete = False
     for tid, state in root.state.items():
         leaves_seen[tid].add(state)
-    payload_cache: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
     inert = _inert_events(definition, analysis)
+    steps = _Stepper(definition, analysis)
 
     while queue:
         key = queue.popleft()
         node = nodes[key]
         traject = node.traject
+        if traject is None:
+            # reached through a remembered outcome: build the traject now, from its parent
+            parent = nodes[node.parent].traject
+            assert parent is not None and node.event is not None
+            traject = node.traject = step(definition, parent, node.event).traject
+            if steps.verify and _abstract(traject, analysis) != key:
+                raise AssertionError(f"remembered outcome differs after {node.event.name}")
+        if node.depth:
+            for inv in always:
+                if inv.id not in violated and not _invariant_holds(
+                        definition, traject, inv.condition):
+                    violated[inv.id] = Finding(
+                        "invariant", inv.id, inv.message.strip(), _trace(nodes, key))
         successors = edges.setdefault(key, set())
-        here = _Successors(definition, analysis, traject, payload_cache)
-        results: list[tuple[Event, Traject, Any]] = []
         for eid in definition.events:
             if eid in inert and eid in fired:
                 continue  # a self-loop: it changes no abstract state
-            results.extend(here.outcomes(eid))
-        fired.update(here.fired)
-        for event, new, new_key in results:
-            transitions += 1
-            successors.add(new_key)
-            if new_key in nodes:
-                continue
-            if len(nodes) >= max_states:
-                incomplete = True
-                continue
-            nodes[new_key] = _Node(new, key, event, node.depth + 1)
-            queue.append(new_key)
-            for tid, state in new.state.items():
-                leaves_seen.setdefault(tid, set()).add(state)
-            for inv in always:
-                if inv.id not in violated and not _invariant_holds(
-                        definition, new, inv.condition):
-                    violated[inv.id] = Finding(
-                        "invariant", inv.id, inv.message.strip(), _trace(nodes, new_key))
+            for event, new, new_key in steps.outcomes(eid, traject, key):
+                fired.add(eid)
+                transitions += 1
+                successors.add(new_key)
+                if new_key in nodes:
+                    continue
+                if len(nodes) >= max_states:
+                    incomplete = True
+                    continue
+                nodes[new_key] = _Node(new, key, event, node.depth + 1)
+                queue.append(new_key)
+                for tid, state in new_key[1]:
+                    leaves_seen.setdefault(tid, set()).add(state)
 
     findings: list[Finding] = list(violated.values())
     if incomplete:
@@ -1261,14 +1353,15 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
 
 def _dead_ends(definition: Definition, nodes: Mapping[Any, _Node], edges: Mapping[Any, set[Any]],
                final_tracks: Sequence[str], reachable_final: Sequence[Any]) -> list[Finding]:
-    def is_final(traject: Traject) -> bool:
-        return all(traject.state.get(t) in definition.tracks[t].finals for t in final_tracks)
+    def is_final(key: Any) -> bool:
+        state = dict(key[1])
+        return all(state.get(t) in definition.tracks[t].finals for t in final_tracks)
 
     reverse: dict[Any, list[Any]] = {}
     for source, targets in edges.items():
         for target in targets:
             reverse.setdefault(target, []).append(source)
-    good = {key for key, node in nodes.items() if is_final(node.traject)}
+    good = {key for key in nodes if is_final(key)}
     queue = deque(good)
     while queue:
         key = queue.popleft()
@@ -1284,7 +1377,7 @@ def _dead_ends(definition: Definition, nodes: Mapping[Any, _Node], edges: Mappin
         f"{t} in {'/'.join(sorted(definition.tracks[t].finals))}" for t in final_tracks)
     out: list[Finding] = []
     for key in dead[:SHOWN_DEAD_ENDS]:
-        state = ", ".join(f"{t}={s}" for t, s in sorted(nodes[key].traject.state.items()))
+        state = ", ".join(f"{t}={s}" for t, s in key[1])
         more = f" ({len(dead)} doodlopende toestanden in totaal)" if len(dead) > 1 else ""
         out.append(Finding(
             "doodlopend", subject,
