@@ -272,9 +272,11 @@ class _Analysis:
     reach: dict[str, dict[str, frozenset[str]]] = attrs.Factory(dict)
     fact_reach: dict[str, dict[str, dict[str, frozenset[str]]]] = attrs.Factory(dict)
     closed: dict[str, tuple[Check, ...]] = attrs.Factory(dict)
+    eager: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = attrs.Factory(dict)
     params: Mapping[str, Any] = attrs.Factory(dict)
     constraints: dict[str, tuple[tuple[str, frozenset[str]], ...]] = attrs.Factory(dict)
     live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
+    dead_cache: dict[Any, tuple[int, ...]] = attrs.Factory(dict)
     event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
     memo: dict[tuple[str, int], tuple[Any, Any]] = attrs.Factory(dict)
     invariant_reads: _Reads = attrs.Factory(_Reads)
@@ -302,10 +304,12 @@ def _analyse(definition: Definition) -> _Analysis:
     event_reads: dict[str, _Reads] = {eid: _Reads() for eid in definition.events}
     keyed: set[str] = set()
 
-    roots: list[Any] = []  # every decisive condition
+    roots: list[tuple[int, Any]] = []  # every decisive condition, with its polarity
 
-    def for_events(events: Iterable[str], node: Any) -> None:
-        roots.append(node)
+    def for_events(events: Iterable[str], node: Any, polarity: int = 0) -> None:
+        # polarity +1: true lets the event through (a rule's require); -1: true blocks it
+        # (a rule's if); 0: it steers what happens (guards, record and effect conditions)
+        roots.append((polarity, node))
         state_reads.condition(node)
         for eid in events:
             if eid in event_reads:
@@ -345,8 +349,8 @@ def _analyse(definition: Definition) -> _Analysis:
     for rule in raw.get("rules") or []:
         if isinstance(rule, Mapping) and rule.get("severity") == "block":
             events = _event_list(rule.get("on"))
-            for_events(events, rule.get("if"))
-            for_events(events, rule.get("require"))
+            for_events(events, rule.get("if"), -1)
+            for_events(events, rule.get("require"), +1)
             own = rule_reads.setdefault(str(rule.get("id")), _Reads())
             own.condition(rule.get("if"))
             own.condition(rule.get("require"))
@@ -361,7 +365,7 @@ def _analyse(definition: Definition) -> _Analysis:
                 records(definition.events, node.get("on_enter"))
     invariant_reads = _Reads()
     for inv in definition.invariants:
-        roots.append(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
+        roots.append((0, inv.raw.get("always") if isinstance(inv.raw, Mapping) else None))
         state_reads.condition(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
         invariant_reads.condition(inv.raw.get("always") if isinstance(inv.raw, Mapping) else None)
     # a deadline only warns; when it starts matters only if something decisive reads it
@@ -411,7 +415,8 @@ def _analyse(definition: Definition) -> _Analysis:
         fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
     )
     analysis.invariant_reads = invariant_reads
-    analysis.closed = _closed_facts(definition, roots, trie)
+    analysis.closed, polarities = _closed_facts(definition, roots, trie)
+    analysis.eager = _eager(definition, analysis, polarities)
     analysis.params = definition.params
     analysis.rule_reads = rule_reads
     _liveness(definition, analysis, event_reads, invariant_reads)
@@ -642,18 +647,19 @@ class _Env:
         pass
 
 
-def _units(node: Any) -> Iterator[Any]:
-    """The predicates of a condition (``all``, ``any`` and ``not`` opened up)."""
+def _units(node: Any, polarity: int = 0) -> Iterator[tuple[Any, int]]:
+    """The predicates of a condition (``all``, ``any`` and ``not`` opened up), each with
+    its polarity (``not`` turns it round)."""
     if isinstance(node, Mapping) and len(node) == 1:
         ((name, params),) = node.items()
         if name in ("all", "any") and isinstance(params, list):
             for part in params:
-                yield from _units(part)
+                yield from _units(part, polarity)
             return
         if name == "not":
-            yield from _units(params)
+            yield from _units(params, -polarity)
             return
-        yield node
+        yield node, polarity
 
 
 def _path_strings(node: Any) -> Iterator[str]:
@@ -668,17 +674,19 @@ def _path_strings(node: Any) -> Iterator[str]:
             yield from _path_strings(value)
 
 
-def _closed_facts(definition: Definition, roots: Iterable[Any], trie: Mapping[str, Any]
-                  ) -> dict[str, tuple[Check, ...]]:
+def _closed_facts(definition: Definition, roots: Iterable[tuple[int, Any]],
+                  trie: Mapping[str, Any]
+                  ) -> tuple[dict[str, tuple[Check, ...]], dict[str, tuple[set[int], ...]]]:
     """Facts every decisive condition reads only through predicates that look at that fact
     alone (``present: [facts.plan.tabblad_1.regisseur, ...]``), and that are only ever
     replaced as a whole. Such a fact decides nothing but the truth of those predicates, so
     the abstract state keeps just their values (a plan with one field missing and a plan
     with another field missing are the same to the rules)."""
     units: dict[str, list[Any]] = {}
+    signs: dict[str, list[set[int]]] = {}
     spoiled: set[str] = set()
-    for root in roots:
-        for unit in _units(root):
+    for polarity, root in roots:
+        for unit, sign in _units(root, polarity):
             facts: set[str] = set()
             other = False
             for text in _path_strings(unit):
@@ -691,8 +699,11 @@ def _closed_facts(definition: Definition, roots: Iterable[Any], trie: Mapping[st
                     other = True
             if len(facts) == 1 and not other:
                 name = facts.pop()
-                if unit not in units.setdefault(name, []):
-                    units[name].append(unit)
+                found = units.setdefault(name, [])
+                if unit not in found:
+                    found.append(unit)
+                    signs.setdefault(name, []).append(set())
+                signs[name][found.index(unit)].add(sign)
             else:
                 spoiled |= facts
     # merged into or copied from: the parts matter, not only the predicates
@@ -717,7 +728,63 @@ def _closed_facts(definition: Definition, roots: Iterable[Any], trie: Mapping[st
             out[name] = tuple(env.compile_condition(unit) for unit in found)
         except (ConditionError, KeyError):
             continue
+    return out, {name: tuple(signs[name]) for name in out}
+
+
+def _eager(definition: Definition, analysis: _Analysis,
+           polarities: Mapping[str, tuple[set[int], ...]]
+           ) -> dict[str, tuple[tuple[int, ...], tuple[str, ...]]]:
+    """Facts whose every read only lets events through more when a predicate is true (or
+    only when it is false), with the events that record nothing else: ``fact -> (sign per
+    predicate, recorders)``. A state where a recorder can make such a fact strictly more
+    permissive can do everything it could do before, and the recorder takes it there, so the
+    checker explores only that step from it (see :func:`_dominates`)."""
+    out: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+    named = definition.raw.get("types") or {}
+    for name, signs in polarities.items():
+        if name in analysis.always_live or name in analysis.keyed_facts:
+            continue
+        if any(len(sign) != 1 or 0 in sign for sign in signs):
+            continue
+        recorders = []
+        for eid, spec in definition.events.items():
+            written = {f for f in _written_facts(definition, spec) if f in analysis.fact_trie}
+            if written != {name} or eid == definition.start_event:
+                continue
+            if spec.transitions or any(e.moves for e in spec.effects):
+                continue
+            if eid in analysis.seen_events or any(
+                    d.id in analysis.deadlines_read
+                    for d in (*spec.deadline_starts, *spec.deadline_ends)):
+                continue
+            recorders.append(eid)
+        # ids in the fact could change the payloads other events are tried with
+        if any(_mentions_id(spec.payload_spec, named, 0) for spec in definition.events.values()
+               if name in _written_facts(definition, spec)):
+            continue
+        if recorders:
+            out[name] = (tuple(next(iter(sign)) for sign in signs), tuple(recorders))
     return out
+
+
+def _mentions_id(spec: Any, named: Mapping[str, Any], depth: int) -> bool:
+    if depth > 12:
+        return True
+    if isinstance(spec, str):
+        return spec in named and _mentions_id(named[spec], named, depth + 1)
+    if isinstance(spec, list):
+        return any(_mentions_id(item, named, depth + 1) for item in spec)
+    if isinstance(spec, Mapping):
+        return any(str(key).removesuffix("?") == "id" or _mentions_id(value, named, depth + 1)
+                   for key, value in spec.items())
+    return False
+
+
+def _dominates(signs: tuple[int, ...], new: Any, old: Any) -> bool:
+    """Is predicate vector ``new`` strictly more permissive than ``old``?"""
+    if not isinstance(new, tuple) or not isinstance(old, tuple) or new == old:
+        return False
+    return all((n >= o) if sign > 0 else (n <= o) for sign, n, o in zip(signs, new, old, strict=True))
 
 
 def _fact_parts(traject: Traject, analysis: _Analysis) -> list[Any]:
@@ -748,8 +815,16 @@ def _assemble(analysis: _Analysis, started: bool, tracks: tuple[tuple[str, str],
     """The abstract state; a fact that no event still possible from here reads cannot decide
     anything more, so its value is masked."""
     if started:
-        live = _live(analysis, dict(tracks))
-        parts = [(name, canon if name in live else "-") for name, canon in parts]
+        dead = analysis.dead_cache.get(tracks)
+        if dead is None:
+            live = _live(analysis, dict(tracks))
+            dead = analysis.dead_cache[tracks] = tuple(
+                i for i, (name, _sub) in enumerate(analysis.fact_items) if name not in live)
+        if dead:
+            masked = list(parts)
+            for i in dead:
+                masked[i] = (masked[i][0], "-")
+            parts = masked
     return (started, tracks, tuple(parts), deadlines, seen)
 
 
@@ -1163,6 +1238,8 @@ class _Stepper:
         self.actors = {eid: _actors(definition, spec, analysis)
                        for eid, spec in definition.events.items()}
         self.memory: dict[Any, Any] = {}
+        self.available: dict[Any, bool] = {}
+        self.ids: dict[Any, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
 
     def _payloads(self, eid: str, known: tuple[str, ...]) -> list[dict[str, Any]]:
         cache_key = (eid, known)
@@ -1178,39 +1255,59 @@ class _Stepper:
             self.payloads[cache_key] = payloads
         return payloads
 
+    def possible(self, eid: str, traject: Traject, tracks: Any) -> bool:
+        """Available in this state (it depends only on the tracks and on being started)."""
+        memo_key = (eid, traject.started, tracks)
+        known = self.available.get(memo_key)
+        if known is None:
+            known = self.available[memo_key] = _possible(
+                self.definition, self.definition.events[eid], traject)
+        return known
+
+    def known_ids(self, eid: str, traject: Traject) -> tuple[str, ...]:
+        """:func:`_event_known_ids`, remembered per identity of the facts it reads."""
+        names = self.analysis.event_facts.get(eid, frozenset())
+        values = tuple(traject.facts.get(n) for n in sorted(names))
+        memo_key = (eid, tuple(map(id, values)))
+        hit = self.ids.get(memo_key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], values, strict=True)):
+            hit = (values, _event_known_ids(self.analysis, eid, traject.facts))
+            self.ids[memo_key] = hit  # keeps the values alive, so their ids stay unique
+        return hit[1]
+
     def outcomes(self, eid: str, traject: Traject, key: Any
-                 ) -> Iterator[tuple[Event, Traject | None, Any]]:
-        """Every accepted (event, traject after it or None, abstract state after it)."""
-        definition = self.definition
-        if not _possible(definition, definition.events[eid], traject):
-            return
-        analysis = self.analysis
+                 ) -> Iterator[tuple[Mapping[str, Any], Actor | None, Traject | None, Any]]:
+        """Every accepted (payload, actor, traject after it or None, abstract state after)."""
         started, tracks, facts, deadlines, seen = key
-        known = _event_known_ids(analysis, eid, traject.facts)
+        if not self.possible(eid, traject, tracks):
+            return
+        definition = self.definition
+        analysis = self.analysis
+        known = self.known_ids(eid, traject)
         payloads = self._payloads(eid, known)
         cached = eid not in self.uncached
         base = (eid, known, started, tracks, tuple(facts[i][1] for i in self.reads[eid]),
                 deadlines, seen)
         before: list[Any] | None = None
+        memory = self.memory
         for ai, actor in enumerate(self.actors[eid]):
             for pi, payload in enumerate(payloads):
                 memo_key = (base, ai, pi)
-                remembered = self.memory.get(memo_key, _UNKNOWN) if cached else _UNKNOWN
+                remembered = memory.get(memo_key, _UNKNOWN) if cached else _UNKNOWN
                 if remembered is None:
                     continue
-                event = Event(eid, AT, payload, actor)
                 if remembered is not _UNKNOWN:
                     new_tracks, delta, new_deadlines, new_seen = remembered
                     parts = list(facts)
                     for i, canon in delta:
                         parts[i] = (parts[i][0], canon)
-                    yield event, None, _assemble(analysis, True, new_tracks, parts,
-                                                 new_deadlines, new_seen)
+                    yield payload, actor, None, _assemble(analysis, True, new_tracks, parts,
+                                                          new_deadlines, new_seen)
                     continue
-                outcome = step(definition, traject, event)
+                outcome = step(definition, traject, Event(eid, AT, payload, actor))
                 if not outcome.accepted:
                     if cached:
-                        self.memory[memo_key] = None
+                        memory[memo_key] = None
                     continue
                 new = outcome.traject
                 parts = _fact_parts(new, analysis)
@@ -1228,14 +1325,33 @@ class _Stepper:
                         self.uncached.add(eid)  # the analysis missed a write: step it always
                         cached = False
                     else:
-                        self.memory[memo_key] = (
+                        memory[memo_key] = (
                             new_tracks, tuple((i, parts[i][1]) for i in self.writes[eid]),
                             new_deadlines, new_seen)
-                yield event, new, _assemble(analysis, True, new_tracks, parts, new_deadlines,
-                                            new_seen)
+                yield payload, actor, new, _assemble(analysis, True, new_tracks, parts,
+                                                     new_deadlines, new_seen)
 
 
 _UNKNOWN: Any = object()
+
+
+def _more_permissive(steps: _Stepper, eager: Sequence[tuple[int, tuple[int, ...], tuple[str, ...]]],
+                     traject: Traject, key: Any) -> tuple[Event, Traject | None, Any] | None:
+    """A recorder step that changes one fact, and nothing else, into a strictly more
+    permissive value (see :func:`_eager`); None when there is none here."""
+    parts = key[2]
+    for i, signs, recorders in eager:
+        current = parts[i][1]
+        if current == "-":
+            continue
+        for eid in recorders:
+            for payload, actor, new, new_key in steps.outcomes(eid, traject, key):
+                after = new_key[2]
+                if (new_key[1] == key[1] and new_key[3:] == key[3:]
+                        and after[:i] == parts[:i] and after[i + 1:] == parts[i + 1:]
+                        and _dominates(signs, after[i][1], current)):
+                    return Event(eid, AT, payload, actor), new, new_key
+    return None
 
 
 def _written_facts(definition: Definition, spec: EventSpec) -> frozenset[str]:
@@ -1283,6 +1399,9 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
         leaves_seen[tid].add(state)
     inert = _inert_events(definition, analysis)
     steps = _Stepper(definition, analysis)
+    index = {name: i for i, (name, _sub) in enumerate(analysis.fact_items)}
+    eager = [(index[name], signs, recorders)
+             for name, (signs, recorders) in analysis.eager.items() if name in index]
 
     while queue:
         key = queue.popleft()
@@ -1302,10 +1421,24 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
                     violated[inv.id] = Finding(
                         "invariant", inv.id, inv.message.strip(), _trace(nodes, key))
         successors = edges.setdefault(key, set())
+        better = _more_permissive(steps, eager, traject, key) if key[0] else None
+        if better is not None:
+            # this state can do nothing its successor cannot: explore only that step
+            event, new, new_key = better
+            fired.add(event.name)
+            transitions += 1
+            successors.add(new_key)
+            if new_key not in nodes:
+                if len(nodes) >= max_states:
+                    incomplete = True
+                else:
+                    nodes[new_key] = _Node(new, key, event, node.depth + 1)
+                    queue.append(new_key)
+            continue
         for eid in definition.events:
             if eid in inert and eid in fired:
                 continue  # a self-loop: it changes no abstract state
-            for event, new, new_key in steps.outcomes(eid, traject, key):
+            for payload, actor, new, new_key in steps.outcomes(eid, traject, key):
                 fired.add(eid)
                 transitions += 1
                 successors.add(new_key)
@@ -1314,7 +1447,7 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
                 if len(nodes) >= max_states:
                     incomplete = True
                     continue
-                nodes[new_key] = _Node(new, key, event, node.depth + 1)
+                nodes[new_key] = _Node(new, key, Event(eid, AT, payload, actor), node.depth + 1)
                 queue.append(new_key)
                 for tid, state in new_key[1]:
                     leaves_seen.setdefault(tid, set()).add(state)
