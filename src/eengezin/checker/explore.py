@@ -1277,37 +1277,34 @@ class _Stepper:
 
     def outcomes(self, eid: str, traject: Traject, key: Any
                  ) -> Iterator[tuple[Mapping[str, Any], Actor | None, Traject | None, Any]]:
-        """Every accepted (payload, actor, traject after it or None, abstract state after)."""
+        """Every distinct accepted step: (payload, actor, traject after it or None, abstract
+        state after it). Payloads that lead to the same abstract state count once."""
         started, tracks, facts, deadlines, seen = key
         if not self.possible(eid, traject, tracks):
             return
         definition = self.definition
         analysis = self.analysis
         known = self.known_ids(eid, traject)
-        payloads = self._payloads(eid, known)
         cached = eid not in self.uncached
         base = (eid, known, started, tracks, tuple(facts[i][1] for i in self.reads[eid]),
                 deadlines, seen)
-        before: list[Any] | None = None
-        memory = self.memory
-        for ai, actor in enumerate(self.actors[eid]):
-            for pi, payload in enumerate(payloads):
-                memo_key = (base, ai, pi)
-                remembered = memory.get(memo_key, _UNKNOWN) if cached else _UNKNOWN
-                if remembered is None:
-                    continue
-                if remembered is not _UNKNOWN:
-                    new_tracks, delta, new_deadlines, new_seen = remembered
+        if cached:
+            remembered = self.memory.get(base)
+            if remembered is not None:
+                for payload, actor, new_tracks, delta, new_deadlines, new_seen in remembered:
                     parts = list(facts)
                     for i, canon in delta:
                         parts[i] = (parts[i][0], canon)
                     yield payload, actor, None, _assemble(analysis, True, new_tracks, parts,
                                                           new_deadlines, new_seen)
-                    continue
+                return
+        before: list[Any] | None = None
+        found: dict[Any, tuple[Mapping[str, Any], Actor | None]] = {}
+        writes = self.writes[eid]
+        for actor in self.actors[eid]:
+            for payload in self._payloads(eid, known):
                 outcome = step(definition, traject, Event(eid, AT, payload, actor))
                 if not outcome.accepted:
-                    if cached:
-                        memory[memo_key] = None
                     continue
                 new = outcome.traject
                 parts = _fact_parts(new, analysis)
@@ -1319,17 +1316,21 @@ class _Stepper:
                 if cached:
                     if before is None:
                         before = _fact_parts(traject, analysis)
-                    changed = {i for i, (old, now) in enumerate(zip(before, parts, strict=True))
-                               if old != now}
-                    if changed - set(self.writes[eid]):
+                    if any(old != now and i not in writes
+                           for i, (old, now) in enumerate(zip(before, parts, strict=True))):
                         self.uncached.add(eid)  # the analysis missed a write: step it always
                         cached = False
-                    else:
-                        memory[memo_key] = (
-                            new_tracks, tuple((i, parts[i][1]) for i in self.writes[eid]),
-                            new_deadlines, new_seen)
+                signature = (new_tracks, tuple((i, parts[i][1]) for i in writes),
+                             new_deadlines, new_seen) if cached else None
+                if signature is not None:
+                    if signature in found:
+                        continue
+                    found[signature] = (payload, actor)
                 yield payload, actor, new, _assemble(analysis, True, new_tracks, parts,
                                                      new_deadlines, new_seen)
+        if cached:
+            self.memory[base] = [(payload, actor, *signature)
+                                 for signature, (payload, actor) in found.items()]
 
 
 _UNKNOWN: Any = object()
