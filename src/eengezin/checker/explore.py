@@ -280,7 +280,7 @@ class _Analysis:
     event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
     memo: dict[tuple[str, int], tuple[Any, Any]] = attrs.Factory(dict)
     invariant_reads: _Reads = attrs.Factory(_Reads)
-    rule_reads: dict[str, _Reads] = attrs.Factory(dict)
+    uses: dict[tuple[str, str], tuple[Mapping[str, frozenset[str]], ...]] = attrs.Factory(dict)
 
 
 def _records(items: Any) -> Iterator[Mapping[str, Any]]:
@@ -306,10 +306,17 @@ def _analyse(definition: Definition) -> _Analysis:
 
     roots: list[tuple[int, Any]] = []  # every decisive condition, with its polarity
 
-    def for_events(events: Iterable[str], node: Any, polarity: int = 0) -> None:
+    uses: dict[tuple[str, str], list[Mapping[str, frozenset[str]]]] = {}
+
+    def for_events(events: Iterable[str], node: Any, polarity: int = 0,
+                   where: Mapping[str, frozenset[str]] | None = None) -> None:
         # polarity +1: true lets the event through (a rule's require); -1: true blocks it
-        # (a rule's if); 0: it steers what happens (guards, record and effect conditions)
+        # (a rule's if); 0: it steers what happens (guards, record and effect conditions).
+        # where: the leaves in which this condition can matter at all (a rule's in_state if)
         roots.append((polarity, node))
+        for name in _facts_in(node):
+            for eid in events:
+                uses.setdefault((name, eid), []).append(where or {})
         state_reads.condition(node)
         for eid in events:
             if eid in event_reads:
@@ -345,19 +352,16 @@ def _analyse(definition: Definition) -> _Analysis:
             if isinstance(tr, Mapping):
                 for_events([eid], tr.get("when"))
         records([eid], spec.get("record"))
-    rule_reads: dict[str, _Reads] = {}
     for rule in raw.get("rules") or []:
         if isinstance(rule, Mapping) and rule.get("severity") == "block":
             events = _event_list(rule.get("on"))
-            for_events(events, rule.get("if"), -1)
-            for_events(events, rule.get("require"), +1)
-            own = rule_reads.setdefault(str(rule.get("id")), _Reads())
-            own.condition(rule.get("if"))
-            own.condition(rule.get("require"))
+            where = _required_states(definition, rule.get("if"))
+            for_events(events, rule.get("if"), -1, where)
+            for_events(events, rule.get("require"), +1, where)
     for effect in raw.get("effects") or []:
         if isinstance(effect, Mapping):
             events = _event_list(effect.get("on"))
-            for_events(events, effect.get("if"))
+            for_events(events, effect.get("if"), 0, _required_states(definition, effect.get("if")))
             records(events, effect.get("record"))
     for track in (raw.get("tracks") or {}).values():
         if isinstance(track, Mapping):
@@ -415,10 +419,15 @@ def _analyse(definition: Definition) -> _Analysis:
         fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
     )
     analysis.invariant_reads = invariant_reads
+    for eid, reads in event_reads.items():  # reads outside conditions (copies, keys)
+        for path in reads.paths:
+            if path.startswith("facts."):
+                name = path.split(".")[1].removesuffix("[]")
+                uses.setdefault((name, eid), [{}])
+    analysis.uses = {k: tuple(v) for k, v in uses.items()}
     analysis.closed, polarities = _closed_facts(definition, roots, trie)
     analysis.eager = _eager(definition, analysis, polarities)
     analysis.params = definition.params
-    analysis.rule_reads = rule_reads
     _liveness(definition, analysis, event_reads, invariant_reads)
     return analysis
 
@@ -519,16 +528,21 @@ def _live(analysis: _Analysis, state: Mapping[str, str]) -> frozenset[str]:
     if cached is not None:
         return cached
 
-    def can_happen(eid: str, reach: Mapping[str, Mapping[str, frozenset[str]]]) -> bool:
-        return all(reach[t].get(state.get(t, ""), frozenset()) & allowed
-                   for t, allowed in analysis.constraints.get(eid, ()) if t in reach)
+    def can_read(name: str, eid: str, reach: Mapping[str, Mapping[str, frozenset[str]]]) -> bool:
+        # the event can still happen somewhere its reading of the fact matters
+        for where in analysis.uses.get((name, eid), ({},)):
+            needs = dict(analysis.constraints.get(eid, ()))
+            for t, leaves in where.items():
+                needs[t] = needs[t] & leaves if t in needs else leaves
+            if all(reach[t].get(state.get(t, ""), frozenset()) & allowed
+                   for t, allowed in needs.items() if t in reach):
+                return True
+        return False
 
-    possible = {eid for eid in analysis.constraints if can_happen(eid, analysis.reach)}
     live = frozenset(
         name for name, readers in analysis.fact_readers.items()
-        if name in analysis.always_live or (
-            any(can_happen(r, analysis.fact_reach[name]) for r in readers)
-            if name in analysis.fact_reach else readers & possible)
+        if name in analysis.always_live or any(
+            can_read(name, r, analysis.fact_reach.get(name, analysis.reach)) for r in readers)
     )
     analysis.live_cache[key] = live
     return live
@@ -580,6 +594,38 @@ def _liveness(definition: Definition, analysis: _Analysis, event_reads: Mapping[
             analysis.constraints[eid] = ((spec.transitions[0].track, sources),)
         else:
             analysis.constraints[eid] = ()
+
+
+def _facts_in(node: Any) -> set[str]:
+    return {text.split(".")[1].removesuffix("[]") for text in _path_strings(node)
+            if text.startswith("facts.") and len(text.split(".")) > 1}
+
+
+def _required_states(definition: Definition, condition: Any) -> dict[str, frozenset[str]]:
+    """Per track, the leaves ``condition`` can be true in, read from its ``in_state`` tests
+    at the top level (directly or inside ``all``); tracks it does not restrict are left out."""
+    out: dict[str, frozenset[str]] = {}
+    for unit in _conjuncts(condition):
+        params = unit.get("in_state") if isinstance(unit, Mapping) else None
+        if not isinstance(params, Mapping):
+            continue
+        for track, states in params.items():
+            names = [states] if isinstance(states, str) else states
+            if track not in definition.tracks or not isinstance(names, list):
+                continue
+            spec = definition.tracks[track]
+            leaves = frozenset().union(*(spec.leaves_under(str(n)) for n in names
+                                         if str(n) in spec.nodes))
+            out[track] = out[track] & leaves if track in out else leaves
+    return out
+
+
+def _conjuncts(node: Any) -> Iterator[Any]:
+    if isinstance(node, Mapping) and len(node) == 1 and isinstance(node.get("all"), list):
+        for part in node["all"]:
+            yield from _conjuncts(part)
+    elif node is not None:
+        yield node
 
 
 def _overwrites(records: Iterable[Record]) -> frozenset[str]:
