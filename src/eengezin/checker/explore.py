@@ -1285,6 +1285,9 @@ class _Stepper:
                        for eid, spec in definition.events.items()}
         self.memory: dict[Any, Any] = {}
         self.available: dict[Any, bool] = {}
+        self.by_state: dict[Any, list[str]] = {}
+        self.id_facts = {eid: tuple(sorted(analysis.event_facts.get(eid, frozenset())))
+                         for eid in definition.events}
         self.ids: dict[Any, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
 
     def _payloads(self, eid: str, known: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -1310,10 +1313,21 @@ class _Stepper:
                 self.definition, self.definition.events[eid], traject)
         return known
 
+    def possible_events(self, traject: Traject, tracks: Any) -> list[str]:
+        """The events available in this state, in definition order."""
+        memo_key = (traject.started, tracks)
+        events = self.by_state.get(memo_key)
+        if events is None:
+            events = self.by_state[memo_key] = [
+                eid for eid in self.definition.events if self.possible(eid, traject, tracks)]
+        return events
+
     def known_ids(self, eid: str, traject: Traject) -> tuple[str, ...]:
         """:func:`_event_known_ids`, remembered per identity of the facts it reads."""
-        names = self.analysis.event_facts.get(eid, frozenset())
-        values = tuple(traject.facts.get(n) for n in sorted(names))
+        names = self.id_facts[eid]
+        if not names:
+            return ()
+        values = tuple(traject.facts.get(n) for n in names)
         memo_key = (eid, tuple(map(id, values)))
         hit = self.ids.get(memo_key)
         if hit is None or any(a is not b for a, b in zip(hit[0], values, strict=True)):
@@ -1389,10 +1403,11 @@ def _more_permissive(steps: _Stepper, eager: Sequence[tuple[int, tuple[int, ...]
     parts = key[2]
     for i, signs, recorders in eager:
         current = parts[i][1]
-        if current == "-":
-            continue
+        if current == "-" or current == tuple(sign > 0 for sign in signs):
+            continue  # masked, or as permissive as it gets
         for eid in recorders:
-            for payload, actor, new, new_key in steps.outcomes(eid, traject, key):
+            # consumed in full, so that the outcomes are remembered
+            for payload, actor, new, new_key in list(steps.outcomes(eid, traject, key)):
                 after = new_key[2]
                 if (new_key[1] == key[1] and new_key[3:] == key[3:]
                         and after[:i] == parts[:i] and after[i + 1:] == parts[i + 1:]
@@ -1482,7 +1497,7 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
                     nodes[new_key] = _Node(new, key, event, node.depth + 1)
                     queue.append(new_key)
             continue
-        for eid in definition.events:
+        for eid in steps.possible_events(traject, key[1]):
             if eid in inert and eid in fired:
                 continue  # a self-loop: it changes no abstract state
             for payload, actor, new, new_key in steps.outcomes(eid, traject, key):
