@@ -1299,7 +1299,10 @@ class _Stepper:
                 payloads = [{}]
             else:
                 gen = _Payloads(self.definition, self.analysis.event_reads[eid], known, TODAY)
-                payloads = _distinct(gen.variants(spec.payload_spec),
+                # an invalid payload is refused in every state: leave it out before choosing
+                # one payload per reading, so that it cannot stand in for a valid one
+                payloads = _distinct([p for p in gen.variants(spec.payload_spec)
+                                      if _valid(spec, p)],
                                      self.analysis.data_tries[eid], self.analysis.cap)
             self.payloads[cache_key] = payloads
         return payloads
@@ -1394,6 +1397,14 @@ class _Stepper:
 
 
 _UNKNOWN: Any = object()
+
+
+def _valid(spec: EventSpec, payload: dict[str, Any]) -> bool:
+    if spec.validate is None:
+        return True
+    errors: list[str] = []
+    spec.validate(payload, "", errors, TODAY)
+    return not errors
 
 
 def _more_permissive(steps: _Stepper, eager: Sequence[tuple[int, tuple[int, ...], tuple[str, ...]]],
