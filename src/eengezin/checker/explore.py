@@ -37,6 +37,7 @@ make (a removed safety rule, a phase without a way out), not a proof.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -1286,8 +1287,12 @@ class _Stepper:
         self.memory: dict[Any, Any] = {}
         self.available: dict[Any, bool] = {}
         self.by_state: dict[Any, list[str]] = {}
-        self.id_facts = {eid: tuple(sorted(analysis.event_facts.get(eid, frozenset())))
-                         for eid in definition.events}
+        # ids from the facts shape an event's payloads only where its conditions compare
+        # payload fields with facts (elsewhere an id reads like any other text)
+        self.id_facts = {
+            eid: tuple(sorted(analysis.event_facts.get(eid, frozenset())))
+            if analysis.event_reads[eid].compared or _has_raw(analysis.data_tries.get(eid, {}))
+            else () for eid in definition.events}
         self.ids: dict[Any, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
 
     def _payloads(self, eid: str, known: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -1399,6 +1404,10 @@ class _Stepper:
 _UNKNOWN: Any = object()
 
 
+def _has_raw(trie: Mapping[str, Any]) -> bool:
+    return any(RAW in value if key == "" else _has_raw(value) for key, value in trie.items())
+
+
 def _valid(spec: EventSpec, payload: dict[str, Any]) -> bool:
     if spec.validate is None:
         return True
@@ -1451,6 +1460,18 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
     ()
     """
     definition = load_definition(ref)
+    # the search allocates millions of small tuples and frees almost none of them until it
+    # ends; Python's cycle collector would walk them over and over (a third of the time)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(definition, max_states)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check(definition: Definition, max_states: int) -> CheckResult:
     started = time.perf_counter()
     analysis = _analysis_for(definition)
     analysis.memo.clear()
