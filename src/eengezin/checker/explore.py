@@ -1281,6 +1281,22 @@ class _Stepper:
             written = _written_facts(definition, spec)
             self.reads[eid] = tuple(sorted(index[n] for n in read | written if n in index))
             self.writes[eid] = tuple(sorted(index[n] for n in written if n in index))
+        # the tracks an event's outcome depends on (where it is available, what its
+        # conditions test, what it moves) and the tracks it may move, as positions in the
+        # sorted track tuple of an abstract state
+        order = sorted(definition.tracks)
+        self.tracks: dict[str, tuple[int, ...]] = {}
+        self.moves: dict[str, tuple[int, ...]] = {}
+        for eid, spec in definition.events.items():
+            moved = {tr.track for tr in spec.transitions} | {
+                t for effect in spec.effects for t, _ in effect.moves}
+            reads = analysis.event_reads[eid]
+            watched = set(moved) | {t for t, _ in spec.available or ()}
+            watched |= {t for t, _ in reads.in_state} | reads.state_paths
+            if reads.opaque or "*" in watched or eid == definition.start_event:
+                watched = set(order)
+            self.tracks[eid] = tuple(i for i, t in enumerate(order) if t in watched)
+            self.moves[eid] = tuple(i for i, t in enumerate(order) if t in moved)
         self.payloads: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
         self.actors = {eid: _actors(definition, spec, analysis)
                        for eid, spec in definition.events.items()}
@@ -1354,15 +1370,22 @@ class _Stepper:
         analysis = self.analysis
         known = self.known_ids(eid, traject)
         cached = eid not in self.uncached
-        base = (eid, known, started, tracks, tuple(facts[i][1] for i in self.reads[eid]),
-                deadlines, seen)
+        watched = self.tracks[eid]
+        base = (eid, known, started, tuple(tracks[i] for i in watched),
+                tuple(facts[i][1] for i in self.reads[eid]), deadlines, seen)
         if cached:
             remembered = self.memory.get(base)
             if remembered is not None:
-                for payload, actor, new_tracks, delta, new_deadlines, new_seen in remembered:
+                for payload, actor, moved, delta, new_deadlines, new_seen in remembered:
                     parts = list(facts)
                     for i, canon in delta:
                         parts[i] = (parts[i][0], canon)
+                    new_tracks = tracks
+                    if moved:
+                        after = list(tracks)
+                        for i, entry in moved:
+                            after[i] = entry
+                        new_tracks = tuple(after)
                     yield payload, actor, None, _assemble(analysis, True, new_tracks, parts,
                                                           new_deadlines, new_seen)
                 return
@@ -1388,7 +1411,13 @@ class _Stepper:
                            for i, (old, now) in enumerate(zip(before, parts, strict=True))):
                         self.uncached.add(eid)  # the analysis missed a write: step it always
                         cached = False
-                signature = (new_tracks, tuple((i, parts[i][1]) for i in writes),
+                if cached and any(old != now and i not in self.moves[eid]
+                                  for i, (old, now) in enumerate(zip(tracks, new_tracks,
+                                                                     strict=True))):
+                    self.uncached.add(eid)  # moved a track the analysis did not expect
+                    cached = False
+                signature = (tuple((i, new_tracks[i]) for i in self.moves[eid]),
+                             tuple((i, parts[i][1]) for i in writes),
                              new_deadlines, new_seen) if cached else None
                 if signature is not None:
                     if signature in found:
