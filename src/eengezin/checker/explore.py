@@ -42,7 +42,7 @@ import json
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -1328,29 +1328,37 @@ class _Stepper:
             self.payloads[cache_key] = payloads
         return payloads
 
-    def possible(self, eid: str, traject: Traject, tracks: Any) -> bool:
+    def possible(self, eid: str, started: bool, tracks: Any) -> bool:
         """Available in this state (it depends only on the tracks and on being started)."""
-        memo_key = (eid, traject.started, tracks)
+        memo_key = (eid, started, tracks)
         known = self.available.get(memo_key)
         if known is None:
-            known = self.available[memo_key] = _possible(
-                self.definition, self.definition.events[eid], traject)
+            spec = self.definition.events[eid]
+            if not started:
+                known = eid == self.definition.start_event
+            elif eid == self.definition.start_event:
+                known = False
+            else:
+                probe = Traject(id="", definition=self.definition.ref, state=dict(tracks))
+                known = _availability(spec, probe, self.definition) is None
+            self.available[memo_key] = known
         return known
 
-    def possible_events(self, traject: Traject, tracks: Any) -> list[str]:
+    def possible_events(self, started: bool, tracks: Any) -> list[str]:
         """The events available in this state, in definition order."""
-        memo_key = (traject.started, tracks)
+        memo_key = (started, tracks)
         events = self.by_state.get(memo_key)
         if events is None:
             events = self.by_state[memo_key] = [
-                eid for eid in self.definition.events if self.possible(eid, traject, tracks)]
+                eid for eid in self.definition.events if self.possible(eid, started, tracks)]
         return events
 
-    def known_ids(self, eid: str, traject: Traject) -> tuple[str, ...]:
+    def known_ids(self, eid: str, concrete: Callable[[], Traject]) -> tuple[str, ...]:
         """:func:`_event_known_ids`, remembered per identity of the facts it reads."""
         names = self.id_facts[eid]
         if not names:
             return ()
+        traject = concrete()
         values = tuple(traject.facts.get(n) for n in names)
         memo_key = (eid, tuple(map(id, values)))
         hit = self.ids.get(memo_key)
@@ -1359,16 +1367,16 @@ class _Stepper:
             self.ids[memo_key] = hit  # keeps the values alive, so their ids stay unique
         return hit[1]
 
-    def outcomes(self, eid: str, traject: Traject, key: Any
+    def outcomes(self, eid: str, concrete: Callable[[], Traject], key: Any
                  ) -> Iterator[tuple[Mapping[str, Any], Actor | None, Traject | None, Any]]:
         """Every distinct accepted step: (payload, actor, traject after it or None, abstract
         state after it). Payloads that lead to the same abstract state count once."""
         started, tracks, facts, deadlines, seen = key
-        if not self.possible(eid, traject, tracks):
+        if not self.possible(eid, started, tracks):
             return
         definition = self.definition
         analysis = self.analysis
-        known = self.known_ids(eid, traject)
+        known = self.known_ids(eid, concrete)
         cached = eid not in self.uncached
         watched = self.tracks[eid]
         base = (eid, known, started, tuple(tracks[i] for i in watched),
@@ -1392,6 +1400,7 @@ class _Stepper:
         before: list[Any] | None = None
         found: dict[Any, tuple[Mapping[str, Any], Actor | None]] = {}
         writes = self.writes[eid]
+        traject = concrete()
         for actor in self.actors[eid]:
             for payload in self._payloads(eid, known):
                 outcome = step(definition, traject, Event(eid, AT, payload, actor))
@@ -1445,8 +1454,30 @@ def _valid(spec: EventSpec, payload: dict[str, Any]) -> bool:
     return not errors
 
 
+def _materialize(definition: Definition, analysis: _Analysis, nodes: Mapping[Any, _Node],
+                 key: Any, verify: bool) -> Traject:
+    """The traject behind ``key``: states reached through remembered outcomes get theirs
+    only when something needs it, by replaying the steps from the nearest ancestor that has
+    one."""
+    chain = []
+    here = key
+    while nodes[here].traject is None:
+        chain.append(here)
+        here = nodes[here].parent
+    traject = nodes[here].traject
+    assert traject is not None
+    for child in reversed(chain):
+        node = nodes[child]
+        assert node.event is not None
+        traject = node.traject = step(definition, traject, node.event).traject
+        if verify and _abstract(traject, analysis) != child:
+            raise AssertionError(f"remembered outcome differs after {node.event.name}")
+    return traject
+
+
 def _more_permissive(steps: _Stepper, eager: Sequence[tuple[int, tuple[int, ...], tuple[str, ...]]],
-                     traject: Traject, key: Any) -> tuple[Event, Traject | None, Any] | None:
+                     traject: Callable[[], Traject], key: Any
+                     ) -> tuple[Event, Traject | None, Any] | None:
     """A recorder step that changes one fact, and nothing else, into a strictly more
     permissive value (see :func:`_eager`); None when there is none here."""
     parts = key[2]
@@ -1526,25 +1557,34 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
     eager = [(index[name], signs, recorders)
              for name, (signs, recorders) in analysis.eager.items() if name in index]
 
+    invariant_memo: dict[Any, bool] = {}
+    watched = tuple(index[name] for name in sorted(analysis.always_live) if name in index)
+
     while queue:
         key = queue.popleft()
         node = nodes[key]
-        traject = node.traject
-        if traject is None:
-            # reached through a remembered outcome: build the traject now, from its parent
-            parent = nodes[node.parent].traject
-            assert parent is not None and node.event is not None
-            traject = node.traject = step(definition, parent, node.event).traject
-            if steps.verify and _abstract(traject, analysis) != key:
-                raise AssertionError(f"remembered outcome differs after {node.event.name}")
-        if node.depth:
-            for inv in always:
-                if inv.id not in violated and not _invariant_holds(
-                        definition, traject, inv.condition):
-                    violated[inv.id] = Finding(
-                        "invariant", inv.id, inv.message.strip(), _trace(nodes, key))
+
+        def concrete(key: Any = key) -> Traject:
+            return _materialize(definition, analysis, nodes, key, steps.verify)
+
+        if steps.verify:
+            concrete()
+        if node.depth and always:
+            # invariants read the tracks and the facts they name: their verdict is remembered
+            # per that part of the abstract state
+            seen_here = (key[1], tuple(key[2][i] for i in watched), key[3], key[4])
+            ok = invariant_memo.get(seen_here)
+            if ok is None:
+                ok = invariant_memo[seen_here] = all(
+                    _invariant_holds(definition, concrete(), inv.condition) for inv in always)
+            if not ok:
+                for inv in always:
+                    if inv.id not in violated and not _invariant_holds(
+                            definition, concrete(), inv.condition):
+                        violated[inv.id] = Finding(
+                            "invariant", inv.id, inv.message.strip(), _trace(nodes, key))
         successors = edges.setdefault(key, set())
-        better = _more_permissive(steps, eager, traject, key) if key[0] else None
+        better = _more_permissive(steps, eager, concrete, key) if key[0] else None
         if better is not None:
             # this state can do nothing its successor cannot: explore only that step
             event, new, new_key = better
@@ -1558,10 +1598,10 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
                     nodes[new_key] = _Node(new, key, event, node.depth + 1)
                     queue.append(new_key)
             continue
-        for eid in steps.possible_events(traject, key[1]):
+        for eid in steps.possible_events(key[0], key[1]):
             if eid in inert and eid in fired:
                 continue  # a self-loop: it changes no abstract state
-            for payload, actor, new, new_key in steps.outcomes(eid, traject, key):
+            for payload, actor, new, new_key in steps.outcomes(eid, concrete, key):
                 fired.add(eid)
                 transitions += 1
                 successors.add(new_key)
