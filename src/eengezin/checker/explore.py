@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import operator
 import sys
 import time
 from collections import deque
@@ -427,9 +428,9 @@ def _analyse(definition: Definition) -> _Analysis:
                 uses.setdefault((name, eid), [{}])
     analysis.uses = {k: tuple(v) for k, v in uses.items()}
     analysis.closed, polarities = _closed_facts(definition, roots, trie)
-    analysis.eager = _eager(definition, analysis, polarities)
     analysis.params = definition.params
     _liveness(definition, analysis, event_reads, invariant_reads)
+    analysis.eager = _eager(definition, analysis, polarities)
     return analysis
 
 
@@ -572,16 +573,21 @@ def _liveness(definition: Definition, analysis: _Analysis, event_reads: Mapping[
     # event's own unconditional set/unset, an unconditional effect, an entered state's
     # on_enter): a value that is always overwritten before a reader can see it is dead
     moves: list[tuple[str, str, str, frozenset[str]]] = []
+    raw_effects = {str(e.get("id")): e for e in definition.raw.get("effects") or []
+                   if isinstance(e, Mapping)}
     for spec in definition.events.values():
         own = _overwrites(spec.records)
         for tr in spec.transitions:
             for source in tr.sources:
                 moves.append((tr.track, source, tr.target,
                               own | _entry_overwrites(definition, tr.track, source, tr.target)))
+        available = dict(spec.available or ())
         for effect in spec.effects:
             kills = own | (_overwrites(effect.records) if effect.when is None else frozenset())
+            required = _required_states(definition, raw_effects.get(effect.id, {}).get("if"))
             for tid, target in effect.moves:
-                for leaf in definition.tracks[tid].leaves:
+                sources = available.get(tid, definition.tracks[tid].leaves)
+                for leaf in sources & required.get(tid, sources):
                     moves.append((tid, leaf, target,
                                   kills | _entry_overwrites(definition, tid, leaf, target)))
     analysis.reach = _reach(definition, moves, None)
@@ -591,8 +597,8 @@ def _liveness(definition: Definition, analysis: _Analysis, event_reads: Mapping[
         if spec.available is not None:
             analysis.constraints[eid] = tuple(spec.available)
         elif spec.transitions and len({tr.track for tr in spec.transitions}) == 1:
-            sources: frozenset[str] = frozenset().union(*(tr.sources for tr in spec.transitions))
-            analysis.constraints[eid] = ((spec.transitions[0].track, sources),)
+            origins: frozenset[str] = frozenset().union(*(tr.sources for tr in spec.transitions))
+            analysis.constraints[eid] = ((spec.transitions[0].track, origins),)
         else:
             analysis.constraints[eid] = ()
 
@@ -783,9 +789,17 @@ def _eager(definition: Definition, analysis: _Analysis,
            ) -> dict[str, tuple[tuple[int, ...], tuple[str, ...]]]:
     """Facts whose every read only lets events through more when a predicate is true (or
     only when it is false), with the events that record nothing else: ``fact -> (sign per
-    predicate, recorders)``. A state where a recorder can make such a fact strictly more
-    permissive can do everything it could do before, and the recorder takes it there, so the
-    checker explores only that step from it (see :func:`_dominates`)."""
+    predicate, recorders)``.
+
+    A state where a recorder can make such a fact strictly more permissive can do
+    everything it could do before, and the recorder takes it there, so the checker explores
+    only that step from it (see :func:`_dominates`). That is only sound when the recorder
+    stays possible for as long as the fact can matter: from any state reached by skipping
+    the recorder, it can still be fired to catch up. So a recorder qualifies only if it
+    reads nothing that can change (no facts, no track states in its rules) and is available
+    in every leaf from which a reader of the fact can still be reached. A recorder that is
+    only possible in an early phase does not qualify: advancing without it can be a dead end.
+    """
     out: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
     named = definition.raw.get("types") or {}
     for name, signs in polarities.items():
@@ -804,6 +818,12 @@ def _eager(definition: Definition, analysis: _Analysis,
                     d.id in analysis.deadlines_read
                     for d in (*spec.deadline_starts, *spec.deadline_ends)):
                 continue
+            reads = analysis.event_reads[eid]
+            if (analysis.event_facts.get(eid) or reads.in_state or reads.state_paths
+                    or reads.opaque or reads.seen_events or reads.deadlines_read):
+                continue
+            if not _covers_live(definition, analysis, name, eid):
+                continue
             recorders.append(eid)
         # ids in the fact could change the payloads other events are tried with
         if any(_mentions_id(spec.payload_spec, named, 0) for spec in definition.events.values()
@@ -812,6 +832,24 @@ def _eager(definition: Definition, analysis: _Analysis,
         if recorders:
             out[name] = (tuple(next(iter(sign)) for sign in signs), tuple(recorders))
     return out
+
+
+def _covers_live(definition: Definition, analysis: _Analysis, fact: str, eid: str) -> bool:
+    """Is ``eid`` available in every leaf, per track, from which a reader of ``fact`` can
+    still read it?"""
+    reach = analysis.fact_reach.get(fact, analysis.reach)
+    for track, allowed in analysis.constraints.get(eid, ()):
+        for leaf in definition.tracks[track].leaves - allowed:
+            ahead = reach[track].get(leaf, frozenset())
+            for reader in analysis.fact_readers.get(fact, frozenset()):
+                needs = dict(analysis.constraints.get(reader, ()))
+                for where in analysis.uses.get((fact, reader), ({},)):
+                    leaves = needs.get(track, definition.tracks[track].leaves)
+                    if track in where:
+                        leaves = leaves & where[track]
+                    if ahead & leaves:
+                        return False
+    return True
 
 
 def _mentions_id(spec: Any, named: Mapping[str, Any], depth: int) -> bool:
@@ -1297,6 +1335,8 @@ class _Stepper:
                 watched = set(order)
             self.tracks[eid] = tuple(i for i, t in enumerate(order) if t in watched)
             self.moves[eid] = tuple(i for i, t in enumerate(order) if t in moved)
+        self.pick_tracks = {eid: _picker(idx) for eid, idx in self.tracks.items()}
+        self.pick_facts = {eid: _picker(idx) for eid, idx in self.reads.items()}
         self.payloads: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
         self.actors = {eid: _actors(definition, spec, analysis)
                        for eid, spec in definition.events.items()}
@@ -1378,9 +1418,8 @@ class _Stepper:
         analysis = self.analysis
         known = self.known_ids(eid, concrete)
         cached = eid not in self.uncached
-        watched = self.tracks[eid]
-        base = (eid, known, started, tuple(tracks[i] for i in watched),
-                tuple(facts[i][1] for i in self.reads[eid]), deadlines, seen)
+        base = (eid, known, started, self.pick_tracks[eid](tracks), self.pick_facts[eid](facts),
+                deadlines, seen)
         if cached:
             remembered = self.memory.get(base)
             if remembered is not None:
@@ -1440,6 +1479,16 @@ class _Stepper:
 
 
 _UNKNOWN: Any = object()
+
+
+def _picker(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """``items -> tuple(items[i] for i in positions)``, done in C."""
+    if not positions:
+        return lambda items: ()
+    if len(positions) == 1:
+        (only,) = positions
+        return lambda items: (items[only],)
+    return operator.itemgetter(*positions)
 
 
 def _has_raw(trie: Mapping[str, Any]) -> bool:
