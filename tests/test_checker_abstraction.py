@@ -1,0 +1,213 @@
+"""The checker's reductions keep every finding.
+
+The checker folds trajecten into abstract states and skips work it can prove changes
+nothing: values that are overwritten before anything reads them, facts read only through
+predicates on that fact, a recorder step to a strictly more permissive fact, and outcomes it
+has seen before. Each test below builds a definition where a careless version of that
+reduction would hide a real problem, and checks that the problem is still reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eengezin import Event, load_definition, new_traject, step
+from eengezin.checker import check_definition
+from eengezin.checker import explore
+from eengezin.process.model import Definition
+from eengezin.traject import Traject
+
+
+def write(tmp_path: Path, text: str, name: str = "def.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_trace(definition: Definition, trace: tuple[Event, ...]) -> Traject:
+    traject = new_traject(definition, "spoor")
+    for event in trace:
+        out = step(definition, traject, event)
+        assert out.accepted, (event.name, out.verdict.rule_ids)
+        traject = out.traject
+    return traject
+
+
+# A process a -> b -> klaar. `vastleggen` records the fact `akkoord`; `afronden` (b -> klaar)
+# needs it. {where} says where `vastleggen` is possible.
+RECORDER = """\
+id: vastleggen
+version: "1"
+start_event: begin
+tracks:
+  fase:
+    initial: a
+    states:
+      a: {{}}
+      b: {{}}
+      klaar: {{final: true}}
+events:
+  begin:
+    payload: {{}}
+    when_in: {{fase: a}}
+  vastleggen:
+    payload: {{akkoord: boolean}}
+    when_in: {{fase: {where}}}
+    record:
+      - set: {{fact: akkoord, value: true}}
+        if: {{is_true: data.akkoord}}
+      - unset: akkoord
+        if: {{not: {{is_true: data.akkoord}}}}
+  verder:
+    payload: {{}}
+    transitions: [{{track: fase, from: a, to: b}}]
+  afronden:
+    payload: {{}}
+    transitions: [{{track: fase, from: b, to: klaar}}]
+rules:
+  - id: vastleggen.eerst_akkoord
+    severity: block
+    on: afronden
+    require: {{is_true: facts.akkoord}}
+    message: Eerst akkoord vastleggen.
+    source: test
+invariants:
+  - id: vastleggen.einde
+    reachable_final: true
+    message: Het einde blijft bereikbaar.
+    source: test
+"""
+
+
+def test_a_recorder_possible_everywhere_may_be_taken_first(tmp_path: Path) -> None:
+    definition = load_definition(write(tmp_path, RECORDER.format(where="[a, b]")))
+    analysis = explore._analysis_for(definition)
+    assert set(analysis.eager) == {"akkoord"}
+    assert check_definition(definition).findings == ()
+
+
+def test_a_recorder_possible_only_early_is_not_taken_first(tmp_path: Path) -> None:
+    # moving on to b without recording akkoord is a dead end: in b it can no longer be
+    # recorded, and afronden needs it. Recording first is the better choice, but the checker
+    # must still see the path that skips it.
+    definition = load_definition(write(tmp_path, RECORDER.format(where="a")))
+    assert explore._analysis_for(definition).eager == {}
+    result = check_definition(definition)
+    (dead, *_rest) = [f for f in result.findings if f.kind == "doodlopend"]
+    assert dead.trace is not None
+    assert [e.name for e in dead.trace] == ["begin", "verder"]
+    end = run_trace(definition, dead.trace)
+    assert end.state["fase"] == "b" and "akkoord" not in end.facts
+
+
+# `stap` moves a -> b -> c -> klaar. Entering b resets `teller`; in c, `afronden` needs it.
+# {reset} is either the on_enter reset or nothing.
+OVERWRITTEN = """\
+id: overschreven
+version: "1"
+start_event: begin
+tracks:
+  fase:
+    initial: a
+    states:
+      a: {{}}
+      b:
+        {reset}
+      c: {{}}
+      klaar: {{final: true}}
+events:
+  begin:
+    payload: {{}}
+    when_in: {{fase: a}}
+  tellen:
+    payload: {{}}
+    when_in: {{fase: [a, c]}}
+    record:
+      - set: {{fact: teller, value: true}}
+  naar_b:
+    payload: {{}}
+    transitions: [{{track: fase, from: a, to: b}}]
+  naar_c:
+    payload: {{}}
+    transitions: [{{track: fase, from: b, to: c}}]
+  afronden:
+    payload: {{}}
+    transitions: [{{track: fase, from: c, to: klaar}}]
+rules:
+  - id: overschreven.niet_geteld
+    severity: block
+    on: afronden
+    require: {{not: {{is_true: facts.teller}}}}
+    message: Afronden kan alleen zonder telling.
+    source: test
+invariants:
+  - id: overschreven.einde
+    reachable_final: true
+    message: Het einde blijft bereikbaar.
+    source: test
+"""
+
+
+def test_a_value_overwritten_before_it_is_read_is_not_told_apart(tmp_path: Path) -> None:
+    reset = "on_enter: [{unset: teller}]"
+    kept = check_definition(write(tmp_path, OVERWRITTEN.format(reset="{}"), "kept.yaml"))
+    cleared = check_definition(write(tmp_path, OVERWRITTEN.format(reset=reset), "reset.yaml"))
+    # without the reset, counting in a is a dead end (afronden refuses forever in c) ...
+    assert {f.kind for f in kept.findings} == {"doodlopend"}
+    assert kept.findings[0].trace is not None
+    assert [e.name for e in kept.findings[0].trace] == ["begin", "tellen"]
+    # ... with it, counting in a or b leads to the same future: b and its successors are
+    # one state each, and counting in c is still seen as the dead end it is
+    assert {f.kind for f in cleared.findings} == {"doodlopend"}
+    trace = cleared.findings[0].trace
+    assert trace is not None and [e.name for e in trace][-1] == "tellen"
+    assert cleared.states < kept.states
+
+
+def test_a_fact_read_only_through_its_own_predicates_keeps_only_their_values() -> None:
+    zl = explore._analysis_for(load_definition("zuid-limburg"))
+    # the plan is read by `present` checks only, and replaced as a whole
+    assert "plan" in zl.closed
+    # betrokkenen is merged into (put) and compared with payload ids: it keeps its shape
+    assert "betrokkenen" not in zl.closed
+
+
+@pytest.mark.parametrize("def_id", ["basis", "cjg", "hollands-midden"])
+def test_remembered_outcomes_equal_real_steps(def_id: str, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    # verify mode rebuilds the traject of every state reached through a remembered outcome
+    # and compares its abstract state with the remembered one
+    monkeypatch.setattr(explore._Stepper, "verify", True)
+    checked = check_definition(def_id)
+    monkeypatch.setattr(explore._Stepper, "verify", False)
+    plain = check_definition(def_id)
+    assert checked.findings == plain.findings == ()
+    assert (checked.states, checked.transitions) == (plain.states, plain.transitions)
+
+
+def test_remembered_outcomes_equal_real_steps_in_zuid_limburg(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(explore._Stepper, "verify", True)
+    result = check_definition("zuid-limburg", max_states=6000)
+    assert [f.kind for f in result.findings] == ["onvolledig"]
+
+
+def test_an_oral_consent_can_be_confirmed() -> None:
+    # the consent payload varies its form together with the member it is about; before,
+    # `mondeling` was cut off behind the list variants and the confirmation never fired
+    definition = load_definition("zuid-limburg")
+    traject = new_traject(definition, "t")
+    for eid in ("aanmelden", "toestemming_vastleggen", "toestemming_bevestigen"):
+        candidates = explore.representative_payloads(definition, eid, traject)
+        if eid == "toestemming_vastleggen":
+            candidates = [p for p in candidates if p.get("vorm") == "mondeling"]
+        for payload in candidates:
+            out = step(definition, traject, Event(eid, explore.AT, payload))
+            if out.accepted:
+                traject = out.traject
+                break
+        else:
+            pytest.fail(f"no representative payload of {eid} is accepted")
+    assert traject.history[-1].event == "toestemming_bevestigen"
