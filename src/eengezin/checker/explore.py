@@ -1503,6 +1503,21 @@ def _valid(spec: EventSpec, payload: dict[str, Any]) -> bool:
     return not errors
 
 
+def _drop_worse(found: list[tuple[Any, Any, Any, Any]], key: Any, i: int,
+                signs: tuple[int, ...]) -> list[tuple[Any, Any, Any, Any]]:
+    """A recorder step that only makes fact ``i`` strictly less permissive leads to a state
+    this one can do everything of, and which the recorder can bring back here (it can also
+    leave the fact as it is, and it reads nothing): that state needs no exploring of its
+    own (see :func:`_eager`)."""
+    if not any(new_key == key for *_rest, new_key in found):
+        return found
+    parts = key[2]
+    return [entry for entry in found
+            if not (entry[3][1] == key[1] and entry[3][3:] == key[3:]
+                    and entry[3][2][:i] == parts[:i] and entry[3][2][i + 1:] == parts[i + 1:]
+                    and _dominates(signs, parts[i][1], entry[3][2][i][1]))]
+
+
 def _materialize(definition: Definition, analysis: _Analysis, nodes: Mapping[Any, _Node],
                  key: Any, verify: bool) -> Traject:
     """The traject behind ``key``: states reached through remembered outcomes get theirs
@@ -1605,6 +1620,7 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
     index = {name: i for i, (name, _sub) in enumerate(analysis.fact_items)}
     eager = [(index[name], signs, recorders)
              for name, (signs, recorders) in analysis.eager.items() if name in index]
+    worse = {eid: (i, signs) for i, signs, recorders in eager for eid in recorders}
 
     invariant_memo: dict[Any, bool] = {}
     watched = tuple(index[name] for name in sorted(analysis.always_live) if name in index)
@@ -1613,7 +1629,9 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
         key = queue.popleft()
         node = nodes[key]
 
-        def concrete(key: Any = key) -> Traject:
+        def concrete(key: Any = key, node: _Node = node) -> Traject:
+            if node.traject is not None:
+                return node.traject
             return _materialize(definition, analysis, nodes, key, steps.verify)
 
         if steps.verify:
@@ -1650,8 +1668,13 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
         for eid in steps.possible_events(key[0], key[1]):
             if eid in inert and eid in fired:
                 continue  # a self-loop: it changes no abstract state
-            for payload, actor, new, new_key in steps.outcomes(eid, concrete, key):
-                fired.add(eid)
+            accepted = False
+            found: Iterable[tuple[Any, Any, Any, Any]] = steps.outcomes(eid, concrete, key)
+            if eid in worse:
+                found = _drop_worse(list(found), key, *worse[eid])
+                accepted = True if found else accepted
+            for payload, actor, new, new_key in found:
+                accepted = True
                 transitions += 1
                 successors.add(new_key)
                 if new_key in nodes:
@@ -1663,6 +1686,8 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
                 queue.append(new_key)
                 for tid, state in new_key[1]:
                     leaves_seen.setdefault(tid, set()).add(state)
+            if accepted:
+                fired.add(eid)
 
     findings: list[Finding] = list(violated.values())
     if incomplete:
