@@ -80,6 +80,7 @@ MAX_VARIANTS = 48
 MAX_KNOWN_IDS = 8
 SHOWN_DEAD_ENDS = 3
 ACTOR_ID = "controle"
+MASKED = -1  # a fact's number in an abstract state where nothing can read it any more
 RAW = "\x00raw"  # in a trie: this value is compared with another path, keep it as it is
 
 _EXIT_OK, _EXIT_FINDINGS, _EXIT_UNUSABLE = 0, 1, 2
@@ -280,7 +281,9 @@ class _Analysis:
     live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
     dead_cache: dict[Any, tuple[int, ...]] = attrs.Factory(dict)
     event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
-    memo: dict[tuple[str, int], tuple[Any, Any]] = attrs.Factory(dict)
+    memo: dict[tuple[str, int], tuple[Any, int]] = attrs.Factory(dict)
+    codes: list[dict[Any, int]] = attrs.Factory(list)  # per fact position: canon -> number
+    values: list[list[Any]] = attrs.Factory(list)  # per fact position: number -> canon
     invariant_reads: _Reads = attrs.Factory(_Reads)
     uses: dict[tuple[str, str], tuple[Mapping[str, frozenset[str]], ...]] = attrs.Factory(dict)
 
@@ -421,6 +424,8 @@ def _analyse(definition: Definition) -> _Analysis:
         fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
     )
     analysis.invariant_reads = invariant_reads
+    analysis.codes = [{} for _ in analysis.fact_items]
+    analysis.values = [[] for _ in analysis.fact_items]
     for eid, reads in event_reads.items():  # reads outside conditions (copies, keys)
         for path in reads.paths:
             if path.startswith("facts."):
@@ -872,11 +877,12 @@ def _dominates(signs: tuple[int, ...], new: Any, old: Any) -> bool:
     return all((n >= o) if sign > 0 else (n <= o) for sign, n, o in zip(signs, new, old, strict=True))
 
 
-def _fact_parts(traject: Traject, analysis: _Analysis) -> list[Any]:
-    """The canonical value of every decisive fact, before masking what is dead."""
+def _fact_parts(traject: Traject, analysis: _Analysis) -> list[int]:
+    """The canonical value of every decisive fact, before masking what is dead, each as a
+    small number (one table per fact), so that abstract states hash and compare quickly."""
     memo = analysis.memo
-    parts: list[Any] = []
-    for name, sub in analysis.fact_items:
+    parts: list[int] = []
+    for position, (name, sub) in enumerate(analysis.fact_items):
         value = traject.facts.get(name)
         hit = memo.get((name, id(value)))
         if hit is None or hit[0] is not value:
@@ -886,12 +892,18 @@ def _fact_parts(traject: Traject, analysis: _Analysis) -> list[Any]:
             if tests is not None:
                 ctx = Context(data={}, facts={name: value} if value is not None else {},
                               state={}, event="", at=AT, params=analysis.params)
-                hit = (value, tuple(bool(test(ctx)) for test in tests))
+                canon: Any = tuple(bool(test(ctx)) for test in tests)
             else:
-                hit = (value, _canon(value, sub, analysis.caps.get(name, 2),
-                                     name in analysis.keyed_facts))
+                canon = _canon(value, sub, analysis.caps.get(name, 2),
+                               name in analysis.keyed_facts)
+            codes = analysis.codes[position]
+            code = codes.get(canon)
+            if code is None:
+                code = codes[canon] = len(analysis.values[position])
+                analysis.values[position].append(canon)
+            hit = (value, code)
             memo[(name, id(value))] = hit
-        parts.append((name, hit[1]))
+        parts.append(hit[1])
     return parts
 
 
@@ -908,7 +920,7 @@ def _assemble(analysis: _Analysis, started: bool, tracks: tuple[tuple[str, str],
         if dead:
             masked = list(parts)
             for i in dead:
-                masked[i] = (masked[i][0], "-")
+                masked[i] = MASKED
             parts = masked
     return (started, tracks, tuple(parts), deadlines, seen)
 
@@ -1425,8 +1437,8 @@ class _Stepper:
             if remembered is not None:
                 for payload, actor, moved, delta, new_deadlines, new_seen in remembered:
                     parts = list(facts)
-                    for i, canon in delta:
-                        parts[i] = (parts[i][0], canon)
+                    for i, code in delta:
+                        parts[i] = code
                     new_tracks = tracks
                     if moved:
                         after = list(tracks)
@@ -1465,7 +1477,7 @@ class _Stepper:
                     self.uncached.add(eid)  # moved a track the analysis did not expect
                     cached = False
                 signature = (tuple((i, new_tracks[i]) for i in self.moves[eid]),
-                             tuple((i, parts[i][1]) for i in writes),
+                             tuple((i, parts[i]) for i in writes),
                              new_deadlines, new_seen) if cached else None
                 if signature is not None:
                     if signature in found:
@@ -1503,7 +1515,7 @@ def _valid(spec: EventSpec, payload: dict[str, Any]) -> bool:
     return not errors
 
 
-def _drop_worse(found: list[tuple[Any, Any, Any, Any]], key: Any, i: int,
+def _drop_worse(analysis: _Analysis, found: list[tuple[Any, Any, Any, Any]], key: Any, i: int,
                 signs: tuple[int, ...]) -> list[tuple[Any, Any, Any, Any]]:
     """A recorder step that only makes fact ``i`` strictly less permissive leads to a state
     this one can do everything of, and which the recorder can bring back here (it can also
@@ -1512,10 +1524,14 @@ def _drop_worse(found: list[tuple[Any, Any, Any, Any]], key: Any, i: int,
     if not any(new_key == key for *_rest, new_key in found):
         return found
     parts = key[2]
+    values = analysis.values[i]
+    if parts[i] == MASKED:
+        return found
     return [entry for entry in found
             if not (entry[3][1] == key[1] and entry[3][3:] == key[3:]
                     and entry[3][2][:i] == parts[:i] and entry[3][2][i + 1:] == parts[i + 1:]
-                    and _dominates(signs, parts[i][1], entry[3][2][i][1]))]
+                    and entry[3][2][i] != MASKED
+                    and _dominates(signs, values[parts[i]], values[entry[3][2][i]]))]
 
 
 def _materialize(definition: Definition, analysis: _Analysis, nodes: Mapping[Any, _Node],
@@ -1546,16 +1562,19 @@ def _more_permissive(steps: _Stepper, eager: Sequence[tuple[int, tuple[int, ...]
     permissive value (see :func:`_eager`); None when there is none here."""
     parts = key[2]
     for i, signs, recorders in eager:
-        current = parts[i][1]
-        if current == "-" or current == tuple(sign > 0 for sign in signs):
-            continue  # masked, or as permissive as it gets
+        if parts[i] == MASKED:
+            continue
+        current = steps.analysis.values[i][parts[i]]
+        if current == tuple(sign > 0 for sign in signs):
+            continue  # as permissive as it gets
         for eid in recorders:
             # consumed in full, so that the outcomes are remembered
             for payload, actor, new, new_key in list(steps.outcomes(eid, traject, key)):
                 after = new_key[2]
                 if (new_key[1] == key[1] and new_key[3:] == key[3:]
                         and after[:i] == parts[:i] and after[i + 1:] == parts[i + 1:]
-                        and _dominates(signs, after[i][1], current)):
+                        and after[i] != MASKED
+                        and _dominates(signs, steps.analysis.values[i][after[i]], current)):
                     return Event(eid, AT, payload, actor), new, new_key
     return None
 
@@ -1671,7 +1690,7 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
             accepted = False
             found: Iterable[tuple[Any, Any, Any, Any]] = steps.outcomes(eid, concrete, key)
             if eid in worse:
-                found = _drop_worse(list(found), key, *worse[eid])
+                found = _drop_worse(analysis, list(found), key, *worse[eid])
                 accepted = True if found else accepted
             for payload, actor, new, new_key in found:
                 accepted = True
