@@ -16,7 +16,6 @@ import json
 import platform
 import statistics
 import sys
-import time
 
 from eengezin import bundled_ids, load_definition
 from eengezin.checker import check_definition

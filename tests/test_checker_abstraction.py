@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from eengezin import Event, load_definition, new_traject, step
-from eengezin.checker import check_definition
-from eengezin.checker import explore
+from eengezin.checker import check_definition, explore
 from eengezin.process.model import Definition
 from eengezin.traject import Traject
 

@@ -1,7 +1,7 @@
 """Model checker for process definitions (``eengezin check DEF``).
 
-:mod:`eengezin.checker.explore` explores a definition's abstract state space;
-
+:mod:`eengezin.checker.explore` explores a definition's abstract state space, with the
+reductions described there and in ``docs/testing.md``.
 """
 
 from .explore import (

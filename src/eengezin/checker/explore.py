@@ -24,6 +24,15 @@ search keeps parent pointers):
   traject ever enters;
 - ``nooit_mogelijk`` (never fires): an event that is never accepted.
 
+Reductions that drop no finding keep the space small (each is explained where it is
+built, and in ``docs/testing.md``): values overwritten before any read are masked
+(:func:`_reach`, :func:`_live`); a fact read only through predicates on that fact
+is kept as their truth (:func:`_closed_facts`); a recorder step to a strictly more
+permissive fact is the only step explored from a state that offers it, and a step
+to a strictly less permissive one is not explored (:func:`_eager`); an event's
+outcome is remembered per footprint and trajecten are built on demand
+(:class:`_Stepper`).
+
 The result is as good as the abstraction: the checker proves nothing about
 payloads outside its representative set, and it fires every event at one
 moment (deadlines never run out). It is a strong net for the mistakes regions
