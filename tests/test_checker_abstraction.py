@@ -10,12 +10,14 @@ reduction would hide a real problem, and checks that the problem is still report
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from eengezin import Event, load_definition, new_traject, step
 from eengezin.checker import check_definition, explore
 from eengezin.process.model import Definition
+from eengezin.rules.predicates import PredicateRegistry
 from eengezin.traject import Traject
 
 
@@ -210,3 +212,30 @@ def test_an_oral_consent_can_be_confirmed() -> None:
         else:
             pytest.fail(f"no representative payload of {eid} is accepted")
     assert traject.history[-1].event == "toestemming_bevestigen"
+
+
+def test_an_event_with_a_host_predicate_is_always_stepped_for_real(tmp_path: Path) -> None:
+    # a host predicate may read any fact, so its outcome cannot be remembered per footprint
+    registry = PredicateRegistry.with_builtins()
+
+    @registry.register("wijk_heeft_capaciteit")
+    def capaciteit(ctx: Any, params: Any) -> bool:
+        return True
+
+    path = write(tmp_path, """\
+id: host
+version: '1'
+extends: basis
+rules:
+  - id: host.capaciteit
+    severity: block
+    on: regie_starten
+    require: {wijk_heeft_capaciteit: {wijk: noord}}
+    message: Geen capaciteit in de wijk.
+    source: host
+""")
+    definition = load_definition(path, predicates=registry)
+    stepper = explore._Stepper(definition, explore._analysis_for(definition))
+    assert "regie_starten" in stepper.uncached
+    assert "vraag_verhelderen" not in stepper.uncached
+    assert check_definition(definition).findings == ()

@@ -1335,7 +1335,9 @@ class _Stepper:
         self.uncached: set[str] = set()
         for eid, spec in definition.events.items():
             read = analysis.event_facts.get(eid, frozenset())
-            if any(name not in index for name in read):
+            if any(name not in index for name in read) or analysis.event_reads[eid].opaque:
+                # a read the abstraction does not keep, or a host predicate that may read
+                # anything: step it for real every time
                 self.uncached.add(eid)
             written = _written_facts(definition, spec)
             self.reads[eid] = tuple(sorted(index[n] for n in read | written if n in index))
