@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from eengezin.checker import CheckResult, Finding, check_command, check_definiti
 from eengezin.cli import main
 from eengezin.process.model import Definition
 from eengezin.rules.context import Context
-from eengezin.traject import Traject
+from eengezin.traject import Actor, Traject
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -265,3 +267,36 @@ def test_state_budget_stops_and_says_so(capsys: pytest.CaptureFixture[str]) -> N
     assert result.states == 20
     assert main(["check", "basis", "--max-states", "20"]) == 1
     assert "[onvolledig]" in capsys.readouterr().out
+
+
+def test_cli_check_json_gives_findings_with_replayable_traces(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "kapot.yaml", NO_SAFETY_RULE)
+    assert main(["check", str(path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["definition"] == {"id": "zonder-veiligheidsregel", "version": "1"}
+    assert data["sound"] is False and data["states"] > 100
+    (finding,) = [f for f in data["findings"] if f["kind"] == "invariant"]
+    assert finding["subject"] == "veiligheid.nooit_gesloten_met_signalen"
+    definition = load_definition(path)
+    trace = tuple(
+        Event(e["event"], datetime.fromisoformat(e["at"]), e["data"],
+              None if e["actor"] is None else Actor(e["actor"]["id"], e["actor"]["role"]))
+        for e in finding["trace"])
+    end = run_trace(definition, trace)
+    assert not holds(definition, finding["subject"], end)
+    assert main(["check", "basis", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_a_json_trace_replays_with_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "kapot.yaml", NO_SAFETY_RULE)
+    main(["check", str(path), "--json"])
+    (finding,) = [f for f in json.loads(capsys.readouterr().out)["findings"]
+                  if f["kind"] == "invariant"]
+    scenario = tmp_path / "spoor.jsonl"
+    scenario.write_text("".join(json.dumps(e) + "\n" for e in finding["trace"]), encoding="utf-8")
+    assert main(["run", str(path), "--events", str(scenario), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert all(s["accepted"] for s in result["steps"])
+    assert result["steps"][-1]["state"] == {"regie": "gesloten", "veiligheid": "signalen"}

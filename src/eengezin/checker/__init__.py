@@ -14,6 +14,7 @@ from .explore import (
     inert_events,
     register,
     representative_payloads,
+    result_json,
     write_report,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "inert_events",
     "register",
     "representative_payloads",
+    "result_json",
     "write_report",
 ]

@@ -76,6 +76,7 @@ __all__ = [
     "check_definition",
     "inert_events",
     "representative_payloads",
+    "result_json",
 ]
 
 FindingKind = Literal["invariant", "doodlopend", "onbereikbaar", "nooit_mogelijk", "onvolledig"]
@@ -1812,8 +1813,38 @@ def write_report(result: CheckResult, out: TextIO) -> None:
     out.write(f"\n{len(result.findings)} bevinding(en)\n")
 
 
+def result_json(result: CheckResult) -> dict[str, Any]:
+    """``result`` as JSON data (``eengezin check --json``), traces included.
+
+    >>> data = result_json(check_definition("basis"))
+    >>> data["sound"], data["findings"], data["states"] > 100
+    (True, [], True)
+    """
+    def event_json(event: Event) -> dict[str, Any]:
+        actor = event.actor
+        return {
+            "event": event.name,
+            "at": event.at.isoformat(),
+            "data": json.loads(json.dumps(dict(event.data), default=str)),
+            "actor": None if actor is None else {"id": actor.id, "role": actor.role},
+        }
+
+    return {
+        "definition": {"id": result.definition, "version": result.version},
+        "sound": result.sound,
+        "states": result.states,
+        "transitions": result.transitions,
+        "seconds": round(result.seconds, 3),
+        "findings": [
+            {"kind": f.kind, "subject": f.subject, "message": f.message,
+             "trace": None if f.trace is None else [event_json(e) for e in f.trace]}
+            for f in result.findings
+        ],
+    }
+
+
 def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
-                  max_states: int = MAX_STATES) -> int:
+                  max_states: int = MAX_STATES, as_json: bool = False) -> int:
     """Run ``eengezin check DEF``: 0 sound, 1 with findings, 2 for an unusable definition.
 
     >>> import io
@@ -1827,13 +1858,17 @@ def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
         for problem in exc.problems:
             stream.write(f"{problem}\n")
         return _EXIT_UNUSABLE
-    write_report(result, out)
+    if as_json:
+        out.write(json.dumps(result_json(result), ensure_ascii=False, indent=2) + "\n")
+    else:
+        write_report(result, out)
     return _EXIT_OK if result.sound else _EXIT_FINDINGS
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     """The ``check`` subcommand handler."""
-    return check_command(args.definition, out, sys.stderr, max_states=args.max_states)
+    return check_command(args.definition, out, sys.stderr, max_states=args.max_states,
+                         as_json=args.json)
 
 
 def register(sub: Any) -> None:
@@ -1843,4 +1878,6 @@ def register(sub: Any) -> None:
     p.add_argument("definition", metavar="DEF", help="meegeleverd id of pad naar YAML")
     p.add_argument("--max-states", type=int, default=MAX_STATES, metavar="N",
                    help=f"stop na N abstracte toestanden (standaard {MAX_STATES})")
+    p.add_argument("--json", action="store_true",
+                   help="één JSON-object op stdout: toestanden, bevindingen met hun spoor")
     p.set_defaults(handler=cmd_check)
