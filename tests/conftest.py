@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from eengezin import Actor, Engine, Outcome, Traject
+from eengezin import Actor, Definition, Engine, Event, Outcome, Traject, new_traject, step
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    """Write a definition (or scenario) file for a test."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_trace(definition: Definition, trace: tuple[Event, ...]) -> Traject:
+    """Replay a checker counterexample: every event in it must be accepted."""
+    traject = new_traject(definition, "spoor")
+    for event in trace:
+        out = step(definition, traject, event)
+        assert out.accepted, (event.name, out.verdict.rule_ids)
+        traject = out.traject
+    return traject
+
 
 LEDEN = [
     {"id": "m1", "naam": "Sanne", "geboortedatum": "1988-06-14", "rol": "ouder"},

@@ -9,28 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from eengezin import Event, bundled_ids, load_definition, new_traject, step
+from eengezin import Event, bundled_ids, load_definition
 from eengezin.checker import CheckResult, Finding, check_command, check_definition
 from eengezin.cli import main
 from eengezin.process.model import Definition
 from eengezin.rules.context import Context
 from eengezin.traject import Actor, Traject
 
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run_trace(definition: Definition, trace: tuple[Event, ...]) -> Traject:
-    """Replay a counterexample: every event in it must be accepted."""
-    traject = new_traject(definition, "spoor")
-    for event in trace:
-        out = step(definition, traject, event)
-        assert out.accepted, (event.name, out.verdict.rule_ids)
-        traject = out.traject
-    return traject
+from conftest import run_trace, write
 
 
 def holds(definition: Definition, invariant_id: str, traject: Traject) -> bool:

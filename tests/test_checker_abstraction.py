@@ -16,25 +16,9 @@ import pytest
 
 from eengezin import Event, load_definition, new_traject, step
 from eengezin.checker import check_definition, explore
-from eengezin.process.model import Definition
 from eengezin.rules.predicates import PredicateRegistry
-from eengezin.traject import Traject
 
-
-def write(tmp_path: Path, text: str, name: str = "def.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run_trace(definition: Definition, trace: tuple[Event, ...]) -> Traject:
-    traject = new_traject(definition, "spoor")
-    for event in trace:
-        out = step(definition, traject, event)
-        assert out.accepted, (event.name, out.verdict.rule_ids)
-        traject = out.traject
-    return traject
-
+from conftest import run_trace, write
 
 # A process a -> b -> klaar. `vastleggen` records the fact `akkoord`; `afronden` (b -> klaar)
 # needs it. {where} says where `vastleggen` is possible.
@@ -83,7 +67,7 @@ invariants:
 
 
 def test_a_recorder_possible_everywhere_may_be_taken_first(tmp_path: Path) -> None:
-    definition = load_definition(write(tmp_path, RECORDER.format(where="[a, b]")))
+    definition = load_definition(write(tmp_path, "def.yaml", RECORDER.format(where="[a, b]")))
     analysis = explore._analysis_for(definition)
     assert set(analysis.eager) == {"akkoord"}
     assert check_definition(definition).findings == ()
@@ -93,7 +77,7 @@ def test_a_recorder_possible_only_early_is_not_taken_first(tmp_path: Path) -> No
     # moving on to b without recording akkoord is a dead end: in b it can no longer be
     # recorded, and afronden needs it. Recording first is the better choice, but the checker
     # must still see the path that skips it.
-    definition = load_definition(write(tmp_path, RECORDER.format(where="a")))
+    definition = load_definition(write(tmp_path, "def.yaml", RECORDER.format(where="a")))
     assert explore._analysis_for(definition).eager == {}
     result = check_definition(definition)
     (dead, *_rest) = [f for f in result.findings if f.kind == "doodlopend"]
@@ -153,8 +137,8 @@ invariants:
 
 def test_a_value_overwritten_before_it_is_read_is_not_told_apart(tmp_path: Path) -> None:
     reset = "on_enter: [{unset: teller}]"
-    kept = check_definition(write(tmp_path, OVERWRITTEN.format(reset="{}"), "kept.yaml"))
-    cleared = check_definition(write(tmp_path, OVERWRITTEN.format(reset=reset), "reset.yaml"))
+    kept = check_definition(write(tmp_path, "kept.yaml", OVERWRITTEN.format(reset="{}")))
+    cleared = check_definition(write(tmp_path, "reset.yaml", OVERWRITTEN.format(reset=reset)))
     # without the reset, counting in a is a dead end (afronden refuses forever in c) ...
     assert {f.kind for f in kept.findings} == {"doodlopend"}
     assert kept.findings[0].trace is not None
@@ -222,7 +206,7 @@ def test_an_event_with_a_host_predicate_is_always_stepped_for_real(tmp_path: Pat
     def capaciteit(ctx: Any, params: Any) -> bool:
         return True
 
-    path = write(tmp_path, """\
+    path = write(tmp_path, "host.yaml", """\
 id: host
 version: '1'
 extends: basis

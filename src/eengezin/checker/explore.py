@@ -294,7 +294,7 @@ class _Analysis:
     memo: dict[tuple[str, int], tuple[Any, int]] = attrs.Factory(dict)
     codes: list[dict[Any, int]] = attrs.Factory(list)  # per fact position: canon -> number
     values: list[list[Any]] = attrs.Factory(list)  # per fact position: number -> canon
-    invariant_reads: _Reads = attrs.Factory(_Reads)
+    written: dict[str, frozenset[str]] = attrs.Factory(dict)  # event -> facts it may write
     uses: dict[tuple[str, str], tuple[Mapping[str, frozenset[str]], ...]] = attrs.Factory(dict)
 
 
@@ -433,7 +433,8 @@ def _analyse(definition: Definition) -> _Analysis:
         actor_events=actor_events,
         fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
     )
-    analysis.invariant_reads = invariant_reads
+    analysis.written = {eid: _written_facts(definition, spec)
+                        for eid, spec in definition.events.items()}
     analysis.codes = [{} for _ in analysis.fact_items]
     analysis.values = [[] for _ in analysis.fact_items]
     for eid, reads in event_reads.items():  # reads outside conditions (copies, keys)
@@ -824,7 +825,7 @@ def _eager(definition: Definition, analysis: _Analysis,
             continue
         recorders = []
         for eid, spec in definition.events.items():
-            written = {f for f in _written_facts(definition, spec) if f in analysis.fact_trie}
+            written = {f for f in analysis.written[eid] if f in analysis.fact_trie}
             if written != {name} or eid == definition.start_event:
                 continue
             if spec.transitions or any(e.moves for e in spec.effects):
@@ -841,8 +842,8 @@ def _eager(definition: Definition, analysis: _Analysis,
                 continue
             recorders.append(eid)
         # ids in the fact could change the payloads other events are tried with
-        if any(_mentions_id(spec.payload_spec, named, 0) for spec in definition.events.values()
-               if name in _written_facts(definition, spec)):
+        if any(_mentions_id(spec.payload_spec, named, 0) for eid, spec in definition.events.items()
+               if name in analysis.written[eid]):
             continue
         if recorders:
             out[name] = (tuple(next(iter(sign)) for sign in signs), tuple(recorders))
@@ -1254,12 +1255,15 @@ def _actors(definition: Definition, spec: EventSpec, analysis: _Analysis) -> lis
 # ------------------------------------------------------------------ exploration
 
 
-def _possible(definition: Definition, spec: EventSpec, traject: Traject) -> bool:
-    if not traject.started:
+def _possible(definition: Definition, spec: EventSpec, started: bool,
+              state: Mapping[str, str]) -> bool:
+    """Is ``spec`` available (started or not, and the tracks in ``state``)?"""
+    if not started:
         return spec.id == definition.start_event
     if spec.id == definition.start_event:
         return False
-    return _availability(spec, traject, definition) is None
+    probe = Traject(id="", definition=definition.ref, state=state)
+    return _availability(spec, probe, definition) is None
 
 
 def _invariant_holds(definition: Definition, traject: Traject, condition: Any) -> bool:
@@ -1334,13 +1338,13 @@ class _Stepper:
         self.reads: dict[str, tuple[int, ...]] = {}
         self.writes: dict[str, tuple[int, ...]] = {}
         self.uncached: set[str] = set()
-        for eid, spec in definition.events.items():
+        for eid in definition.events:
             read = analysis.event_facts.get(eid, frozenset())
             if any(name not in index for name in read) or analysis.event_reads[eid].opaque:
                 # a read the abstraction does not keep, or a host predicate that may read
                 # anything: step it for real every time
                 self.uncached.add(eid)
-            written = _written_facts(definition, spec)
+            written = analysis.written[eid]
             self.reads[eid] = tuple(sorted(index[n] for n in read | written if n in index))
             self.writes[eid] = tuple(sorted(index[n] for n in written if n in index))
         # the tracks an event's outcome depends on (where it is available, what its
@@ -1397,15 +1401,8 @@ class _Stepper:
         memo_key = (eid, started, tracks)
         known = self.available.get(memo_key)
         if known is None:
-            spec = self.definition.events[eid]
-            if not started:
-                known = eid == self.definition.start_event
-            elif eid == self.definition.start_event:
-                known = False
-            else:
-                probe = Traject(id="", definition=self.definition.ref, state=dict(tracks))
-                known = _availability(spec, probe, self.definition) is None
-            self.available[memo_key] = known
+            known = self.available[memo_key] = _possible(
+                self.definition, self.definition.events[eid], started, dict(tracks))
         return known
 
     def possible_events(self, started: bool, tracks: Any) -> list[str]:
