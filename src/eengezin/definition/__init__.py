@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..process.model import Definition
 from ..rules.predicates import PredicateRegistry
+from ._yaml import Locator
 from .compiler import compile_definition
-from .loader import bundled_dir, bundled_ids, read_raw, schema
+from .loader import RawDefinition, bundled_dir, bundled_ids, read_raw, schema
 
-__all__ = ["bundled_dir", "bundled_ids", "load_definition", "schema"]
+__all__ = ["bundled_dir", "bundled_ids", "definition_from_tree", "load_definition", "schema"]
+
+
+def definition_from_tree(tree: Any, name: str, predicates: PredicateRegistry | None = None
+                         ) -> Definition:
+    """Compile an already merged definition tree (as a store keeps it) without its files.
+
+    ``name`` stands in for the file in error messages. Raises
+    :class:`~eengezin.errors.DefinitionError`.
+    """
+    return compile_definition(RawDefinition(tree, Locator(), [name], name), predicates)
 
 _cache: dict[tuple[str, float], Definition] = {}
 

@@ -10,10 +10,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import tzinfo
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import DefinitionError, Location, Problem
 from ..process.model import (
+    DEFAULT_TIMEZONE,
     DeadlineSpec,
     Definition,
     Effect,
@@ -421,7 +424,17 @@ class _Compiler:
             params=dict(self.data.get("params", {})), roles=dict(self.data.get("roles", {})),
             source=self.raw.main_file, raw=self.data,
             initial_state={tid: t.initial for tid, t in self.tracks.items()},
+            timezone=self._timezone(),
         )
+
+    def _timezone(self) -> tzinfo:
+        name = self.data.get("timezone", DEFAULT_TIMEZONE)
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem(self.loc.where(self.data, "timezone", default=self.here),
+                         "onbekende tijdzone (verwacht een IANA-naam zoals Europe/Amsterdam)")
+            raise DefinitionError(self.problems) from None
 
 
 def compile_definition(raw: RawDefinition, registry: PredicateRegistry | None = None) -> Definition:

@@ -6,7 +6,9 @@ Built once by :func:`eengezin.definition.load` and never changed afterwards.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -17,6 +19,8 @@ from ..traject import DefinitionRef
 
 if TYPE_CHECKING:
     from ..definition.payload import Validator
+
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 
 @attrs.frozen(slots=True)
@@ -162,6 +166,8 @@ class Definition:
     source: str
     raw: Mapping[str, Any] = attrs.field(eq=False, repr=False)
     initial_state: Mapping[str, str] = attrs.field(eq=False, repr=False)
+    timezone: tzinfo = attrs.field(eq=False, repr=False, factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    """The calendar on which event moments become dates (terms, werkdagen, payload dates)."""
 
     @property
     def hash(self) -> str:

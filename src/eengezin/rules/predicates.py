@@ -17,14 +17,21 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import date
 from typing import Any, Protocol
 
+from ..errors import HostPredicateError
 from .context import Context
 from .paths import MISSING, PathError, compile_getter, compile_single
 
 Check = Callable[[Context], bool]
 HostPredicate = Callable[[Context, Mapping[str, Any]], bool]
+
+
+HOST_CALLS: ContextVar[list[str] | None] = ContextVar("eengezin_host_calls", default=None)
+"""While set to a list, every host predicate call appends its name (``verify`` uses it to
+tell a host predicate that now answers differently from a corrupt log)."""
 
 
 class ConditionError(ValueError):
@@ -72,7 +79,17 @@ class PredicateRegistry:
         def deco(fn: HostPredicate) -> HostPredicate:
             def factory(params: Any, env: CompileEnv) -> Check:
                 frozen = dict(params) if isinstance(params, Mapping) else {"value": params}
-                return lambda ctx: bool(fn(ctx, frozen))
+
+                def check(ctx: Context) -> bool:
+                    calls = HOST_CALLS.get()
+                    if calls is not None:
+                        calls.append(name)
+                    try:
+                        return bool(fn(ctx, frozen))
+                    except Exception as exc:  # the host's code: never crash the caller
+                        raise HostPredicateError(name, exc) from exc
+
+                return check
 
             self.add_factory(name, factory)
             return fn
@@ -325,7 +342,7 @@ def event_seen(params: Any, env: CompileEnv) -> Check:
     if not isinstance(params, str):
         raise ConditionError("event_seen verwacht een event-id")
     env.check_event(params)
-    return lambda ctx: any(h.event == params for h in ctx.history)
+    return lambda ctx: params in ctx.seen
 
 
 def deadline_open(params: Any, env: CompileEnv) -> Check:
