@@ -486,5 +486,12 @@ def deadline_statuses(definition: Definition, open_deadlines: Iterable[OpenDeadl
     return out
 
 
-__all__ = ["DeadlineStatus", "Engine", "VerifyFinding", "VerifyReport", "decision_of",
-           "deadline_statuses", "request_hash"]
+__all__ = [
+    "DeadlineStatus",
+    "Engine",
+    "VerifyFinding",
+    "VerifyReport",
+    "deadline_statuses",
+    "decision_of",
+    "request_hash",
+]

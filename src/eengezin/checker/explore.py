@@ -938,7 +938,7 @@ def _assemble(analysis: _Analysis, started: bool, tracks: tuple[tuple[str, str],
 
 def _abstract(traject: Traject, analysis: _Analysis) -> Any:
     seen = tuple(
-        e for e in analysis.seen_events if any(h.event == e for h in traject.history)
+        e for e in analysis.seen_events if e in traject.seen
     ) if analysis.seen_events else ()
     return _assemble(
         analysis, traject.started, tuple(sorted(traject.state.items())),
@@ -1268,7 +1268,7 @@ def _possible(definition: Definition, spec: EventSpec, started: bool,
 
 def _invariant_holds(definition: Definition, traject: Traject, condition: Any) -> bool:
     ctx = Context(data={}, facts=traject.facts, state=traject.state, event="", at=AT,
-                  params=definition.params, history=traject.history, deadlines=traject.deadlines)
+                  params=definition.params, seen=traject.seen, deadlines=traject.deadlines)
     return bool(condition(ctx))
 
 

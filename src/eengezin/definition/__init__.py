@@ -8,10 +8,19 @@ from typing import Any
 from ..process.model import Definition
 from ..rules.predicates import PredicateRegistry
 from ._yaml import Locator
+from ._yaml import load_yaml as parse_yaml
 from .compiler import compile_definition
 from .loader import RawDefinition, bundled_dir, bundled_ids, read_raw, schema
 
-__all__ = ["bundled_dir", "bundled_ids", "definition_from_tree", "load_definition", "schema"]
+__all__ = ["Locator", "bundled_dir", "bundled_ids", "definition_from_tree", "definition_header",
+           "load_definition",
+           "parse_yaml", "schema"]
+
+
+def definition_header(ref: str | Path) -> tuple[str, str, str]:
+    """``(id, version, title)`` of a definition (for listings)."""
+    d = load_definition(ref)
+    return d.id, d.version, d.title
 
 
 def definition_from_tree(tree: Any, name: str, predicates: PredicateRegistry | None = None

@@ -456,10 +456,7 @@ def replay(definition: Definition, traject_id: str, history: Iterable[HistoryEnt
     """
     traject = new_traject(definition, traject_id)
     for h in history:
-        if isinstance(h, Event):
-            event = h
-        else:
-            event = Event(h.event, h.at, h.data, h.actor, h.backdated)
+        event = h if isinstance(h, Event) else Event(h.event, h.at, h.data, h.actor, h.backdated)
         out = step(definition, traject, event)
         if not out.accepted:
             raise ReplayError(traject_id, traject.version + 1, event.name,

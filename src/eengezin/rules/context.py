@@ -24,9 +24,9 @@ class Context:
         "deadlines",
         "event",
         "facts",
-        "seen",
         "item",
         "params",
+        "seen",
         "state",
     )
 

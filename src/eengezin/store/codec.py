@@ -7,13 +7,11 @@ from typing import Any
 
 import cattrs
 
+from ..decision import Decision
 from ..errors import SerializationError
 from ..serialization import converter, traject_from_dict, traject_to_dict
-from ..decision import Decision
-from ..traject import DefinitionRef, HistoryEntry, Traject
+from ..traject import MIGRATION_EVENT, DefinitionRef, HistoryEntry, Traject
 from .errors import StoreCorruptError
-
-from ..traject import MIGRATION_EVENT
 
 __all__ = ["MIGRATION_EVENT", "decision_from_json", "decision_to_json", "dumps", "entry_from_json",
            "entry_to_json", "ref_dict", "snapshot_from_json", "snapshot_to_json"]

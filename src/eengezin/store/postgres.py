@@ -92,9 +92,8 @@ class PostgresStore(SQLStore):
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Cursor]:
-        with self._lock:
-            with self._transaction_unlocked(write) as cur:
-                yield cur
+        with self._lock, self._transaction_unlocked(write) as cur:
+            yield cur
 
     @contextmanager
     def _transaction_unlocked(self, write: bool) -> Iterator[Cursor]:

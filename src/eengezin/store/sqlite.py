@@ -79,9 +79,9 @@ class SQLiteStore(SQLStore):
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Cursor]:
-        with self._lock:  # one connection, shared by the threads that share this store
-            with self._transaction_unlocked(write) as cur:
-                yield cur
+        # one connection, shared by the threads that share this store
+        with self._lock, self._transaction_unlocked(write) as cur:
+            yield cur
 
     @contextmanager
     def _transaction_unlocked(self, write: bool) -> Iterator[Cursor]:
