@@ -23,9 +23,9 @@ from eengezin import (
 )
 from eengezin.serialization import traject_from_dict, traject_to_dict
 
-from conftest import AANMELDEN, REGISSEUR, Walk, signaal
+from conftest import AMS, AANMELDEN, REGISSEUR, Walk, signaal
 
-AT = datetime(2026, 3, 2, 9)
+AT = datetime(2026, 3, 2, 9, tzinfo=AMS)
 
 
 def test_start_creates_traject_with_history(engine: Engine):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from eengezin import Actor, Engine, Event, Traject, evaluate, step
 from eengezin.deadlines import add_werkdagen
 
-from conftest import REGISSEUR, Walk, toestemming
+from conftest import AMS, REGISSEUR, Walk, toestemming
 
 START = datetime(2026, 3, 2, 9, 0)  # Monday
 
@@ -90,7 +90,7 @@ def tot_afronding(walk: Walk) -> Walk:
 
 def on(walk: Walk, day: date) -> None:
     """Move the walk's clock to 9:00 on ``day`` (the next fire adds one hour)."""
-    walk.at = datetime(day.year, day.month, day.day, 8, 0)
+    walk.at = datetime(day.year, day.month, day.day, 8, 0, tzinfo=AMS)
 
 
 def deadline_ids(walk: Walk) -> set[str]:

@@ -358,7 +358,7 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
         deadlines=deadlines,
         version=version,
         seen=seen,
-        last_at=event.at if traject.last_at is None or event.at >= traject.last_at else traject.last_at,
+        last_at=_later(definition, traject.last_at, event.at),
     )
     return Outcome(event=event, verdict=verdict, traject=new, effects=tuple(applied),
                    entered=tuple(entered), exited=tuple(exited), entry=entry)
@@ -434,10 +434,15 @@ def apply(definition: Definition, traject: Traject, entry: HistoryEntry) -> Traj
         for d in change.started:
             deadlines[d.id] = d
     seen = traject.seen if entry.event in traject.seen else traject.seen | {entry.event}
-    last = traject.last_at
     return Traject(id=traject.id, definition=traject.definition, state=state, facts=facts,
                    deadlines=deadlines, version=traject.version + 1, seen=seen,
-                   last_at=entry.at if last is None or entry.at >= last else last)
+                   last_at=_later(definition, traject.last_at, entry.at))
+
+
+def _later(definition: Definition, last: datetime | None, at: datetime) -> datetime:
+    if last is None or local_moment(definition, at) >= local_moment(definition, last):
+        return at
+    return last
 
 
 def restore(definition: Definition, traject_id: str, entries: Iterable[HistoryEntry]) -> Traject:
