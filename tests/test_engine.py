@@ -229,7 +229,7 @@ def test_traject_of_another_definition_is_refused(walk: Walk):
 def test_json_round_trip_and_schema_version(walk: Walk):
     walk.tot_voortgang()
     data = traject_to_dict(walk.traject)
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert traject_from_dict(data) == walk.traject
     assert traject_from_json(traject_to_json(walk.traject)) == walk.traject
     with pytest.raises(SerializationError, match="schema_version"):
@@ -237,7 +237,7 @@ def test_json_round_trip_and_schema_version(walk: Walk):
     with pytest.raises(SerializationError):
         traject_from_json("{not json")
     with pytest.raises(SerializationError):
-        traject_from_dict({"schema_version": 1, "id": 3})
+        traject_from_dict({"schema_version": 2, "id": 3})
 
 
 def test_pure_step_does_not_touch_input():

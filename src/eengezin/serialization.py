@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 import json
+import typing
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +22,8 @@ from cattrs.preconf.json import make_converter as _make_json_converter
 from .errors import SerializationError
 from .traject import Traject
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: the traject is a snapshot without its history (``version``, ``seen``, ``last_at``)."""
 
 
 def make_converter() -> cattrs.Converter:
@@ -31,6 +33,10 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
     conv.register_unstructure_hook(date, lambda d: d.isoformat())
     conv.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
+    # sets as sorted lists: equal trajecten give equal JSON text
+    conv.register_unstructure_hook_func(
+        lambda t: t in (frozenset, set) or typing.get_origin(t) in (frozenset, set),
+        lambda v: sorted(v))
     return conv
 
 
