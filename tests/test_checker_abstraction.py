@@ -195,7 +195,7 @@ def test_an_oral_consent_can_be_confirmed() -> None:
                 break
         else:
             pytest.fail(f"no representative payload of {eid} is accepted")
-    assert traject.history[-1].event == "toestemming_bevestigen"
+    assert "toestemming_bevestigen" in traject.seen
 
 
 def test_an_event_with_a_host_predicate_is_always_stepped_for_real(tmp_path: Path) -> None:

@@ -368,7 +368,7 @@ def test_overdue_appears_exactly_after_the_last_working_day(zl: Engine, start: d
         listed = {d.id: d.overdue for d in zl.deadlines(walk.traject, at=day)}
         assert listed["zl.ronde_tafel_termijn"] is overdue
         verdict = zl.evaluate(walk.traject, "notitie", {"tekst": "x"},
-                              at=datetime(day.year, day.month, day.day, 23, 59))
+                              at=datetime(day.year, day.month, day.day, 23, 59, tzinfo=AMS))
         assert ("zl.ronde_tafel_termijn" in verdict.rule_ids) is overdue
 
 
@@ -524,7 +524,7 @@ def _household_with(zl: Engine, born: date, at: datetime) -> Traject:
 def test_consent_verdicts_around_the_12th_and_16th_birthday(
         zl: Engine, born: date, turning: int, offset: int, van: list[str]):
     day = _birthday(born, turning) + timedelta(days=offset)
-    at = datetime(day.year, day.month, day.day, 12, 0)
+    at = datetime(day.year, day.month, day.day, 12, 0, tzinfo=AMS)
     traject = _household_with(zl, born, at)
     verdict = evaluate(zl.definition, traject,
                        Event("toestemming_vastleggen", at, consent("j1", van)))
