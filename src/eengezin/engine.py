@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -44,9 +44,11 @@ from .process.model import Definition
 from .process.step import NOT_AVAILABLE, NOT_STARTED, apply, availability, restore
 from .rules.predicates import HOST_CALLS, PredicateRegistry
 from .rules.verdict import Verdict, Violation
-from .store.contract import Store
 from .store.errors import TrajectNotFoundError
 from .traject import MIGRATION_EVENT, Actor, Event, HistoryEntry, OpenDeadline, Outcome, Traject
+
+if TYPE_CHECKING:
+    from .store.contract import Store
 
 log = get_logger("eengezin")
 

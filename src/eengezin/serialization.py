@@ -1,10 +1,10 @@
 """The one cattrs converter: trajecten to and from JSON, with a schema version.
 
 >>> from eengezin import Engine
->>> from datetime import datetime
+>>> from datetime import datetime, timezone
 >>> e = Engine("basis")
 >>> t = e.start("T-1", {"huishouden": {"leden": [{"id": "m1", "rol": "ouder"}]}, "vraag": "?"},
-...             at=datetime(2026, 1, 5, 9)).traject
+...             at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc)).traject
 >>> traject_from_json(traject_to_json(t)) == t
 True
 """
@@ -26,6 +26,10 @@ SCHEMA_VERSION = 2
 """2: the traject is a snapshot without its history (``version``, ``seen``, ``last_at``)."""
 
 
+def _is_set_type(t: Any) -> bool:
+    return t is frozenset or t is set or typing.get_origin(t) in (frozenset, set)
+
+
 def make_converter() -> cattrs.Converter:
     """A converter that turns trajecten into JSON-ready dicts and back."""
     conv = _make_json_converter()
@@ -34,9 +38,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(date, lambda d: d.isoformat())
     conv.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
     # sets as sorted lists: equal trajecten give equal JSON text
-    conv.register_unstructure_hook_func(
-        lambda t: t in (frozenset, set) or typing.get_origin(t) in (frozenset, set),
-        lambda v: sorted(v))
+    conv.register_unstructure_hook_func(_is_set_type, lambda v: sorted(v))
     return conv
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from ..errors import DefinitionError, EengezinError
-from .common import EXIT_OK, EXIT_USAGE, UsageError
+from .base import EXIT_OK, EXIT_USAGE, UsageError
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
 

@@ -11,19 +11,19 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from ..engine import deadline_statuses
-from ..errors import EengezinError, UnknownEventError
+from ..errors import UnknownEventError
 from ..process import step
 from ..process.model import DEFAULT_TIMEZONE, Definition
 from ..rules.verdict import Verdict, Violation
 from ..traject import Actor, Event, Traject
+from .base import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+__all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "UsageError", "decide", "definition_json",
+           "dump_json", "final_json", "parse_moment", "print_step_text", "read_events",
+           "read_scenario", "step_json", "to_event", "violation_json"]
+
 UNKNOWN_EVENT = "event.onbekend"
 LINE_KEYS = frozenset({"event", "at", "actor", "data"})
-
-
-class UsageError(EengezinError):
-    """Bad input to the command line (exit 2)."""
 
 
 # ------------------------------------------------------------------ scenario lines

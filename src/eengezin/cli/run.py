@@ -3,34 +3,45 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..definition import bundled_ids, definition_header, load_definition
-from ..errors import DefinitionError
-from ..process import new_traject
-from .common import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    decide,
-    definition_json,
-    dump_json,
-    final_json,
-    parse_moment,
-    print_step_text,
-    read_events,
-    step_json,
-    to_event,
-)
+from ..definition.bundled import bundled_dir, bundled_ids
+from ..definition.cache import header
+from .base import EXIT_FINDINGS, EXIT_OK
+
+if TYPE_CHECKING:
+    from ..process.model import Definition
+
+
+def _header(ref: str) -> tuple[str, str, str]:
+    from ..definition import definition_header
+
+    return definition_header(ref)
+
+
+def _dump(value: Any, out: TextIO, pretty: bool) -> None:
+    if pretty:
+        out.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _load(ref: str) -> Definition:
+    from ..definition import load_definition
+
+    return load_definition(ref)
+
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     rows = []
     for ref in bundled_ids():
-        rows.append(definition_header(ref))
+        # from the disk cache when the files did not change: no YAML parsing at all
+        rows.append(header(bundled_dir() / f"{ref}.yaml") or _header(ref))
     if args.json:
-        dump_json([{"id": i, "version": v, "title": t} for i, v, t in rows], out,
-                  pretty=args.pretty)
+        _dump([{"id": i, "version": v, "title": t} for i, v, t in rows], out, args.pretty)
         return EXIT_OK
     width = max((len(r[0]) for r in rows), default=2)
     for ident, version, title in rows:
@@ -39,8 +50,10 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    from ..errors import DefinitionError
+
     try:
-        d = load_definition(args.definition)
+        d = _load(args.definition)
     except DefinitionError as exc:
         for problem in exc.problems:
             out.write(f"{problem}\n")
@@ -55,7 +68,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_diagram(args: argparse.Namespace, out: TextIO) -> int:
     from ..process.diagram import to_dot, to_mermaid
 
-    d = load_definition(args.definition)
+    d = _load(args.definition)
     out.write(to_mermaid(d) if args.format == "mermaid" else to_dot(d))
     return EXIT_OK
 
@@ -65,7 +78,20 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         from .store import cmd_run_stored
 
         return cmd_run_stored(args, out)
-    definition = load_definition(args.definition)
+    from ..process import new_traject
+    from .common import (
+        decide,
+        definition_json,
+        dump_json,
+        final_json,
+        parse_moment,
+        print_step_text,
+        read_events,
+        step_json,
+        to_event,
+    )
+
+    definition = _load(args.definition)
     start = parse_moment(args.at_start, "--at-start") if args.at_start else datetime.now(UTC)
     scenario = read_events(args.events)
     traject = new_traject(definition, args.traject or "scenario")

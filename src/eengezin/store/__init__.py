@@ -16,13 +16,11 @@ PostgreSQL store. A store persists and queries; the :class:`eengezin.Engine` dec
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..rules.predicates import PredicateRegistry
-from ._sql import AppendResult, SQLStore, StateChange, StoredDeadline
-from .codec import MIGRATION_EVENT
-from .contract import Store
 from .errors import (
     MigrationError,
     StoreCorruptError,
@@ -30,9 +28,30 @@ from .errors import (
     StoreOpenError,
     TrajectNotFoundError,
 )
-from .memory import MemoryStore
-from .monitor import Monitor, compute_monitor
-from .sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from ._sql import AppendResult, SQLStore, StateChange, StoredDeadline
+    from .codec import MIGRATION_EVENT
+    from .contract import Store
+    from .memory import MemoryStore
+    from .monitor import Monitor, compute_monitor
+    from .sqlite import SQLiteStore
+
+_LAZY = {
+    "AppendResult": "._sql", "SQLStore": "._sql", "StateChange": "._sql",
+    "StoredDeadline": "._sql", "MIGRATION_EVENT": ".codec", "Store": ".contract",
+    "MemoryStore": ".memory", "Monitor": ".monitor", "compute_monitor": ".monitor",
+    "SQLiteStore": ".sqlite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # backends load when first used, so importing eengezin stays cheap
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -63,6 +82,8 @@ def open_store(url: str | Path, *, create: bool = True,
     :class:`StoreOpenError` with a clear message for an unknown scheme, an unreachable
     server, or a file that is not an eengezin store.
     """
+    from .sqlite import SQLiteStore
+
     text = str(url)
     if text.startswith(POSTGRES_SCHEMES):
         from .postgres import PostgresStore
