@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,8 +14,10 @@ import pytest
 
 from eengezin import Actor, Definition, Engine, Event, Outcome, Traject, new_traject, step
 
-
 AMS = ZoneInfo("Europe/Amsterdam")
+
+# the tests write many small definitions: keep their cache entries out of the user's cache
+os.environ.setdefault("EENGEZIN_CACHE_DIR", tempfile.mkdtemp(prefix="eengezin-test-cache-"))
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

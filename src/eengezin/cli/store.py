@@ -33,6 +33,7 @@ from .common import (
     step_json,
     to_event,
 )
+from .progress import Progress
 
 
 def _open(url: str, *, create: bool) -> SQLStore:
@@ -198,8 +199,9 @@ def cmd_migrate(args: argparse.Namespace, out: TextIO) -> int:
     """``eengezin migrate --store URL --to DEF [--dry-run]``: move trajecten to DEF."""
     target = load_definition(args.to)
     migrations = find_migrations(_migration_paths(args))
-    with _open(args.store, create=False) as store:
-        report = migrate_store(store, target, migrations, dry_run=args.dry_run)
+    with _open(args.store, create=False) as store, Progress("migrate", store.count()) as progress:
+        report = migrate_store(store, target, migrations, dry_run=args.dry_run,
+                               progress=lambda _tid: progress.advance())
     if args.json:
         dump_json(report.to_json(), out, pretty=args.pretty)
     else:
@@ -266,7 +268,9 @@ def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
             problems.extend(f"sqlite: {p}" for p in store.integrity_check())
         ids = args.traject or store.ids()
         engines: dict[str, Engine] = {}
+        progress = Progress("verify", len(ids))
         for tid in ids:
+            progress.advance()
             try:
                 traject = store.load(tid)
                 engine = engines.get(traject.definition.hash)
@@ -288,6 +292,7 @@ def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         dump_json({"checked": len(ids), "problems": len(problems), "trajecten": reports}, out,
                   pretty=args.pretty)
         return 1 if problems else 0
+    progress.__exit__()
     for note in notes:
         out.write(f"LET OP {note}\n")
     for problem in problems:

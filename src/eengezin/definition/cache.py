@@ -57,20 +57,20 @@ def _entry_path(root: Path, main: Path) -> Path:
     return root / "definitions" / f"{name}.json"
 
 
-def lookup(main: Path) -> dict[str, Any] | None:
+def lookup(main: Path, *, suffix: str = ".json") -> dict[str, Any] | None:
     """The cached entry for ``main`` when every file it was merged from is unchanged."""
     root = cache_dir()
     if root is None:
         return None
     try:
-        entry = json.loads(_entry_path(root, main).read_text("utf-8"))
+        entry = json.loads(_entry_path(root, main).with_suffix(suffix).read_text("utf-8"))
         files = entry["files"]
         if not isinstance(files, list) or not files:
             return None
         for item in files:
             if _digest(Path(item["path"])) != item["sha256"]:
                 return None
-        if not isinstance(entry.get("tree"), dict):
+        if suffix == ".json" and not isinstance(entry.get("tree"), dict):
             return None
         result: dict[str, Any] = entry
         return result
@@ -92,23 +92,28 @@ def store(main: Path, files: list[str], tree: dict[str, Any], header: dict[str, 
     target = _entry_path(root, main)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"files": digests, "tree": tree, "header": header},
-                          ensure_ascii=False, default=str)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        _write(target, {"files": digests, "tree": tree, "header": header})
+        # the header alone, so a listing reads a few bytes instead of the whole tree
+        _write(target.with_suffix(".head"), {"files": digests, "header": header})
     except (OSError, TypeError, ValueError):
         return
 
 
+def _write(target: Path, value: Any) -> None:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
 def header(main: Path) -> tuple[str, str, str] | None:
     """``(id, version, title)`` of a cached definition whose files are unchanged."""
-    entry = lookup(main)
+    entry = lookup(main, suffix=".head")
     if entry is None:
         return None
     found = entry.get("header")

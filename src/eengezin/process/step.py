@@ -158,8 +158,7 @@ def _decide(definition: Definition, traject: Traject, event: Event
     if unavailable is not None:
         violations.append(unavailable)
     last = traject.last_at
-    if last is not None and not event.backdated and (
-            local_moment(definition, event.at) < local_moment(definition, last)):
+    if last is not None and not event.backdated and _earlier(definition, event.at, last):
         violations.append(Violation(
             TOO_EARLY, "block",
             "de datum ligt vóór de vorige gebeurtenis in dit traject; markeer een latere "
@@ -440,9 +439,16 @@ def apply(definition: Definition, traject: Traject, entry: HistoryEntry) -> Traj
 
 
 def _later(definition: Definition, last: datetime | None, at: datetime) -> datetime:
-    if last is None or local_moment(definition, at) >= local_moment(definition, last):
+    if last is None or not _earlier(definition, at, last):
         return at
     return last
+
+
+def _earlier(definition: Definition, a: datetime, b: datetime) -> bool:
+    """``a`` before ``b``; moments with and without a zone compare on the local calendar."""
+    if (a.tzinfo is None) == (b.tzinfo is None):
+        return a < b  # the usual case: one C comparison
+    return local_moment(definition, a) < local_moment(definition, b)
 
 
 def restore(definition: Definition, traject_id: str, entries: Iterable[HistoryEntry]) -> Traject:
