@@ -390,6 +390,15 @@ class Engine:
             out[name] = Verdict(tuple(reasons))
         return out
 
+    def payload_schema(self, event: str) -> dict[str, Any]:
+        """The JSON Schema of ``event``'s payload (draft 2020-12), to build forms; the
+        engine's own check stays the authority (it also knows relative date bounds)."""
+        from .definition.payload_schema import payload_json_schema
+
+        if event not in self.definition.events:
+            raise UnknownEventError(event, self.definition.id)
+        return payload_json_schema(self.definition, event)
+
     def deadlines(self, traject: str | Traject, *, at: datetime | date | None = None
                   ) -> list[DeadlineStatus]:
         """Running deadlines at ``at``, sorted by due date, each marked overdue or not."""
