@@ -249,7 +249,7 @@ class _Compiler:
                     value = self.getter(body, "fact", "data")
                     source = "data"
                 keyget = self.getter(body, "key", body["key"]) if "key" in body else None
-                key_source = body["key"] if "key" in body else None
+                key_source = body.get("key")
                 if "key_value" in body:
                     keyget = (lambda lit: (lambda ctx: lit))(str(body["key_value"]))
                     key_source = None
