@@ -39,6 +39,7 @@ a proof.
 from __future__ import annotations
 
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -72,6 +73,7 @@ class Node:
     event: Event | None
     depth: int
     at: datetime
+    number: int  # its position in the order states were reached
 
 
 def _trace(nodes: Mapping[AbstractState, Node], key: AbstractState) -> tuple[Event, ...]:
@@ -111,7 +113,7 @@ def _materialize(definition: Definition, analysis: Analysis, nodes: Mapping[Abst
 def _invariant_holds(definition: Definition, traject: Traject, condition: Check,
                      at: datetime) -> bool:
     ctx = Context(data={}, facts=traject.facts, state=traject.state, event="", at=at,
-                  params=definition.params, history=traject.history, deadlines=traject.deadlines)
+                  params=definition.params, seen=traject.seen, deadlines=traject.deadlines)
     return bool(condition(ctx))
 
 
@@ -146,7 +148,11 @@ class _Search:
         self.analysis = analysis
         self.max_states = max_states
         self.nodes: dict[AbstractState, Node] = {}
-        self.edges: dict[AbstractState, set[AbstractState]] = {}
+        self.states: list[AbstractState] = []  # by number
+        # every edge as two numbers: flat arrays hold no objects for the garbage collector
+        # to walk, and the search makes hundreds of thousands of edges
+        self.sources = array("i")
+        self.targets = array("i")
         self.queue: deque[AbstractState] = deque()
         self.fired: set[str] = set()
         self.leaves_seen: dict[str, set[str]] = {tid: set() for tid in definition.tracks}
@@ -160,15 +166,20 @@ class _Search:
         """Record the edge ``key -> new_key``; queue ``new_key`` the first time (``event``
         may be a function that makes it: most edges lead to a state already reached)."""
         self.transitions += 1
-        self.edges[key].add(new_key)
-        if new_key in self.nodes:
+        known = self.nodes.get(new_key)
+        if known is not None:
+            self.sources.append(node.number)
+            self.targets.append(known.number)
             return
         if len(self.nodes) >= self.max_states:
             self.incomplete = True
             return
         if callable(event):
             event = event()
-        self.nodes[new_key] = Node(new, key, event, node.depth + 1, at)
+        self.sources.append(node.number)
+        self.targets.append(len(self.states))
+        self.nodes[new_key] = Node(new, key, event, node.depth + 1, at, len(self.states))
+        self.states.append(new_key)
         self.queue.append(new_key)
         for tid, state in new_key.tracks:
             self.leaves_seen[tid].add(state)
@@ -179,7 +190,8 @@ class _Search:
         always = [inv for inv in definition.invariants if inv.always is not None]
         root = new_traject(definition, "controle")
         root_key = abstract(root, analysis)
-        self.nodes[root_key] = Node(root, None, None, 0, AT)
+        self.nodes[root_key] = Node(root, None, None, 0, AT, 0)
+        self.states.append(root_key)
         self.queue.append(root_key)
         for tid, state in root.state.items():
             self.leaves_seen[tid].add(state)
@@ -220,7 +232,6 @@ class _Search:
                                 definition, concrete(), inv.condition, node.at):
                             violated[inv.id] = Finding(
                                 "invariant", inv.id, inv.message.strip(), _trace(nodes, key))
-            self.edges[key] = set()
             at = node.at
             better = more_permissive(steps, eager, concrete, key, at) if key.started else None
             if better is not None:
@@ -239,9 +250,11 @@ class _Search:
                     accepted = bool(found)
                 for payload, actor, new, new_key in found:
                     accepted = True
-                    if new_key in nodes:  # the usual case: only the edge is new
+                    known = nodes.get(new_key)
+                    if known is not None:  # the usual case: only the edge is new
                         self.transitions += 1
-                        self.edges[key].add(new_key)
+                        self.sources.append(node.number)
+                        self.targets.append(known.number)
                         continue
                     self.reached(key, node, new_key, new, Event(eid, at, payload, actor), at)
                 if accepted:
@@ -278,7 +291,8 @@ class _Search:
                 reachable_final = [inv for inv in definition.invariants if inv.reachable_final]
                 nodes = self.nodes
                 findings.extend(dead_ends(
-                    definition, nodes, self.edges, tracks, reachable_final,
+                    definition, self.states, zip(self.sources, self.targets, strict=True),
+                    tracks, reachable_final,
                     lambda k: nodes[k].depth, lambda k: _trace(nodes, k)))
             findings.extend(unreachable(definition, self.leaves_seen))
             findings.extend(never_accepted(definition, self.fired, self.leaves_seen,

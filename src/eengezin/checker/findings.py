@@ -4,8 +4,7 @@ that are never accepted (with the rules that refused them)."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..process.model import Definition, EventSpec, Invariant
 from ..traject import Event
@@ -20,8 +19,8 @@ def final_tracks(definition: Definition) -> list[str]:
     return [tid for tid, track in definition.tracks.items() if track.finals]
 
 
-def dead_ends(definition: Definition, states: Mapping[AbstractState, Any],
-              edges: Mapping[AbstractState, set[AbstractState]], tracks: Sequence[str],
+def dead_ends(definition: Definition, states: Sequence[AbstractState],
+              edges: Iterable[tuple[int, int]], tracks: Sequence[str],
               reachable_final: Sequence[Invariant], depth: Callable[[AbstractState], int],
               trace: Trace) -> list[Finding]:
     """States from which no final state of ``tracks`` can be reached (the first few,
@@ -30,19 +29,18 @@ def dead_ends(definition: Definition, states: Mapping[AbstractState, Any],
         state = dict(key.tracks)
         return all(state.get(t) in definition.tracks[t].finals for t in tracks)
 
-    reverse: dict[AbstractState, list[AbstractState]] = {}
-    for source, targets in edges.items():
-        for target in targets:
-            reverse.setdefault(target, []).append(source)
-    good = {key for key in states if is_final(key)}
+    reverse: list[list[int]] = [[] for _ in states]
+    for source, target in edges:
+        reverse[target].append(source)
+    good = {n for n, key in enumerate(states) if is_final(key)}
     queue = deque(good)
     while queue:
-        key = queue.popleft()
-        for source in reverse.get(key, ()):
+        n = queue.popleft()
+        for source in reverse[n]:
             if source not in good:
                 good.add(source)
                 queue.append(source)
-    dead = sorted((k for k in states if k not in good), key=depth)
+    dead = sorted((k for n, k in enumerate(states) if n not in good), key=depth)
     if not dead:
         return []
     subject = reachable_final[0].id if reachable_final else "doodlopend"

@@ -84,7 +84,7 @@ def deadline_parts(analysis: Analysis, traject: Traject, at: datetime
 def abstract(traject: Traject, analysis: Analysis, at: datetime = AT) -> AbstractState:
     """``traject`` at moment ``at``, folded."""
     seen = tuple(
-        e for e in analysis.seen_events if any(h.event == e for h in traject.history)
+        e for e in analysis.seen_events if e in traject.seen
     ) if analysis.seen_events else ()
     return assemble(analysis, traject.started, tuple(sorted(traject.state.items())),
                     fact_parts(traject, analysis), *deadline_parts(analysis, traject, at), seen)

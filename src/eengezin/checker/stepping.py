@@ -2,7 +2,7 @@
 
 An event's outcome depends only on the part of the abstract state it reads or writes (its
 footprint: the facts its conditions read, the facts it writes, the tracks, the deadlines
-and history conditions look at) and on the ids its payloads are built from. The first time
+and earlier events that conditions look at) and on the ids its payloads are built from. The first time
 an event meets a footprint it is stepped for real; after that the remembered change is
 applied to the abstract state directly, and the traject behind a new state is only built
 when that state is expanded. An event whose real step changed a fact outside its footprint
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ..process.model import Definition, EventSpec
-from ..process.step import possible_in, step
+from ..process.step import availability, step
 from ..traject import Actor, Event, Traject
 from .analysis import Analysis
 from .payloads import Payloads, distinct, event_known_ids, valid
@@ -240,7 +240,8 @@ def _possible(definition: Definition, spec: EventSpec, started: bool,
         return spec.id == definition.start_event
     if spec.id == definition.start_event:
         return False
-    return possible_in(definition, state, spec.id)
+    probe = Traject(id="", definition=definition.ref, state=state)
+    return availability(definition, probe, spec.id) is None
 
 
 def actors(definition: Definition, spec: EventSpec, analysis: Analysis) -> list[Actor | None]:
