@@ -291,7 +291,7 @@ class _Search:
                 reachable_final = [inv for inv in definition.invariants if inv.reachable_final]
                 nodes = self.nodes
                 findings.extend(dead_ends(
-                    definition, self.states, zip(self.sources, self.targets, strict=True),
+                    definition, self.states, (self.sources, self.targets),
                     tracks, reachable_final,
                     lambda k: nodes[k].depth, lambda k: _trace(nodes, k)))
             findings.extend(unreachable(definition, self.leaves_seen))

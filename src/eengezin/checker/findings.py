@@ -3,8 +3,9 @@ that are never accepted (with the rules that refused them)."""
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..process.model import Definition, EventSpec, Invariant
 from ..traject import Event
@@ -20,7 +21,7 @@ def final_tracks(definition: Definition) -> list[str]:
 
 
 def dead_ends(definition: Definition, states: Sequence[AbstractState],
-              edges: Iterable[tuple[int, int]], tracks: Sequence[str],
+              edges: tuple[Sequence[int], Sequence[int]], tracks: Sequence[str],
               reachable_final: Sequence[Invariant], depth: Callable[[AbstractState], int],
               trace: Trace) -> list[Finding]:
     """States from which no final state of ``tracks`` can be reached (the first few,
@@ -29,14 +30,24 @@ def dead_ends(definition: Definition, states: Sequence[AbstractState],
         state = dict(key.tracks)
         return all(state.get(t) in definition.tracks[t].finals for t in tracks)
 
-    reverse: list[list[int]] = [[] for _ in states]
-    for source, target in edges:
-        reverse[target].append(source)
+    # the edges backwards, as flat arrays: the sources of target n are
+    # sources[start[n]:start[n + 1]] (no list per state for the garbage collector to walk)
+    edge_sources, edge_targets = edges
+    start = array("i", bytes(4 * (len(states) + 1)))
+    for target in edge_targets:
+        start[target + 1] += 1
+    for n in range(len(states)):
+        start[n + 1] += start[n]
+    fill = array("i", start)
+    sources = array("i", bytes(4 * len(edge_targets)))
+    for source, target in zip(edge_sources, edge_targets, strict=True):
+        sources[fill[target]] = source
+        fill[target] += 1
     good = {n for n, key in enumerate(states) if is_final(key)}
     queue = deque(good)
     while queue:
         n = queue.popleft()
-        for source in reverse[n]:
+        for source in sources[start[n]:start[n + 1]]:
             if source not in good:
                 good.add(source)
                 queue.append(source)
