@@ -274,6 +274,7 @@ def representative_payloads(definition: Definition, event_id: str,
                             ) -> list[dict[str, Any]]:
     """The payloads the checker tries ``event_id`` with in ``traject`` (first: the full one).
 
+    >>> from eengezin import load_definition
     >>> basis = load_definition("basis")
     >>> [p["vorm"] for p in representative_payloads(basis, "toestemming_vastleggen")][:2]
     ['schriftelijk', 'schriftelijk']
