@@ -11,8 +11,8 @@ import pytest
 
 from eengezin import Event, bundled_ids, load_definition
 from eengezin.checker import CheckResult, Finding, check_definition
-from eengezin.cli.check import check_command
 from eengezin.cli import main
+from eengezin.cli.check import check_command
 from eengezin.process.model import Definition
 from eengezin.rules.context import Context
 from eengezin.traject import Actor, Traject

@@ -9,6 +9,7 @@ state keeps, and it prepares the reductions (:mod:`.liveness`, :mod:`.reductions
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -220,14 +221,16 @@ def _steering(definition: Definition) -> frozenset[str]:
     return frozenset(out)
 
 
-_analyses: dict[int, tuple[Definition, Analysis]] = {}
+_analyses: dict[int, tuple[weakref.ref[Definition], Analysis]] = {}
 
 
 def analysis_for(definition: Definition) -> Analysis:
-    """The analysis of ``definition``, made once per loaded definition."""
-    cached = _analyses.get(id(definition))
-    if cached is not None and cached[0] is definition:
+    """The analysis of ``definition``, made once per loaded definition and forgotten with it."""
+    key = id(definition)
+    cached = _analyses.get(key)
+    if cached is not None and cached[0]() is definition:
         return cached[1]
     analysis = analyse(definition)
-    _analyses[id(definition)] = (definition, analysis)
+    _analyses[key] = (weakref.ref(definition), analysis)
+    weakref.finalize(definition, _analyses.pop, key, None)
     return analysis
