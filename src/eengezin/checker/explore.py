@@ -41,7 +41,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -161,10 +161,8 @@ class _Search:
         self.steps = Stepper(definition, analysis)
 
     def reached(self, key: AbstractState, node: Node, new_key: AbstractState,
-                new: Traject | None, event: Event | Callable[[], Event] | None,
-                at: datetime) -> None:
-        """Record the edge ``key -> new_key``; queue ``new_key`` the first time (``event``
-        may be a function that makes it: most edges lead to a state already reached)."""
+                new: Traject | None, event: Event | None, at: datetime) -> None:
+        """Record the edge ``key -> new_key``; queue ``new_key`` the first time."""
         self.transitions += 1
         known = self.nodes.get(new_key)
         if known is not None:
@@ -174,8 +172,6 @@ class _Search:
         if len(self.nodes) >= self.max_states:
             self.incomplete = True
             return
-        if callable(event):
-            event = event()
         self.sources.append(node.number)
         self.targets.append(len(self.states))
         self.nodes[new_key] = Node(new, key, event, node.depth + 1, at, len(self.states))
@@ -240,6 +236,7 @@ class _Search:
                 self.fired.add(event.name)
                 self.reached(key, node, new_key, new, event, at)
                 continue
+            targets: set[int] = set()  # states already reached, one edge each
             for eid in steps.possible_events(key.started, key.tracks):
                 if eid in inert and eid in self.fired:
                     continue  # a self-loop: it changes no abstract state
@@ -253,12 +250,14 @@ class _Search:
                     known = nodes.get(new_key)
                     if known is not None:  # the usual case: only the edge is new
                         self.transitions += 1
-                        self.sources.append(node.number)
-                        self.targets.append(known.number)
+                        targets.add(known.number)
                         continue
                     self.reached(key, node, new_key, new, Event(eid, at, payload, actor), at)
                 if accepted:
                     self.fired.add(eid)
+            for target in targets:
+                self.sources.append(node.number)
+                self.targets.append(target)
             self.wait(key, node, concrete)
         return self.result(started, list(violated.values()))
 
