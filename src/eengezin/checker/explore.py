@@ -41,7 +41,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ class Node:
     depth: int
     at: datetime
     number: int  # its position in the order states were reached
+    pending: int = 0  # successors it reached first that still need its traject
 
 
 def _trace(nodes: Mapping[AbstractState, Node], key: AbstractState) -> tuple[Event, ...]:
@@ -175,6 +176,7 @@ class _Search:
         self.sources.append(node.number)
         self.targets.append(len(self.states))
         self.nodes[new_key] = Node(new, key, event, node.depth + 1, at, len(self.states))
+        node.pending += 1
         self.states.append(new_key)
         self.queue.append(new_key)
         for tid, state in new_key.tracks:
@@ -235,31 +237,52 @@ class _Search:
                 event, new, new_key = better
                 self.fired.add(event.name)
                 self.reached(key, node, new_key, new, event, at)
-                continue
-            targets: set[int] = set()  # states already reached, one edge each
-            for eid in steps.possible_events(key.started, key.tracks):
-                if eid in inert and eid in self.fired:
-                    continue  # a self-loop: it changes no abstract state
-                accepted = False
-                found: Iterable[Outcome] = steps.outcomes(eid, concrete, key, at)
-                if eid in worse:
-                    found = drop_worse(analysis, list(found), key, *worse[eid])
-                    accepted = bool(found)
-                for payload, actor, new, new_key in found:
-                    accepted = True
-                    known = nodes.get(new_key)
-                    if known is not None:  # the usual case: only the edge is new
-                        self.transitions += 1
-                        targets.add(known.number)
-                        continue
-                    self.reached(key, node, new_key, new, Event(eid, at, payload, actor), at)
-                if accepted:
-                    self.fired.add(eid)
-            for target in targets:
-                self.sources.append(node.number)
-                self.targets.append(target)
-            self.wait(key, node, concrete)
+            else:
+                self.successors(key, node, concrete, inert, worse)
+                self.wait(key, node, concrete)
+            self.release(node)
         return self.result(started, list(violated.values()))
+
+    def successors(self, key: AbstractState, node: Node, concrete: Callable[[], Traject],
+                   inert: frozenset[str], worse: Mapping[str, tuple[int, tuple[int, ...]]]
+                   ) -> None:
+        """Fire every event possible in ``key``; record the edges and the new states."""
+        nodes, steps, at = self.nodes, self.steps, node.at
+        targets: set[int] = set()  # states already reached, one edge each
+        for eid in steps.possible_events(key.started, key.tracks):
+            if eid in inert and eid in self.fired:
+                continue  # a self-loop: it changes no abstract state
+            accepted = False
+            found: Iterable[Outcome] = steps.outcomes(eid, concrete, key, at)
+            if eid in worse:
+                found = drop_worse(self.analysis, list(found), key, *worse[eid])
+                accepted = bool(found)
+            for payload, actor, new, new_key in found:
+                accepted = True
+                known = nodes.get(new_key)
+                if known is not None:  # the usual case: only the edge is new
+                    self.transitions += 1
+                    targets.add(known.number)
+                    continue
+                self.reached(key, node, new_key, new, Event(eid, at, payload, actor), at)
+            if accepted:
+                self.fired.add(eid)
+        for target in targets:
+            self.sources.append(node.number)
+            self.targets.append(target)
+
+    def release(self, node: Node) -> None:
+        """Drop trajecten no state still to be expanded can need: a state's traject serves
+        to build its successors' (:func:`_materialize`); once each successor has its own,
+        it can go. Fewer live objects keep the garbage collector's walks short."""
+        if node.traject is None or node.parent is None:
+            return
+        if not node.pending:
+            node.traject = None  # no successors of its own
+        parent = self.nodes[node.parent]
+        parent.pending -= 1
+        if not parent.pending and parent.parent is not None:
+            parent.traject = None
 
     def wait(self, key: AbstractState, node: Node, concrete: Any) -> None:
         """Let each open deadline that a condition reads as overdue run out, one at a time
