@@ -7,9 +7,12 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from eengezin import load_definition
 from eengezin.checker import check_definition, write_report
 from eengezin.checker.settings import AT
+from eengezin.checker.stepping import Stepper
 
 from conftest import run_trace, write
 
@@ -147,3 +150,20 @@ def test_never_possible_events_name_the_rule_and_share_one_cause(tmp_path: Path)
     out = io.StringIO()
     write_report(result, out)
     assert "[nooit_mogelijk] naar_b, naar_c: één oorzaak (geblokkeerd.nooit)" in out.getvalue()
+
+
+def test_states_after_waiting_rebuild_to_the_same_abstract_state(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = """\
+  terugzetten:
+    payload: {}
+    transitions: [{track: fase, from: geescaleerd, to: wachten}]"""
+    path = write(tmp_path, "termijn.yaml", LATE.replace("{extra}", extra))
+    monkeypatch.setattr(Stepper, "verify", True)
+    checked = check_definition(path)
+    monkeypatch.setattr(Stepper, "verify", False)
+    plain = check_definition(path)
+    assert checked.findings == plain.findings == ()
+    assert (checked.states, checked.transitions) == (plain.states, plain.transitions)
+    # waiting is a step: begin, wait, escalate, back, and the term stays overdue
+    assert plain.states == 5

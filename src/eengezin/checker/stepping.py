@@ -22,7 +22,7 @@ from ..traject import Actor, Event, Traject
 from .analysis import Analysis
 from .payloads import Payloads, distinct, event_known_ids, valid
 from .reads import has_raw
-from .settings import ACTOR_ID
+from .settings import ACTOR_ID, AT
 from .state import AbstractState, Tracks, assemble, deadline_parts, fact_parts
 
 Outcome = tuple[Mapping[str, Any], Actor | None, Traject | None, AbstractState]
@@ -67,7 +67,8 @@ class Stepper:
             self.moves[eid] = tuple(i for i, t in enumerate(order) if t in moved)
         self.pick_tracks = {eid: _picker(idx) for eid, idx in self.tracks.items()}
         self.pick_facts = {eid: _picker(idx) for eid, idx in self.reads.items()}
-        # an event that reads the moment it happens (an age) is remembered per day
+        # an event that reads the moment it happens (an age) is remembered per day, and so
+        # is every event once the search let time pass
         self.dated = frozenset(eid for eid, reads in analysis.event_reads.items() if reads.clock)
         self.payloads: dict[tuple[str, tuple[str, ...], Any], list[dict[str, Any]]] = {}
         self.actors = {eid: actors(definition, spec, analysis)
@@ -149,7 +150,9 @@ class Stepper:
         known = self.known_ids(eid, concrete)
         cached = eid not in self.uncached
         base = (eid, known, started, self.pick_tracks[eid](tracks), self.pick_facts[eid](facts),
-                deadlines, overdue, seen, at.date() if eid in self.dated else None)
+                deadlines, overdue, seen,
+                # once time passed, payloads are built for the day (and ages change)
+                at.date() if at is not AT or eid in self.dated else None)
         if cached:
             remembered = self.memory.get(base)
             if remembered is not None:

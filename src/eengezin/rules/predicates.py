@@ -11,6 +11,12 @@ paths (see :mod:`eengezin.rules.paths`); a host adds its own from Python::
         return ctx.facts.get("indicatie") is not None
 
 An unknown predicate name in a definition is a load error, never a runtime surprise.
+
+Every built-in declares what it reads when it is compiled: its factory returns
+:class:`~eengezin.rules.footprint.Declared` (the check and its
+:class:`~eengezin.rules.footprint.Reads`). Tools such as the model checker rely on it;
+``tests/test_footprint.py`` fails for a built-in that declares nothing. A host predicate
+declares nothing and counts as reading anything.
 """
 
 from __future__ import annotations
