@@ -144,6 +144,8 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
 
 
 class _Search:
+    """One breadth-first exploration of a definition's abstract states."""
+
     def __init__(self, definition: Definition, analysis: Analysis, max_states: int) -> None:
         self.definition = definition
         self.analysis = analysis

@@ -49,18 +49,20 @@ class CheckResult:
         return not self.findings
 
     def groups(self) -> Iterator[tuple[tuple[str, ...], tuple[Finding, ...]]]:
-        """The findings in order, those with the same (non-empty) causes together:
-        ``(causes, findings)``; a finding without causes stands alone."""
-        seen: dict[tuple[str, str], list[Finding]] = {}
+        """The findings in order, those of one kind with the same (non-empty) set of causes
+        together: ``(causes, findings)``, causes sorted; a finding without causes stands
+        alone."""
+        seen: dict[tuple[str, tuple[str, ...]], list[Finding]] = {}
         order: list[tuple[tuple[str, ...], list[Finding]]] = []
         for finding in self.findings:
             if finding.causes:
-                key = (finding.kind, "\x00".join(finding.causes))
+                causes = tuple(sorted(set(finding.causes)))
+                key = (finding.kind, causes)
                 if key in seen:
                     seen[key].append(finding)
                     continue
                 seen[key] = [finding]
-                order.append((finding.causes, seen[key]))
+                order.append((causes, seen[key]))
             else:
                 order.append(((), [finding]))
         for causes, found in order:
