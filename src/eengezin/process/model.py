@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from ..deadlines import Unit
+from ..rules.footprint import Condition
 from ..rules.predicates import Check
 from ..rules.verdict import Severity, Violation
 from ..traject import DefinitionRef
@@ -73,6 +74,12 @@ class Record:
     value: Callable[[Any], Any] | None = None
     key: Callable[[Any], Any] | None = None
     when: Check | None = None
+    condition: Condition | None = None
+    """``when`` as a compiled tree, with what it reads."""
+    source: str | None = None
+    """The path the value is copied from (``data``, ``data.x``, ``facts.y``); None for a literal."""
+    key_source: str | None = None
+    """The path the key is read from (``put``/``remove``); None for a literal key."""
 
 
 @attrs.frozen(slots=True)
@@ -81,6 +88,7 @@ class Transition:
     sources: frozenset[str]
     target: str
     when: Check | None = None
+    condition: Condition | None = None
 
 
 @attrs.frozen(slots=True)
@@ -94,6 +102,8 @@ class Rule:
     require: Check
     violation: Violation
     reads_data: bool = False
+    if_condition: Condition | None = None
+    require_condition: Condition | None = None
 
 
 @attrs.frozen(slots=True)
@@ -105,6 +115,7 @@ class Effect:
     records: tuple[Record, ...]
     source: str
     description: str
+    condition: Condition | None = None
 
 
 @attrs.frozen(slots=True)
@@ -118,6 +129,7 @@ class DeadlineSpec:
     cancelled_by: tuple[str, ...]
     violation: Violation
     description: str
+    start_condition: Condition | None = None
 
 
 @attrs.frozen(slots=True)
@@ -127,6 +139,9 @@ class Invariant:
     message: str
     source: str
     raw: Any
+    always: Condition | None = None
+    """The ``always`` condition, compiled; None for a ``reachable_final`` invariant."""
+    reachable_final: bool = False
 
 
 @attrs.frozen(slots=True)
@@ -168,6 +183,8 @@ class Definition:
     initial_state: Mapping[str, str] = attrs.field(eq=False, repr=False)
     timezone: tzinfo = attrs.field(eq=False, repr=False, factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
     """The calendar on which event moments become dates (terms, werkdagen, payload dates)."""
+    types: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    """The named payload types (``types:``), as written; ``EventSpec.payload_spec`` names them."""
 
     @property
     def hash(self) -> str:

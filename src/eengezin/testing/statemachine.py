@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from ..checker import inert_events
 from ..process.model import Definition, Invariant
-from ..process.step import _availability, new_traject, replay, restore, step
+from ..process.step import availability, new_traject, replay, restore, step
 from ..rules.context import Context
 from ..traject import Actor, Event, HistoryEntry, Outcome, Traject
 from ._payloads import payload_strategy
@@ -129,7 +129,7 @@ class TrajectMachine(RuleBasedStateMachine):
 def _possible(definition: Definition, event_id: str, traject: Traject) -> bool:
     if not traject.started or event_id == definition.start_event:
         return not traject.started and event_id == definition.start_event
-    return _availability(definition.events[event_id], traject, definition) is None
+    return availability(definition, traject, event_id) is None
 
 
 def _name(text: str) -> str:
