@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -25,7 +25,7 @@ from eengezin import (
 from eengezin.errors import HostPredicateError, NaiveDatetimeError
 from eengezin.serialization import traject_from_dict, traject_to_dict
 
-from conftest import AMS, AANMELDEN, REGISSEUR, Walk, signaal
+from conftest import AANMELDEN, AMS, REGISSEUR, Walk, signaal
 
 AT = datetime(2026, 3, 2, 9, tzinfo=AMS)
 
@@ -164,7 +164,7 @@ def test_an_event_dated_before_the_last_one_is_refused_unless_backdated(walk: Wa
 def test_terms_are_counted_on_the_amsterdam_calendar():
     # 23:30 UTC on 1 March is already 2 March in Amsterdam: the deadline starts on the 2nd
     basis = load_definition("basis")
-    late = datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc)
+    late = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     out = step(basis, new_traject(basis, "T"), Event("aanmelden", late, AANMELDEN))
     assert out.accepted
     from eengezin.process.step import local_day
