@@ -31,7 +31,7 @@ from ..rules.predicates import Check, ConditionError, PredicateRegistry
 from ..rules.verdict import Violation
 from ..traject import DefinitionRef
 from .loader import RawDefinition
-from .payload import TypeCompiler, TypeSpecError
+from .payload import ObjectType, PayloadType, TypeCompiler, TypeSpecError, event_validator
 
 ANY_ACTIVE = "*"
 
@@ -246,12 +246,14 @@ class _Compiler:
         for eid, spec in events.items():
             spec = spec or {}
             with self.at(events, eid):
-                validate = None
+                extra = spec.get("extra") == "allow"
+                tree: PayloadType = ObjectType((), extra)
                 if "payload" in spec:
                     try:
-                        validate = types.compile(spec["payload"])
+                        tree = types.compile(spec["payload"], extra=extra)
                     except TypeSpecError as exc:
                         self.problem(self.loc.where(spec, "payload"), str(exc))
+                validate = event_validator(tree)
                 available = None
                 if "when_in" in spec:
                     available = tuple(
@@ -286,6 +288,7 @@ class _Compiler:
                     transitions=tuple(transitions), records=records,
                     roles=frozenset(roles) if roles is not None else None,
                     role_violation=role_violation, payload_spec=spec.get("payload"),
+                    payload=tree,
                     rules=[], effects=[], deadline_starts=[], deadline_ends=[],
                 )
         return parts
