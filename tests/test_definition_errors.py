@@ -68,7 +68,9 @@ def test_schema_violations_are_located(tmp_path):
     text = MINIMAL.replace("  sluiten:\n", "  sluiten:\n    colour: red\n")
     path = write(tmp_path, "schema.yaml", text)
     (msg,) = problems(path)
-    assert msg.startswith(f"{path}:12:") and "colour" in msg
+    # located at the unknown key itself, listing the keys that are allowed there
+    assert msg.startswith(f"{path}:13:5:") and "'colour'" in msg and "toegestaan: " in msg
+    assert "transitions" in msg and "when_in" in msg
 
 
 def test_unknown_state_unknown_track_unknown_event_all_reported(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..process.model import Definition
@@ -14,12 +15,14 @@ __all__ = ["bundled_dir", "bundled_ids", "load_definition", "schema"]
 _cache: dict[tuple[str, float], Definition] = {}
 
 
-def load_definition(ref: str | Path | Definition, *, predicates: PredicateRegistry | None = None
-                    ) -> Definition:
+def load_definition(ref: str | Path | Definition, *, predicates: PredicateRegistry | None = None,
+                    extends_roots: Sequence[str | Path] = ()) -> Definition:
     """Load a bundled id (``"basis"``) or a YAML path into a compiled, shareable definition.
 
     Raises :class:`~eengezin.errors.DefinitionError` listing every problem with
     ``file:line:col``. Bundled definitions loaded without host predicates are cached.
+    ``extends:`` in a file names a bundled id or a file in that file's folder (or below
+    it); ``extends_roots`` names further folders a host allows.
 
     >>> load_definition("basis").id
     'basis'
@@ -31,7 +34,8 @@ def load_definition(ref: str | Path | Definition, *, predicates: PredicateRegist
         key = (str(ref), (bundled_dir() / f"{ref}.yaml").stat().st_mtime)
         if key in _cache:
             return _cache[key]
-    definition = compile_definition(read_raw(ref), predicates)
+    roots = tuple(Path(r) for r in extends_roots)
+    definition = compile_definition(read_raw(ref, extends_roots=roots), predicates)
     if cacheable:
         _cache[key] = definition
     return definition

@@ -43,10 +43,11 @@ and what was expected, never the submitted value.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -484,6 +485,45 @@ def _walk(node: PayloadType, path: str, names: frozenset[str]
             yield from _walk(f.type, f"{path}.{f.name}" if path else f.name, names)
 
 
+def undeclared(tree: PayloadType, segments: Sequence[tuple[str, bool]]
+               ) -> tuple[str, tuple[str, ...]] | None:
+    """The first segment of a ``data`` path that ``tree`` does not declare, with the field
+    names that are declared there; None when the path may be present.
+
+    ``segments`` are ``(key, iterate)`` pairs as :func:`eengezin.rules.paths.parse_path`
+    gives them (``data.leden[].naam`` -> ``(("leden", True), ("naam", False))``).
+
+    >>> tree = TypeCompiler({}).compile({"leden": [{"naam": "text"}]})
+    >>> undeclared(tree, (("leden", True), ("naam", False))) is None
+    True
+    >>> undeclared(tree, (("leden", True), ("naaam", False)))
+    ('naaam', ('naam',))
+    """
+    node = tree
+    for key, iterate in segments:
+        node = resolve(node)
+        if isinstance(node, AnyType):
+            return None
+        if isinstance(node, ListType) and key.isdigit():
+            node = node.items
+            continue
+        if not isinstance(node, ObjectType):
+            return key, ()
+        found = node.field(key)
+        if found is None:
+            if node.extra:
+                return None
+            return key, tuple(f.name for f in node.fields)
+        node = found.type
+        if iterate:
+            node = resolve(node)
+            if isinstance(node, ListType):
+                node = node.items
+            elif isinstance(node, AnyType) or (isinstance(node, ObjectType) and node.free):
+                return None
+    return None
+
+
 def event_validator(tree: PayloadType) -> Validator:
     """The check run for every event: the event's date within :data:`MIN_DAY`..
     :data:`MAX_DAY`, then ``tree``."""
@@ -501,6 +541,12 @@ def event_validator(tree: PayloadType) -> Validator:
 # ------------------------------------------------------------------ the compiler
 
 
+def _suggest(name: str, known: Iterable[Any]) -> str:
+    close = difflib.get_close_matches(name, [k for k in known if isinstance(k, str)], n=1,
+                                      cutoff=0.75)
+    return f" (bedoelde u {close[0]!r}?)" if close else ""
+
+
 class TypeCompiler:
     """Compiles type specs into :class:`PayloadType` trees against the named ``types``."""
 
@@ -516,7 +562,7 @@ class TypeCompiler:
         if name in self.table:
             return self.table[name]
         if name not in self._named_specs:
-            raise TypeSpecError(f"onbekend type {name!r}")
+            raise TypeSpecError(f"onbekend type {name!r}{_suggest(name, self._named_specs)}")
         self._compiling[name] = self._nesting
         try:
             tree = self.compile(self._named_specs[name])
@@ -527,7 +573,8 @@ class TypeCompiler:
 
     def _reference(self, name: str) -> PayloadType:
         if name not in self._named_specs:
-            raise TypeSpecError(f"onbekend type {name!r}")
+            known = [*self._named_specs, *BASE]
+            raise TypeSpecError(f"onbekend type {name!r}{_suggest(name, known)}")
         if name in self._compiling:
             if self._nesting == self._compiling[name]:
                 raise TypeSpecError(f"type {name!r} verwijst alleen naar zichzelf")
