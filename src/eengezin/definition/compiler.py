@@ -127,24 +127,30 @@ class _Compiler:
 
     def check_data_reads(self, what: str, events: Iterable[str], parts: Mapping[str, Any]
                          ) -> None:
-        """Every ``data.X`` read since the last call must be declared in the payload of each
-        event in ``events`` (or the payload must allow undeclared fields)."""
+        """Every ``data.X`` read since the last call must be declared in the payload of at
+        least one event in ``events`` (a rule on several events may read a field that only
+        some of them carry), or a payload must allow undeclared fields."""
         reads, self.data_reads = self.data_reads, []
+        trees = [(eid, parts[eid]["payload"]) for eid in events
+                 if eid in parts and parts[eid].get("payload") is not None]
+        if not trees:
+            return
         for path, loc in reads:
             try:
                 _root, segments = parse_path(path)
             except PathError:
                 continue
-            for eid in events:
-                tree = parts.get(eid, {}).get("payload")
-                if tree is None:
-                    continue
-                missing = undeclared(tree, segments)
-                if missing is not None:
-                    key, known = missing
-                    hint = suggest(key, known)
-                    self.problem(loc, f"{what} leest {path}, maar event {eid!r} declareert "
-                                      f"veld {key!r} niet in zijn payload{hint}")
+            misses = [(eid, undeclared(tree, segments)) for eid, tree in trees]
+            if any(miss is None for _eid, miss in misses):
+                continue
+            eid, miss = misses[0]
+            assert miss is not None
+            key, known = miss
+            names = " en ".join(repr(e) for e, _m in misses[:3]) + (
+                " (en meer)" if len(misses) > 3 else "")
+            noun = "event" if len(misses) == 1 else "events"
+            self.problem(loc, f"{what} leest {path}, maar {noun} {names} declareert veld "
+                              f"{key!r} niet in de payload{suggest(key, known)}")
 
     def condition(self, owner: Any, key: str) -> Check | None:
         if key not in owner:
