@@ -17,10 +17,10 @@ from typing import Any, TextIO
 
 import structlog
 
-from . import checker
+from . import checker, jsonio
 from .definition import bundled_ids, load_definition
 from .engine import deadline_statuses
-from .errors import DefinitionError, EengezinError, UnknownEventError
+from .errors import DefinitionError, EengezinError, InputError, UnknownEventError
 from .process import new_traject, step
 from .process.diagram import to_dot, to_mermaid
 from .process.model import Definition
@@ -48,16 +48,17 @@ def parse_moment(text: str, what: str) -> datetime:
         raise UsageError(f"{what}: geen geldig ISO-8601 tijdstip: {text!r}") from None
 
 
-def read_scenario(lines: Iterator[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_scenario(lines: Iterator[str | bytes], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, parsed object) per non-blank JSONL line; UsageError names the line."""
     for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
         where = f"{name}:{number}"
         try:
-            obj = json.loads(raw)
-        except ValueError as exc:
-            raise UsageError(f"{where}: ongeldige JSON: {exc.args[0]}") from None
+            text = jsonio.decode_line(raw) if isinstance(raw, bytes) else raw
+            if not text.strip():
+                continue
+            obj = jsonio.loads(text)
+        except InputError as exc:
+            raise UsageError(f"{where}: {exc}") from None
         if not isinstance(obj, dict):
             raise UsageError(f"{where}: elke regel is een JSON-object")
         unknown = set(obj) - LINE_KEYS
@@ -188,7 +189,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     start = parse_moment(args.at_start, "--at-start") if args.at_start else datetime.now(UTC)
     path = Path(args.events)
     try:
-        handle = sys.stdin if args.events == "-" else path.open(encoding="utf-8")
+        handle = sys.stdin.buffer if args.events == "-" else path.open("rb")
     except OSError as exc:
         raise UsageError(f"{args.events}: kan niet lezen: {exc.strerror}") from None
     with handle:

@@ -71,6 +71,11 @@ class DefinitionMismatchError(EengezinError):
     """A traject was made under another definition (id, version or content hash)."""
 
 
+class InputError(EengezinError):
+    """Data from outside (an events file, a payload, JSON) that cannot be read safely: too
+    deep, not UTF-8, not finite, lone surrogates. The message never quotes the data."""
+
+
 class SerializationError(EengezinError):
     """A serialized traject could not be read (wrong shape or schema version)."""
 

@@ -18,7 +18,8 @@ from typing import Any
 import cattrs
 from cattrs.preconf.json import make_converter as _make_json_converter
 
-from .errors import SerializationError
+from . import jsonio
+from .errors import InputError, SerializationError
 from .traject import Traject
 
 SCHEMA_VERSION = 1
@@ -60,14 +61,26 @@ def traject_from_dict(data: Any) -> Traject:
 
 
 def traject_to_json(traject: Traject) -> str:
-    """Serialize to a JSON string (lossless: ``traject_from_json`` gives an equal traject)."""
-    return json.dumps(traject_to_dict(traject), ensure_ascii=False, sort_keys=True)
+    """Serialize to a JSON string (lossless: ``traject_from_json`` gives an equal traject).
 
-
-def traject_from_json(text: str | bytes) -> Traject:
-    """Parse a JSON string made by :func:`traject_to_json`."""
+    Raises :class:`SerializationError` for data JSON cannot hold faithfully (NaN, infinities,
+    lone surrogates, nesting past :data:`eengezin.jsonio.MAX_DEPTH`)."""
+    data = traject_to_dict(traject)
     try:
-        data = json.loads(text)
-    except ValueError as exc:
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True, allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError, RecursionError, TypeError):
+        raise SerializationError("traject holds data that JSON cannot hold (NaN, infinity, "
+                                 "lone surrogates or nesting too deep)") from None
+    if jsonio.depth(text) > jsonio.MAX_DEPTH + 8:  # + the traject's own levels
+        raise SerializationError("traject data nests too deep")
+    return text
+
+
+def traject_from_json(text: str | bytes, *, max_depth: int = jsonio.MAX_DEPTH) -> Traject:
+    """Parse a JSON string made by :func:`traject_to_json` (nesting bounded by ``max_depth``)."""
+    try:
+        data = jsonio.loads(text, max_depth=max_depth)
+    except InputError as exc:
         raise SerializationError(f"not JSON: {exc}") from None
     return traject_from_dict(data)

@@ -143,7 +143,7 @@ class _Compiler:
             misses = [(eid, undeclared(tree, segments)) for eid, tree in trees]
             if any(miss is None for _eid, miss in misses):
                 continue
-            eid, miss = misses[0]
+            miss = misses[0][1]
             assert miss is not None
             key, known = miss
             names = " en ".join(repr(e) for e, _m in misses[:3]) + (

@@ -54,7 +54,7 @@ def cmd_run_stored(args: argparse.Namespace, out: TextIO) -> int:
     start = main.parse_moment(args.at_start, "--at-start") if args.at_start else datetime.now(UTC)
     path = Path(args.events)
     try:
-        handle = sys.stdin if args.events == "-" else path.open(encoding="utf-8")
+        handle = sys.stdin.buffer if args.events == "-" else path.open("rb")
     except OSError as exc:
         raise _usage(f"{args.events}: kan niet lezen: {exc.strerror}") from None
     with handle:
