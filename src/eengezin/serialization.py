@@ -65,8 +65,8 @@ def traject_to_json(traject: Traject) -> str:
 
     Raises :class:`SerializationError` for data JSON cannot hold faithfully (NaN, infinities,
     lone surrogates, nesting past :data:`eengezin.jsonio.MAX_DEPTH`)."""
-    data = traject_to_dict(traject)
     try:
+        data = traject_to_dict(traject)
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, allow_nan=False)
         text.encode("utf-8")
     except (ValueError, UnicodeEncodeError, RecursionError, TypeError):

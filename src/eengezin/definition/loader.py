@@ -67,22 +67,24 @@ def resolve_extends(ref: str, here: Path, roots: Sequence[Path] = ()) -> Path:
     the ``roots`` a host allows). Absolute paths and paths that leave those folders
     (``../``, symbolic links) are refused; messages never show the target's content.
     """
+    if Path(ref).is_absolute() or ref.startswith(("\\", "~")) or ":" in ref:
+        raise DefinitionNotFoundError([Problem(Location(ref), "extends mag geen absoluut pad "
+                                               "zijn: gebruik een pad naast dit bestand")])
     if _bundled_ref(ref):
         return resolve_source(ref)
     if not ref.endswith((".yaml", ".yml")):
         raise DefinitionNotFoundError([Problem(Location(ref), "extends noemt een meegeleverde "
                                                "definitie of een .yaml-bestand")])
-    if Path(ref).is_absolute() or ref.startswith(("\\", "~")) or ":" in ref:
-        raise DefinitionNotFoundError([Problem(Location(ref), "extends mag geen absoluut pad "
-                                               "zijn: gebruik een pad naast dit bestand")])
     allowed = [here.parent.resolve(), *(Path(r).resolve() for r in roots)]
+    inside = False
     for base in allowed:
         candidate = (base / ref).resolve()
-        if not candidate.is_relative_to(base):
+        if not any(candidate.is_relative_to(a) for a in allowed):
             continue
+        inside = True
         if candidate.is_file():
             return candidate
-    if not any((base / ref).resolve().is_relative_to(base) for base in allowed):
+    if not inside:
         raise DefinitionNotFoundError([Problem(Location(ref), "extends mag niet buiten de map van "
                                                "dit bestand verwijzen")])
     raise DefinitionNotFoundError([Problem(Location(ref), "bestand niet gevonden")])
@@ -263,6 +265,11 @@ def read_raw(ref: str | Path, *, extends_roots: Sequence[Path] = (),
         loc = locator.where(tree, "extends")
         raise DefinitionError([*problems, Problem(
             loc, "extends: dit bestand is geen definitie (id en version ontbreken)")]) from None
+    if not _bundled_ref(parent_ref) and not _looks_like_definition(parent.data):
+        # not a definition at all: never show another file's content
+        loc = locator.where(tree, "extends")
+        raise DefinitionError([*problems, Problem(
+            loc, "extends: dit bestand is geen definitie (id en version ontbreken)")])
     problems = [*parent.problems, *problems]
     parent.locator.merge(locator)
     # the merged events are noted in the locator that is returned (the parent's, which now
