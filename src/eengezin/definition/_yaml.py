@@ -187,6 +187,16 @@ def _error_location(exc: YAMLError, text: str, filename: str) -> Location:
     return Location(filename, 1, 1)
 
 
+def _char_at(text: str, loc: Location) -> str:
+    start = 0
+    for _ in range(loc.line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    index = start + loc.col - 1
+    return text[index] if 0 <= index < len(text) else ""
+
+
 # ------------------------------------------------------------------ the event stream
 
 
@@ -282,8 +292,11 @@ class _Builder:
             for event in _events(text):
                 self.handle(event)
         except YAMLError as exc:
-            raise self.fail(_error_location(exc, text, self.filename),
-                            f"YAML-fout: {_dutch(exc)}") from None
+            loc = _error_location(exc, text, self.filename)
+            message = _dutch(exc)
+            if _char_at(text, loc) == "\t":
+                message = "tabs zijn niet toegestaan om in te springen: gebruik spaties"
+            raise self.fail(loc, f"YAML-fout: {message}") from None
         except (ValueError, UnicodeError, RecursionError, MemoryError):
             raise self.fail(Location(self.filename, 1, 1),
                             "YAML-fout: het bestand kan niet gelezen worden") from None

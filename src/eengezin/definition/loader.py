@@ -143,14 +143,15 @@ def _schema_problems(tree: Any, filename: str, locator: Locator) -> list[Problem
 
 
 def _where(tree: Any, path: Sequence[Any]) -> str:
-    """A readable position: ``deadlines[mb.huisbezoek_termijn].term`` for ``deadlines.3.term``."""
+    """A readable position: ``deadlines[mb.huisbezoek_termijn].term`` for ``deadlines.3.term``;
+    items without an id are counted from 1: ``transitions[#1]``."""
     out = ""
     node = tree
     for part in path:
         if isinstance(node, list) and isinstance(part, int) and part < len(node):
             item = node[part]
             ident = item.get("id") if isinstance(item, dict) else None
-            out += f"[{ident}]" if isinstance(ident, str) and ident else f"[{part + 1}]"
+            out += f"[{ident}]" if isinstance(ident, str) and ident else f"[#{part + 1}]"
             node = item
             continue
         out += f".{part}" if out else str(part)
