@@ -57,6 +57,16 @@ def huge_integer() -> str:
     return HEAD + "params:\n  n: " + "9" * (SIZE - 40) + "\n"
 
 
+def block_list_yaml12(size: int = SIZE) -> str:
+    """libyaml refuses ``{a?: 1}`` (YAML 1.1): up to 200,000 characters, the text is read
+    again by the pure YAML 1.2 parser (at most 15,000 nodes); larger, it is refused."""
+    return HEAD + "t: {a?: 1}\nl:\n" + "- a\n" * ((size - 50) // 4)
+
+
+def blank_lines_then_error() -> str:
+    return HEAD + "\n" * (SIZE - 40) + "x: [a, b\n"
+
+
 def many_rules() -> str:
     """A valid definition extending basis with rules up to the node budget (accepted)."""
     rules = ["rules:"]
@@ -80,6 +90,10 @@ CASES: list[tuple[str, Callable[[], str]]] = [
     ("comment lines, 1.98 MB", comments),
     ("nested flow lists, 1.98 MB", deep_flow),
     ("alias bomb (10^8 nodes)", alias_bomb),
+    ("block list after {a?: 1}, 1.98 MB", block_list_yaml12),
+    ("same, 199 KB (pure parser)", lambda: block_list_yaml12(199_000)),
+    ("flow list after {a?: 1}, 199 KB (pure)", lambda: "t: {a?: 1}\n" + flow_list(199_000)),
+    ("blank lines, then a syntax error", blank_lines_then_error),
     ("integer of 1.98 million digits", huge_integer),
     ("valid: basis + 2,500 rules", many_rules),
     ("valid: zuid-limburg (bundled)", zuid_limburg),
@@ -99,7 +113,7 @@ def main() -> None:
             except DefinitionError as exc:
                 verdict = "refused: " + exc.problems[0].message[:48]
             seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-            print(f"{name:<34} {len(text.encode()):>9,} B  {seconds:5.2f} s wall  {cpu:5.2f} s cpu"
+            print(f"{name:<40} {len(text.encode()):>9,} B  {seconds:5.2f} s wall  {cpu:5.2f} s cpu"
                   f"  {verdict}")
 
 

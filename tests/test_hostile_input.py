@@ -377,3 +377,22 @@ def test_a_large_definition_file_is_refused_before_parsing(tmp_path: Path) -> No
         handle.write("# " + "x" * 2_100_000 + "\n")
     assert "te groot" in str(_refused(path))
     assert os.path.getsize(path) > 2_000_000
+
+
+def test_yaml_1_2_flow_syntax_that_libyaml_refuses_still_loads(tmp_path: Path) -> None:
+    text = MINI.replace("      notitie?: text\n", "      notitie?: text\n      extra: {a?: text, b?: [text]}\n")
+    definition = load_definition(write(tmp_path, "flow.yaml", text))
+    assert definition.events["vrij"].payload_spec["extra"] == {"a?": "text", "b?": ["text"]}
+
+
+def test_the_slower_yaml_1_2_reading_has_tighter_budgets(tmp_path: Path) -> None:
+    from eengezin.definition._yaml import MAX_SLOW_CHARS, MAX_SLOW_NODES
+
+    head = "id: x\nversion: '1'\nt: {a?: 1}\n"
+    many = head + "l: [" + "a," * MAX_SLOW_NODES + "a]\n"
+    assert len(many) < MAX_SLOW_CHARS
+    (problem,) = _refused(write(tmp_path, "veel.yaml", many)).problems
+    assert f"meer dan {MAX_SLOW_NODES}" in problem.message
+    large = head + "l:\n" + "- a\n" * (MAX_SLOW_CHARS // 4)
+    (problem,) = _refused(write(tmp_path, "groot.yaml", large)).problems
+    assert problem.message.startswith("YAML-fout") and problem.location.line == 3

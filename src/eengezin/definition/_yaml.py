@@ -36,6 +36,10 @@ MAX_DEPTH = 64
 MAX_BYTES = 2_000_000
 MAX_NODES = 50_000  # after alias expansion: a few aliases can stand for billions of nodes
 MAX_DIGITS = 30
+# the pure-Python parser is about fifty times slower than libyaml: what it reads is bounded
+# further (bundled definitions hold about 30,000 characters and 2,000 nodes)
+MAX_SLOW_CHARS = 200_000
+MAX_SLOW_NODES = 15_000
 
 
 class Locator:
@@ -187,21 +191,11 @@ def _error_location(exc: YAMLError, text: str, filename: str) -> Location:
     return Location(filename, 1, 1)
 
 
-def _char_at(text: str, loc: Location) -> str:
-    start = 0
-    for _ in range(loc.line - 1):
-        start = text.find("\n", start) + 1
-        if start == 0:
-            return ""
-    index = start + loc.col - 1
-    return text[index] if 0 <= index < len(text) else ""
-
-
 # ------------------------------------------------------------------ the event stream
 
 
-def _events(text: str) -> Iterator[Any]:
-    if _CParser is not None:
+def _events(text: str, fast: bool) -> Iterator[Any]:
+    if fast and _CParser is not None:
         parser = _CParser(text)
         try:
             while True:
@@ -211,7 +205,7 @@ def _events(text: str) -> Iterator[Any]:
                     return
         finally:
             parser.dispose()
-    else:  # pragma: no cover - without ruamel.yaml.clib
+    else:
         yield from YAML(typ="safe", pure=True).parse(text)
 
 
@@ -273,6 +267,9 @@ class _Builder:
         self.locator = locator
         self.max_nodes = max_nodes
         self.max_depth = max_depth
+        self._reset()
+
+    def _reset(self) -> None:
         self.nodes = 0
         self.anchors: dict[str, tuple[Any, int, int]] = {}
         self.open_anchors: set[str] = set()
@@ -288,15 +285,37 @@ class _Builder:
         return Location(self.filename, mark.line + 1, mark.column + 1)
 
     def build(self, text: str) -> Any:
+        """The plain tree of ``text``. libyaml reads YAML 1.1 syntax, which refuses a few
+        things YAML 1.2 allows (``{naam?: text}``: a ``?`` in a flow collection); a text with
+        a ``?`` that libyaml refuses is read again by ruamel's YAML 1.2 parser when it is at
+        most :data:`MAX_SLOW_CHARS` long, with at most :data:`MAX_SLOW_NODES` nodes (that
+        parser is slow)."""
+        if _CParser is not None:
+            try:
+                return self._build(text, fast=True)
+            except YAMLError as exc:
+                if "?" not in text or len(text) > MAX_SLOW_CHARS:
+                    raise self._syntax_error(exc, text) from None
+                self._reset()
+                self.max_nodes = min(self.max_nodes, MAX_SLOW_NODES)
         try:
-            for event in _events(text):
-                self.handle(event)
+            return self._build(text, fast=False)
         except YAMLError as exc:
-            loc = _error_location(exc, text, self.filename)
-            message = _dutch(exc)
-            if _char_at(text, loc) == "\t":
-                message = "tabs zijn niet toegestaan om in te springen: gebruik spaties"
-            raise self.fail(loc, f"YAML-fout: {message}") from None
+            raise self._syntax_error(exc, text) from None
+
+    def _syntax_error(self, exc: YAMLError, text: str) -> DefinitionError:
+        loc = _error_location(exc, text, self.filename)
+        message = _dutch(exc)
+        mark = getattr(exc, "problem_mark", None)
+        index = getattr(mark, "index", None)
+        if isinstance(index, int) and 0 <= index < len(text) and text[index] == "\t":
+            message = "tabs zijn niet toegestaan om in te springen: gebruik spaties"
+        return self.fail(loc, f"YAML-fout: {message}")
+
+    def _build(self, text: str, *, fast: bool) -> Any:
+        try:
+            for event in _events(text, fast):
+                self.handle(event)
         except (ValueError, UnicodeError, RecursionError, MemoryError):
             raise self.fail(Location(self.filename, 1, 1),
                             "YAML-fout: het bestand kan niet gelezen worden") from None
