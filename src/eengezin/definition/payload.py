@@ -174,6 +174,14 @@ def _shown_name(key: str) -> str:
 # ------------------------------------------------------------------ the tree
 
 
+def _fast_check(node: PayloadType) -> Validator:
+    """``node.check``, or for a reference to a type compiled before it, the target's check:
+    the hot path skips the reference node."""
+    if isinstance(node, ReferenceType) and node._check is not None:
+        return node._check
+    return node.check
+
+
 class PayloadType:
     """A node of the compiled payload type tree (abstract)."""
 
@@ -224,11 +232,15 @@ class EnumType(PayloadType):
     kind: ClassVar[str] = "enum"
     values: tuple[Any, ...]
     _flags: bool = attrs.field(init=False, eq=False, repr=False)
+    _texts: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_flags", any(type(v) is bool for v in self.values))
+        object.__setattr__(self, "_texts", frozenset(v for v in self.values if type(v) is str))
 
     def check(self, value: Any, path: str, errors: list[str], day: date) -> None:
+        if type(value) is str and value in self._texts:  # the common case (hot path)
+            return
         ok = value in self.values
         if ok and (self._flags or type(value) is bool):  # 1 == True: compare flags apart
             ok = any(v == value and (type(v) is bool) == (type(value) is bool)
@@ -338,6 +350,10 @@ class ListType(PayloadType):
     items: PayloadType
     min_items: int = 0
     max_items: int | None = None
+    _item_check: Validator = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_item_check", _fast_check(self.items))
 
     def check(self, value: Any, path: str, errors: list[str], day: date) -> None:
         if type(value) is not list:
@@ -347,7 +363,7 @@ class ListType(PayloadType):
             errors.append(f"{_label(path)} moet minstens {self.min_items} element(en) hebben")
         if self.max_items is not None and len(value) > self.max_items:
             errors.append(f"{_label(path)} mag hoogstens {self.max_items} element(en) hebben")
-        check = self.items.check
+        check = self._item_check
         for i, item in enumerate(value):
             check(item, f"{path}[{i}]", errors, day)
 
@@ -375,7 +391,7 @@ class ObjectType(PayloadType):
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_names", frozenset(f.name for f in self.fields))
         # bound checks, looked up once: this runs for every event (hot path)
-        object.__setattr__(self, "_plan", tuple((f.name, f.optional, f.type.check)
+        object.__setattr__(self, "_plan", tuple((f.name, f.optional, _fast_check(f.type))
                                                 for f in self.fields))
 
     @property
@@ -527,7 +543,7 @@ def undeclared(tree: PayloadType, segments: Sequence[tuple[str, bool]]
 def event_validator(tree: PayloadType) -> Validator:
     """The check run for every event: the event's date within :data:`MIN_DAY`..
     :data:`MAX_DAY`, then ``tree``."""
-    check = tree.check
+    check = _fast_check(tree)
 
     def validate(value: Any, path: str, errors: list[str], day: date) -> None:
         if not _MIN_YEAR <= day.year <= _MAX_YEAR:
