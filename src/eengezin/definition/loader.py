@@ -250,7 +250,10 @@ def read_raw(ref: str | Path, *, extends_roots: Sequence[Path] = (),
                                        "een definitie is een mapping (sleutel: waarde)")])
     problems = _schema_problems(tree, filename, locator)
     parent_ref = tree.get("extends")
-    if not isinstance(parent_ref, str) or not parent_ref:
+    if "extends" in tree and (not isinstance(parent_ref, str) or not parent_ref):
+        # without its base the rest cannot be checked: the format problem says why
+        raise DefinitionError(_sorted(problems))
+    if parent_ref is None:
         return RawDefinition(tree, locator, [filename], filename, _sorted(problems))
     try:
         parent_path = resolve_extends(parent_ref, path, extends_roots)
