@@ -119,6 +119,9 @@ def load_text(text: str | bytes, name: str = "fuzz.yaml") -> None:
             assert exc.problems, "a DefinitionError names at least one problem"
             for problem in exc.problems:
                 assert str(problem)
+            # sorted by position (format and consistency problems together)
+            keys = [(p.location, p.message) for p in exc.problems]
+            assert keys == sorted(keys)
 
 
 @FUZZ
