@@ -19,7 +19,7 @@ from ..rules.verdict import Severity, Violation
 from ..traject import DefinitionRef
 
 if TYPE_CHECKING:
-    from ..definition.payload import Validator
+    from ..definition.payload import PayloadType, Validator
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
@@ -159,6 +159,8 @@ class EventSpec:
     deadline_starts: tuple[DeadlineSpec, ...]
     deadline_ends: tuple[DeadlineSpec, ...]
     payload_spec: Any = None
+    payload: PayloadType | None = None
+    """The compiled payload type (an object with no fields when none is declared)."""
 
 
 @attrs.frozen(slots=True)
