@@ -38,6 +38,8 @@ def depth(text: str) -> int:
     >>> depth('{"a": [[1], "]]]"]}')
     3
     """
+    if text.count("[") + text.count("{") <= 1:
+        return 1 if ("[" in text or "{" in text) else 0
     deepest = level = 0
     for match in _BRACKETS.finditer(_STRING.sub("", text)):
         if match.group() in "[{":
@@ -65,15 +67,20 @@ def _float(text: str) -> float:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_int=_int, parse_float=_float)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON ``text`` within the bounds above; raise :class:`InputError`."""
-    if isinstance(text, bytes | bytearray):
+    decoded = not isinstance(text, str)
+    if not isinstance(text, str):
         text = decode_line(bytes(text))
-    if depth(text) > max_depth:
+    # cheap bounds first: nesting can only exceed max_depth with that many brackets
+    if text.count("[") + text.count("{") > max_depth and depth(text) > max_depth:
         raise InputError(f"JSON is te diep genest (hoogstens {max_depth} niveaus)")
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_int=_int,
-                           parse_float=_float)
+        value = _DECODER.decode(text)
     except InputError:
         raise
     except RecursionError:  # pragma: no cover - depth is checked first
@@ -82,7 +89,15 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "ongeldige waarde"
         where = (f" (kolom {exc.colno})" if isinstance(exc, json.JSONDecodeError) else "")
         raise InputError(f"ongeldige JSON{where}: {reason}") from None
-    check_unicode(value)
+    # a lone surrogate comes from a \\uD800-style escape, or from text that was never UTF-8
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        check_unicode(value)
+    elif not decoded:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("JSON bevat tekens die geen geldige Unicode zijn (losse surrogaten)"
+                             ) from None
     return value
 
 

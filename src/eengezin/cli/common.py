@@ -11,10 +11,10 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from .. import jsonio
-from ..engine import deadline_statuses
 from ..errors import InputError, UnknownEventError
 from ..process import step
 from ..process.model import DEFAULT_TIMEZONE, Definition
+from ..process.status import deadline_statuses
 from ..rules.verdict import Verdict, Violation
 from ..traject import Actor, Event, Traject
 from .base import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError

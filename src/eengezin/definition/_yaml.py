@@ -26,6 +26,7 @@ from ruamel.yaml import events as ev
 from ruamel.yaml.error import YAMLError
 
 from ..errors import DefinitionError, Location, Problem
+from .raw import Locator
 
 try:  # libyaml's parser: about a hundred times faster than the pure one
     from _ruamel_yaml import CParser as _CParser  # type: ignore[import-not-found,unused-ignore]
@@ -40,40 +41,6 @@ MAX_DIGITS = 30
 # further (bundled definitions hold about 30,000 characters and 2,000 nodes)
 MAX_SLOW_CHARS = 200_000
 MAX_SLOW_NODES = 15_000
-
-
-class Locator:
-    """Maps plain objects (and their keys or items) back to file positions."""
-
-    def __init__(self) -> None:
-        self._nodes: dict[int, Location] = {}
-        self._keys: dict[tuple[int, object], Location] = {}
-        self._keep: list[object] = []  # keeps ids stable while the locator lives
-
-    def note(self, obj: object, loc: Location) -> None:
-        self._keep.append(obj)
-        self._nodes[id(obj)] = loc
-
-    def note_key(self, obj: object, key: object, loc: Location) -> None:
-        self._keys[(id(obj), key)] = loc
-
-    def where(self, obj: object, key: object = None, *, default: Location | None = None) -> Location:
-        """Location of ``obj[key]`` (or of ``obj`` itself when ``key`` is None)."""
-        if key is not None:
-            loc = self._keys.get((id(obj), key))
-            if loc is not None:
-                return loc
-        loc = self._nodes.get(id(obj))
-        if loc is not None:
-            return loc
-        if default is not None:
-            return default
-        return Location("<unknown>")
-
-    def merge(self, other: Locator) -> None:
-        self._nodes.update(other._nodes)
-        self._keys.update(other._keys)
-        self._keep.extend(other._keep)
 
 
 # ------------------------------------------------------------------ scalars (YAML 1.2 core)

@@ -11,10 +11,9 @@ from ..errors import DefinitionError
 from ..process.model import Definition
 from ..rules.predicates import PredicateRegistry
 from . import cache
-from ._yaml import Locator
-from .bundled import bundled_ids
+from .bundled import bundled_ids, resolve_source
 from .compiler import compile_definition
-from .loader import RawDefinition, read_raw, resolve_source
+from .raw import Locator, RawDefinition
 
 __all__ = ["definition_from_tree", "definition_header", "load_definition"]
 
@@ -67,6 +66,8 @@ def load_definition(ref: str | Path | Definition, *, predicates: PredicateRegist
     # was made under the default rules)
     definition = None if extends_roots else _from_disk_cache(main, predicates)
     if definition is None:
+        from .loader import read_raw  # the YAML parser loads only when the files are read
+
         raw = read_raw(ref, extends_roots=tuple(Path(r) for r in extends_roots))
         definition = compile_definition(raw, predicates)
         if not extends_roots:

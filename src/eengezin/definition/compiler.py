@@ -34,7 +34,6 @@ from ..rules.paths import PathError, compile_single, parse_path
 from ..rules.predicates import Check, ConditionError, PredicateRegistry
 from ..rules.verdict import Violation
 from ..traject import DefinitionRef
-from .loader import RawDefinition, suggest
 from .payload import (
     ObjectType,
     PayloadType,
@@ -43,6 +42,7 @@ from .payload import (
     event_validator,
     undeclared,
 )
+from .raw import RawDefinition, suggest
 
 ANY_ACTIVE = "*"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -10,41 +9,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-import attrs
-
 from ..errors import DefinitionError, DefinitionNotFoundError, Location, Problem
-from ._yaml import MAX_BYTES, Locator, load_yaml
-from .bundled import bundled_dir, bundled_ids
+from ._yaml import MAX_BYTES, load_yaml
+from .bundled import is_bundled_ref, resolve_source
+from .raw import Locator, RawDefinition, suggest
 
 LIST_SECTIONS = ("rules", "effects", "deadlines", "invariants")
 MAP_SECTIONS = ("types", "params", "roles", "criteria")
 MAX_EXTENDS = 16
-
-
-def _bundled_ref(text: str) -> bool:
-    return "/" not in text and "\\" not in text and not text.endswith((".yaml", ".yml"))
-
-
-def resolve_source(ref: str | Path, relative_to: Path | None = None) -> Path:
-    """A bundled id (``basis``) or a path; raise :class:`DefinitionNotFoundError`."""
-    text = str(ref)
-    if isinstance(ref, str) and _bundled_ref(text):
-        path = bundled_dir() / f"{text}.yaml"
-        if path.is_file():
-            return path
-        known = ", ".join(bundled_ids())
-        hint = suggest(text, bundled_ids())
-        raise DefinitionNotFoundError(
-            [Problem(Location(text), f"onbekende definitie {text!r}{hint} (meegeleverd: {known})")]
-        )
-    path = Path(text)
-    if not path.is_absolute() and relative_to is not None:
-        candidate = relative_to / path
-        if candidate.is_file():
-            return candidate
-    if path.is_file():
-        return path
-    raise DefinitionNotFoundError([Problem(Location(text), "bestand niet gevonden")])
 
 
 def resolve_extends(ref: str, here: Path, roots: Sequence[Path] = ()) -> Path:
@@ -57,7 +29,7 @@ def resolve_extends(ref: str, here: Path, roots: Sequence[Path] = ()) -> Path:
     if Path(ref).is_absolute() or ref.startswith(("\\", "~")) or ":" in ref:
         raise DefinitionNotFoundError([Problem(Location(ref), "extends mag geen absoluut pad "
                                                "zijn: gebruik een pad naast dit bestand")])
-    if _bundled_ref(ref):
+    if is_bundled_ref(ref):
         return resolve_source(ref)
     if not ref.endswith((".yaml", ".yml")):
         raise DefinitionNotFoundError([Problem(Location(ref), "extends noemt een meegeleverde "
@@ -77,40 +49,12 @@ def resolve_extends(ref: str, here: Path, roots: Sequence[Path] = ()) -> Path:
     raise DefinitionNotFoundError([Problem(Location(ref), "bestand niet gevonden")])
 
 
-def suggest(name: str, known: Iterable[str]) -> str:
-    """`` (bedoelde u 'x'?)`` for the closest of ``known``, or ``""``.
-
-    >>> suggest("plan_vaststelen", ["plan_vaststellen", "plan_delen"])
-    " (bedoelde u 'plan_vaststellen'?)"
-    """
-    if not isinstance(name, str):
-        return ""
-    close = difflib.get_close_matches(name, [k for k in known if isinstance(k, str)], n=1,
-                                      cutoff=0.75)
-    return f" (bedoelde u {close[0]!r}?)" if close else ""
-
-
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The JSON Schema of the definition format (shipped for editors, used for validation)."""
     text = resources.files("eengezin.definition").joinpath("schema.json").read_text("utf-8")
     result: dict[str, Any] = json.loads(text)
     return result
-
-
-@attrs.define
-class RawDefinition:
-    """A merged definition tree plus the positions of its nodes.
-
-    ``problems`` holds format problems (JSON Schema) found in a tree that could still be
-    read: the compiler reports them together with its own, in one pass.
-    """
-
-    data: dict[str, Any]
-    locator: Locator
-    files: list[str]
-    main_file: str
-    problems: list[Problem] = attrs.field(factory=list)
 
 
 def _schema_problems(tree: Any, filename: str, locator: Locator) -> list[Problem]:
@@ -260,7 +204,7 @@ def read_raw(ref: str | Path, *, extends_roots: Sequence[Path] = (),
         loc = locator.where(tree, "extends")
         raise DefinitionError([*problems, Problem(
             loc, "extends: dit bestand is geen definitie (id en version ontbreken)")]) from None
-    if not _bundled_ref(parent_ref) and not _looks_like_definition(parent.data):
+    if not is_bundled_ref(parent_ref) and not _looks_like_definition(parent.data):
         # not a definition at all: never show another file's content
         loc = locator.where(tree, "extends")
         raise DefinitionError([*problems, Problem(
