@@ -191,3 +191,39 @@ def test_step_work_and_memory_do_not_depend_on_history_length():
     from eengezin.serialization import traject_to_json
 
     assert abs(len(traject_to_json(long[1])) - len(traject_to_json(short[1]))) < 16
+
+
+def test_payload_schemas_agree_with_the_engines_own_check():
+    """Whatever the engine's payload check accepts, the published JSON Schema accepts too."""
+    from datetime import date
+
+    import jsonschema
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from eengezin import load_definition
+    from eengezin.testing._payloads import payload_strategy
+
+    checked = 0
+    for ref in ("basis", "hollands-midden", "zuid-limburg", "cjg"):
+        definition = load_definition(ref)
+        engine = Engine(definition)
+        for name, spec in sorted(definition.events.items()):
+            if spec.payload is None:
+                continue
+            schema = engine.payload_schema(name)
+            validator = jsonschema.Draft202012Validator(schema)
+
+            @settings(max_examples=3, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck))
+            @given(st.data())
+            def agree(data: st.DataObject) -> None:
+                payload = data.draw(payload_strategy(definition, name, today=date(2026, 3, 2)))
+                errors: list[str] = []
+                spec.payload.check(payload, "", errors, date(2026, 3, 2))  # type: ignore[union-attr]
+                if not errors:
+                    assert not list(validator.iter_errors(payload)), (ref, name)
+
+            agree()
+            checked += 1
+    assert checked > 40
