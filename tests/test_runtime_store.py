@@ -360,11 +360,6 @@ def test_threads_sharing_one_store_object_lose_and_fail_nothing(
     assert len({(d.traject_id, d.version) for d in decisions}) == len(decisions)
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: Engine.fire takes the clock's moment before it "
-                   "loads (Engine._event, outside the retry loop of _fire_stored), so a writer "
-                   "whose request was first but whose commit is second is refused "
-                   "'event.te_vroeg' (4 threads on one SQLite traject without at=: 107 of 200 "
-                   "refused)")
 def test_a_request_without_a_moment_is_not_refused_for_a_faster_writer(
         make_store: Callable[..., AnyStore], basis: Definition) -> None:
     store = make_store()
@@ -593,12 +588,6 @@ rules:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: Engine retries a conflict optimistically only "
-                   "(load, decide, append; max 40 attempts): a writer whose decision takes "
-                   "longer than the gap between another writer's commits loses every attempt "
-                   "and gives up with ConflictError; after a conflict it should decide under "
-                   "the traject's write lock (PostgreSQL: SELECT … FOR UPDATE; SQLite: BEGIN "
-                   "IMMEDIATE) so that every writer gets through")
 def test_a_slow_writer_next_to_a_busy_one_is_not_starved(make_store: Callable[..., AnyStore],
                                                         tmp_path: Path) -> None:
     path = tmp_path / "traag.yaml"

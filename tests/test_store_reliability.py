@@ -136,11 +136,7 @@ def test_many_events_from_writers_on_one_traject_none_fail(store_url: str,
     results = [p.communicate(timeout=600) for p in procs]
     starved = [err for proc, (_out, err) in zip(procs, results, strict=True)
                if proc.returncode != 0 and "still conflicting after" in err]
-    if starved and not store_url.startswith("sqlite:"):
-        pytest.xfail("src bug: on PostgreSQL a writer can lose the optimistic race 40 times "
-                     "in a row and gives up with ConflictError (bench_store: 2 of 2,000 events "
-                     "failed with 4 x 500 on one traject; two endless writers starved one of "
-                     f"them in 2 of 2 runs); here {len(starved)} of 4 writers gave up")
+    assert not starved, starved
     for proc, (_out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
     assert len(notes(store_url)) == 600

@@ -31,18 +31,26 @@ def resolve_source(ref: str | Path, relative_to: Path | None = None) -> Path:
     text = str(ref)
     if isinstance(ref, str) and is_bundled_ref(text):
         path = bundled_dir() / f"{text}.yaml"
-        if path.is_file():
+        if _is_file(path):
             return path
         known = ", ".join(bundled_ids())
         hint = suggest(text, bundled_ids())
         raise DefinitionNotFoundError(
-            [Problem(Location(text), f"onbekende definitie {text!r}{hint} (meegeleverd: {known})")]
+            [Problem(Location(text[:200]), f"onbekende definitie{hint} (meegeleverd: {known})")]
         )
     path = Path(text)
     if not path.is_absolute() and relative_to is not None:
         candidate = relative_to / path
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
-    if path.is_file():
+    if _is_file(path):
         return path
-    raise DefinitionNotFoundError([Problem(Location(text), "bestand niet gevonden")])
+    raise DefinitionNotFoundError([Problem(Location(text[:200]), "bestand niet gevonden")])
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, false for names the system refuses (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
