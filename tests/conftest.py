@@ -1,7 +1,7 @@
 """Shared fixtures: a driver that walks a traject through events with a moving clock, and the
 hypothesis profiles.
 
-Two profiles (see docs/testing.md, "Running the suite"):
+Two profiles (see the README, "Run the whole test suite"):
 
 - ``default``: few examples, derandomized (the same examples on every run, so a test passes or
   fails regardless of the machine or its load), no deadlines, no timing health checks, and a

@@ -92,7 +92,7 @@ def test_basis_is_among_the_compared_definitions():
 
 
 @pytest.mark.parametrize("def_id", DEFINITIONS)
-@settings(max_examples=examples(10, deep=300))  # the profile: derandomized, no deadline
+@settings(max_examples=examples(10, deep=200))  # the profile: derandomized, no deadline
 @given(data=st.data())
 def test_step_and_transitions_reference_agree(def_id: str, data: st.DataObject) -> None:
     definition = load_definition(def_id)

@@ -29,7 +29,7 @@ from eengezin.definition import _yaml, bundled_dir
 
 from conftest import examples, is_deep
 
-FUZZ = settings(max_examples=examples(40, deep=2000),
+FUZZ = settings(max_examples=examples(40, deep=1000),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

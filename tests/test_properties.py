@@ -57,7 +57,7 @@ DEPTH = {"aanmelding": 1, "vraagverheldering": 2, "startoverleg.voorbereiding": 
          "voortgangsoverleg.overleg": 7, "afronding": 8, "gesloten": 9, "zonder_regie": 2}
 
 
-@settings(SETTINGS, max_examples=examples(30, deep=1000))
+@settings(SETTINGS, max_examples=examples(30, deep=500))
 @given(histories(BASIS, max_size=60))
 def test_never_closed_with_open_signals(events: list[Event]) -> None:
     deepest = 0
