@@ -436,7 +436,7 @@ NOTE_OR_SIGNAL = st.lists(st.sampled_from(["notitie", "signaal_melden", "signaal
 
 
 @settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(kinds=NOTE_OR_SIGNAL)
 def test_any_history_loads_equal_to_deciding_it(make_store: Callable[..., AnyStore],
                                                 basis: Definition, kinds: list[str]) -> None:
