@@ -16,7 +16,7 @@ from ..errors import DefinitionError, DefinitionNotFoundError, Location, Problem
 from ._yaml import Locator, load_yaml
 
 LIST_SECTIONS = ("rules", "effects", "deadlines", "invariants")
-MAP_SECTIONS = ("types", "params", "roles", "criteria")
+MAP_SECTIONS = ("types", "params", "roles", "criteria", "zgw")
 MAX_EXTENDS = 16
 
 

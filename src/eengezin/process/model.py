@@ -14,6 +14,7 @@ from ..deadlines import Unit
 from ..rules.predicates import Check
 from ..rules.verdict import Severity, Violation
 from ..traject import DefinitionRef
+from .zgw import ZgwModel
 
 if TYPE_CHECKING:
     from ..definition.payload import Validator
@@ -162,6 +163,8 @@ class Definition:
     source: str
     raw: Mapping[str, Any] = attrs.field(eq=False, repr=False)
     initial_state: Mapping[str, str] = attrs.field(eq=False, repr=False)
+    zgw: ZgwModel | None = attrs.field(default=None, eq=False, repr=False)
+    """What the definition says about Zaakgericht werken (None only without tracks)."""
 
     @property
     def hash(self) -> str:
