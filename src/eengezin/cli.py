@@ -27,6 +27,7 @@ from .process.model import Definition
 from .rules.verdict import Verdict, Violation
 from .store import cli as store_cli
 from .traject import Actor, Event, Traject
+from .zgw import cli as zgw_cli
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 UNKNOWN_EVENT = "event.onbekend"
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     # -- more commands register here (keep one line per module) --
     store_cli.register(sub)
     checker.register(sub)
+    zgw_cli.register(sub)
     return parser
 
 

@@ -97,7 +97,10 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
     if err.validator == "enum":
         return f"{where}: moet een van {err.validator_value} zijn"
     if err.validator == "oneOf" and err.context:
-        inner = jsonschema.exceptions.best_match(err.context)
+        # prefer what is wrong inside the branch that has the right type (a mapping
+        # with an unknown key says so, not only "not null")
+        shaped = [e for e in err.context if e.validator != "type" or e.absolute_path != err.absolute_path]
+        inner = jsonschema.exceptions.best_match(shaped or err.context)
         if inner is not None and inner.validator != "type":
             detail = _schema_message(inner)
             return detail if inner.absolute_path else f"{where}: {detail.split(': ', 1)[-1]}"
