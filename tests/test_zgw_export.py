@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write
 from eengezin import load_definition
 from eengezin.errors import DefinitionError
 from eengezin.zgw.export import URN_PREFIX, ZgwExportError, zaaktype_requests
 from eengezin.zgw.schemas import problems
+
+from conftest import write
 
 BUNDLED = ["basis", "hollands-midden", "zuid-limburg", "cjg"]
 CATALOGUS = "https://catalogi.example.nl/api/v1/catalogussen/7d5a6b3e-0000-4000-8000-000000000001"
@@ -83,7 +84,9 @@ tracks:
     initial: aanmelding
     states:
       aanmelding: {title: Aanmelding, zgw: {statustype: {omschrijving: Aangemeld, informeren: true}}}
-      afgerond: {title: Afgerond, final: true, zgw: {resultaattype: {omschrijving: Klaar, archiefnominatie: blijvend_bewaren, archiefactietermijn: P5Y}}}
+      afgerond:
+        {title: Afgerond, final: true, zgw: {resultaattype: {omschrijving: Klaar,
+         archiefnominatie: blijvend_bewaren, archiefactietermijn: P5Y}}}
 events:
   aanmelden: {when_in: {regie: aanmelding}}
   plan_vaststellen:
@@ -131,7 +134,7 @@ def test_zgw_blocks_do_not_change_the_definition_hash(tmp_path: Path) -> None:
     ("eindstatus: {omschrijving: Traject beëindigd, informeren: false}",
      "eindstatus: {omschrijving: Traject beëindigd, volgnummer: 1}"),
     # a resultaattype omschrijving has at most 30 characters in the Catalogi API
-    ("{title: Afgerond, final: true, zgw: {resultaattype: {omschrijving: Klaar, ",
+    ("{title: Afgerond, final: true, zgw: {resultaattype: {omschrijving: Klaar,",
      "{title: Afgerond met een titel die te lang is voor ZGW, final: true, zgw: {resultaattype: {"),
 ])
 def test_bad_blocks_are_located_errors(tmp_path: Path, change: str, expected: str) -> None:

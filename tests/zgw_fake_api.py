@@ -85,8 +85,10 @@ class FakeZgw:
         with self.lock:
             return [dict(o) for o in self.objects[(api, resource)]]
 
-    def writes(self) -> int:
-        return sum(1 for m, _, s in self.requests if m in ("POST", "DELETE") and s < 300)
+    def writes(self, api: str = "zaken") -> int:
+        """Successful POSTs and DELETEs to ``api`` so far."""
+        return sum(1 for m, p, s in self.requests
+                   if m in ("POST", "DELETE") and s < 300 and p.startswith(f"/{api}/"))
 
     def root(self, api: str) -> str:
         return f"{self.base}/{api}/api/v1"
@@ -160,10 +162,11 @@ class FakeZgw:
                 return self.invalid(schema, [f"{field}: onbekende referentie"])
             if field in body and self.find(str(body[field]))[0] != target:  # type: ignore[index]
                 return self.invalid(schema, [f"{field}: verwijst naar het verkeerde soort object"])
-        if resource == "zaken":
-            if any(z["identificatie"] == body["identificatie"] and z["bronorganisatie"] == body["bronorganisatie"]
-                   for z in self.objects[("zaken", "zaken")]):
-                return self.invalid(schema, ["identificatie: bestaat al voor deze bronorganisatie"])
+        if resource == "zaken" and any(
+            z["identificatie"] == body["identificatie"] and z["bronorganisatie"] == body["bronorganisatie"]
+            for z in self.objects[("zaken", "zaken")]
+        ):
+            return self.invalid(schema, ["identificatie: bestaat al voor deze bronorganisatie"])
         if resource == "statussen":
             zaak = self.find(body["zaak"])[1]  # type: ignore[index]
             if zaak.get("einddatum"):
@@ -189,7 +192,7 @@ class FakeZgw:
 
 def _handler(api: FakeZgw) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def _serve(self, method: str) -> None:
@@ -244,7 +247,7 @@ def serve(page_size: int = 3) -> Iterator[FakeZgw]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
     server.daemon_threads = True
     api.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield api

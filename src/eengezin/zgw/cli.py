@@ -20,7 +20,7 @@ from ..errors import EengezinError
 from .export import ZgwExportError, catalogue_urls, load_zaaktype, model_of, zaaktype_requests
 
 ENV_CLIENT_ID = "EENGEZIN_ZGW_CLIENT_ID"
-ENV_SECRET = "EENGEZIN_ZGW_SECRET"  # noqa: S105 - the name of a variable, not a secret
+ENV_SECRET = "EENGEZIN_ZGW_SECRET"
 ENV_BRONORGANISATIE = "EENGEZIN_ZGW_BRONORGANISATIE"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

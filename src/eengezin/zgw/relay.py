@@ -32,7 +32,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -136,6 +136,11 @@ def _identity(rol: Mapping[str, Any]) -> str | None:
 def _short_id(value: str, limit: int) -> str:
     """``value`` if it fits the API's field, else a stable digest of it that does."""
     return value if len(value) <= limit else hashlib.sha256(value.encode()).hexdigest()[:limit]
+
+
+def _moment(at: datetime) -> datetime:
+    """An aware moment for the API (``date-time`` needs an offset); naive means UTC."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 def _same_moment(a: Any, b: datetime) -> bool:
@@ -290,10 +295,11 @@ class Relay:
     def _status(self, zaak: str, types: Mapping[str, str], key: str, at: datetime) -> None:
         statustype = types[f"statustype:{key}"]
         existing = self.zaken.list("statussen", {"zaak": zaak, "statustype": statustype})
-        if any(_same_moment(s.get("datumStatusGezet"), at) for s in existing):
+        moment = _moment(at)
+        if any(_same_moment(s.get("datumStatusGezet"), moment) for s in existing):
             return
         self.zaken.post("statussen", {"zaak": zaak, "statustype": statustype,
-                                      "datumStatusGezet": at.isoformat()})
+                                      "datumStatusGezet": moment.isoformat()})
 
     def _rol(self, zaak: str, roltype: str, body: dict[str, Any], replace: bool) -> None:
         existing = self.zaken.list("rollen", {"zaak": zaak, "roltype": roltype})

@@ -1,0 +1,317 @@
+"""The ZGW relay against a real HTTP server (tests/zgw_fake_api.py) that validates every body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from eengezin import Engine, Outcome
+from eengezin.decision import Decision
+from eengezin.zgw.client import ZgwClient
+from eengezin.zgw.export import catalogue_urls, load_zaaktype, zaaktype_requests
+from eengezin.zgw.outbox import MemoryOutbox, decision_from_outcome
+from eengezin.zgw.relay import JsonFileRelayState, MemoryRelayState, Relay, RelayTarget
+
+from conftest import LEDEN, REGISSEUR, Walk
+from zgw_fake_api import CLIENT_ID, SECRET, FakeZgw, serve
+
+RSIN = "002220647"
+SELECTIELIJST = {
+    "selectielijstklasse": "https://selectielijst.example.nl/api/v1/resultaten/1",
+    "resultaattypeomschrijving": "https://selectielijst.example.nl/api/v1/resultaattypeomschrijvingen/1",
+}
+PHASES = [f"statustype:{k}" for k in (
+    "aanmelding", "vraagverheldering", "startoverleg", "voortgang", "voortgangsoverleg", "afronding", "eind")]
+OPVOLGER = {"id": "r2", "naam": "Ravi", "soort": "professional", "organisatie": "Wijkteam"}
+
+
+class Killed(BaseException):
+    """The relay process dies (not an error the relay could handle)."""
+
+
+@pytest.fixture
+def api() -> Iterator[FakeZgw]:
+    yield from serve(page_size=2)
+
+
+def client(api: FakeZgw, name: str, **kw: Any) -> ZgwClient:
+    kw.setdefault("sleep", lambda s: None)
+    return ZgwClient(api.root(name), client_id=CLIENT_ID, secret=SECRET, **kw)
+
+
+@pytest.fixture
+def target(api: FakeZgw, engine: Engine) -> RelayTarget:
+    """The basis zaaktype loaded into the fake Catalogi API through the export."""
+    catalogi = client(api, "catalogi")
+    requests = zaaktype_requests(engine.definition, f"{api.root('catalogi')}/catalogussen/1",
+                                 begin_geldigheid=date(2026, 1, 1), **SELECTIELIJST)
+    urls = load_zaaktype(requests, lambda resource, body: str(catalogi.post(resource, body)["url"]))
+    assert engine.definition.zgw is not None
+    return RelayTarget(engine.definition.zgw, urls)
+
+
+def decisions(engine: Engine, walk: Walk) -> list[Decision]:
+    """The decisions of every accepted event of a walk, as an engine reports them."""
+    before = engine.new(walk.traject.id)
+    out: list[Decision] = []
+    for outcome in walk.outcomes:
+        if outcome.accepted:
+            out.append(decision_from_outcome(engine.definition, before, outcome))
+            before = outcome.traject
+    return out
+
+
+def household_to_closure(engine: Engine, traject_id: str = "T-test") -> list[Decision]:
+    walk = Walk(engine)
+    walk.traject = engine.new(traject_id)
+    walk.tot_voortgang()
+    walk.fire("regisseur_wijzigen", {"regisseur": OPVOLGER})
+    walk.voortgang_tot_afronding()
+    walk.fire("afsluiten", {"afsluitdatum": "2026-06-01", "evaluatie": "doelen bereikt", "vervolg": False})
+    assert walk.state["regie"] == "gesloten"
+    return decisions(engine, walk)
+
+
+def outbox_of(items: list[Decision]) -> MemoryOutbox:
+    outbox = MemoryOutbox()
+    for d in items:
+        outbox.add(d)
+    return outbox
+
+
+def relay(api: FakeZgw, outbox: MemoryOutbox, target: RelayTarget, zaken: Any = None, **kw: Any) -> Relay:
+    kw.setdefault("sleep", lambda s: None)
+    return Relay(outbox, zaken or client(api, "zaken"), {"basis": target}, bronorganisatie=RSIN, batch=4, **kw)
+
+
+def summary(api: FakeZgw, target: RelayTarget) -> dict[str, Any]:
+    """What the Zaken API holds, in the terms of the definition (keys, not URLs)."""
+    by_url = {url: key for key, url in target.types.items()}
+    zaken = api.all("zaken", "zaken")
+    out: dict[str, Any] = {}
+    for zaak in zaken:
+        statussen = sorted((s for s in api.all("zaken", "statussen") if s["zaak"] == zaak["url"]),
+                           key=lambda s: s["datumStatusGezet"])
+        rollen = [r for r in api.all("zaken", "rollen") if r["zaak"] == zaak["url"]]
+        out[zaak["identificatie"]] = {
+            "statussen": [by_url[s["statustype"]] for s in statussen],
+            "rollen": sorted((by_url[r["roltype"]], r["roltoelichting"],
+                              json.dumps(r.get("betrokkeneIdentificatie"), sort_keys=True)) for r in rollen),
+            "resultaten": [by_url[r["resultaattype"]] for r in api.all("zaken", "resultaten")
+                           if r["zaak"] == zaak["url"]],
+            "einddatum": zaak.get("einddatum"),
+        }
+    return out
+
+
+def test_a_household_from_aanmelden_to_gesloten(api: FakeZgw, engine: Engine, target: RelayTarget) -> None:
+    items = household_to_closure(engine)
+    outbox = outbox_of(items)
+    result = relay(api, outbox, target).run()
+    assert result.error is None and result.acked == len(items) and len(outbox) == 0
+    assert api.rejected == []
+    (zaak,) = api.all("zaken", "zaken")
+    assert (zaak["identificatie"], zaak["bronorganisatie"]) == ("T-test", RSIN)
+    assert zaak["zaaktype"] == target.types["zaaktype"]
+    assert zaak["startdatum"] == items[0].at.date().isoformat()
+    got = summary(api, target)["T-test"]
+    assert got["statussen"] == PHASES
+    assert got["resultaten"] == ["resultaattype:gesloten"]
+    assert got["einddatum"] == items[-1].at.date().isoformat()
+    # one rol per household member, and only the current regisseur (the first was replaced)
+    roles = got["rollen"]
+    assert [r[:2] for r in roles] == [("roltype:huishoudlid", "kind"), ("roltype:huishoudlid", "ouder"),
+                                      ("roltype:regisseur", "Regisseur (professional), Wijkteam")]
+    assert '"identificatie": "r2"' in roles[2][2]
+    rollen = api.all("zaken", "rollen")
+    assert {r.get("afwijkendeNaamBetrokkene") for r in rollen} == {"Sanne", "Daan", "Ravi"}
+    # personal data only in the rol fields meant for it: not in the zaak, statussen or resultaat
+    elsewhere = json.dumps([api.all("zaken", "zaken"), api.all("zaken", "statussen"),
+                            api.all("zaken", "resultaten")])
+    for lid in LEDEN:
+        assert str(lid["naam"]) not in elsewhere and str(lid["geboortedatum"]) not in elsewhere
+    assert REGISSEUR["naam"] not in json.dumps(rollen)  # the replaced regisseur is gone
+
+
+def test_a_record_relayed_twice_creates_nothing_twice(api: FakeZgw, engine: Engine,
+                                                      target: RelayTarget) -> None:
+    items = household_to_closure(engine)
+    assert relay(api, outbox_of(items), target).run().error is None
+    expected, writes = summary(api, target), api.writes()
+    # another traject:: every record offered twice in a row, by relays without state
+    twice = MemoryOutbox()
+    for d in household_to_closure(engine, "T-twice"):
+        twice.add(d)
+        twice.add(d)
+    result = relay(api, twice, target, state=MemoryRelayState()).run()
+    assert result.error is None and len(twice) == 0
+    assert summary(api, target)["T-twice"] == expected["T-test"]
+    assert api.writes() == 2 * writes
+
+
+def test_replaying_everything_without_state_changes_nothing(api: FakeZgw, engine: Engine,
+                                                           target: RelayTarget) -> None:
+    items = household_to_closure(engine)
+    assert relay(api, outbox_of(items), target).run().error is None
+    before = summary(api, target)
+    posts = [p for m, p, _ in api.requests if m == "POST"]
+    # an outbox that offers the whole history again, to a relay that lost its state: the
+    # zaak, statussen, household rollen and resultaat are found, not made again
+    assert relay(api, outbox_of(items), target).run().error is None
+    assert summary(api, target) == before
+    again = [p for m, p, _ in api.requests if m == "POST"][len(posts):]
+    assert all(p.endswith("/rollen") for p in again)  # only the regisseur changes are replayed
+
+
+def test_a_relay_killed_at_any_write_loses_and_doubles_nothing(api: FakeZgw, engine: Engine,
+                                                              target: RelayTarget) -> None:
+    reference = household_to_closure(engine, "T-ref")
+    assert relay(api, outbox_of(reference), target).run().error is None
+    expected = summary(api, target)["T-ref"]
+    writes = api.writes()
+    assert writes > 10
+
+    class Dying:
+        """A Zaken client whose process dies right after its n-th write reached the server."""
+
+        def __init__(self, inner: ZgwClient, after: int) -> None:
+            self.inner, self.left = inner, after
+
+        def list(self, path: str, params: Mapping[str, str]) -> list[Any]:
+            return self.inner.list(path, params)
+
+        def _wrote(self) -> None:
+            self.left -= 1
+            if self.left == 0:
+                raise Killed
+
+        def post(self, path: str, body: Mapping[str, Any]) -> Any:
+            answer = self.inner.post(path, body)
+            self._wrote()
+            return answer
+
+        def delete(self, path: str) -> None:
+            self.inner.delete(path)
+            self._wrote()
+
+    for k in range(1, writes):
+        tid = f"T-kill-{k}"
+        outbox = outbox_of(household_to_closure(engine, tid))
+        with pytest.raises(Killed):
+            relay(api, outbox, target, Dying(client(api, "zaken"), k)).run()
+        assert len(outbox) > 0
+        # a new process: same outbox (unacknowledged records come again), state lost
+        result = relay(api, outbox, target, state=MemoryRelayState()).run()
+        assert result.error is None and len(outbox) == 0
+        assert summary(api, target)[tid] == expected, k
+    assert api.rejected == []
+
+
+def test_5xx_and_timeouts_are_retried_without_doubles(api: FakeZgw, engine: Engine,
+                                                     target: RelayTarget) -> None:
+    items = household_to_closure(engine)
+    sleeps: list[float] = []
+    api.fail_next(503, times=2, method="GET")
+    api.fail_next(500, method="POST")
+    # the server carries this POST out, but answers after the client gave up
+    api.delay_next(0.6, method="POST")
+    zaken = client(api, "zaken", timeout=0.3, sleep=sleeps.append)
+    result = relay(api, outbox_of(items), target, zaken, sleep=sleeps.append).run()
+    assert result.error is None and result.acked == len(items)
+    assert len(api.all("zaken", "zaken")) == 1
+    assert summary(api, target)["T-test"]["statussen"][-1] == "statustype:eind"
+    assert api.rejected == []
+    assert sleeps == sorted(sleeps) or len(sleeps) >= 3  # backed off, boundedly
+    assert all(s <= 8.0 for s in sleeps)
+
+
+def test_an_unreachable_api_stops_the_relay_with_the_record_unacknowledged(
+        api: FakeZgw, engine: Engine, target: RelayTarget) -> None:
+    items = household_to_closure(engine)
+    outbox = outbox_of(items)
+    api.fail_next(502, times=100)
+    sleeps: list[float] = []
+    zaken = client(api, "zaken", retries=2, sleep=sleeps.append)
+    result = relay(api, outbox, target, zaken, retries=1, sleep=sleeps.append).run()
+    assert result.error is not None and result.acked == 0 and len(outbox) == len(items)
+    assert sleeps == [0.5, 1.0, 0.5, 0.5, 1.0]  # client retries within each of two relay attempts
+
+
+def test_a_4xx_stops_with_the_error_body_logged_and_the_record_left(
+        api: FakeZgw, engine: Engine, target: RelayTarget) -> None:
+    items = household_to_closure(engine)
+    outbox = outbox_of(items)
+    assert relay(api, outbox, target).run_once().acked == 4  # the first batch goes through
+    body = {"type": "validation", "code": "invalid", "title": "Invalid input.", "status": 400,
+            "invalidParams": [{"name": "statustype", "code": "invalid", "reason": "onbekend statustype"}]}
+    api.fail_next(400, body=body, method="POST")
+    with structlog.testing.capture_logs() as logs:
+        result = relay(api, outbox, target).run()
+    assert result.error is not None and "400" in result.error
+    assert len(outbox) == len(items) - 4 - result.acked
+    (refused,) = [e for e in logs if e["event"] == "zgw.relay.refused"]
+    assert refused["error"] == body and refused["status"] == 400 and refused["traject"] == "T-test"
+    # no personal data in any log line
+    text = json.dumps(logs, default=str)
+    for secret in ("Sanne", "Daan", "Rita", "Ravi", "1988-06-14", "Schulden", "doelen bereikt"):
+        assert secret not in text
+    # once the API accepts again, the rest goes through and nothing is doubled
+    assert relay(api, outbox, target).run().error is None and len(outbox) == 0
+    assert summary(api, target)["T-test"]["statussen"] == PHASES
+
+
+def test_a_record_of_another_definition_stops_the_relay(api: FakeZgw, engine: Engine,
+                                                       target: RelayTarget) -> None:
+    items = household_to_closure(engine)
+    outbox = outbox_of(items)
+    only_other = Relay(outbox, client(api, "zaken"), {"zuid-limburg": target}, bronorganisatie=RSIN)
+    result = only_other.run()
+    assert result.error is not None and "basis" in result.error and len(outbox) == len(items)
+    assert api.writes() == 0
+
+
+def test_catalogue_urls_find_the_loaded_zaaktype(api: FakeZgw, target: RelayTarget) -> None:
+    found = catalogue_urls(client(api, "catalogi"), target.types["zaaktype"], target.model)
+    assert found == {k: v for k, v in target.types.items()
+                     if k.split(":")[0] in ("zaaktype", "statustype", "roltype", "resultaattype")}
+
+
+def test_a_wrong_secret_is_refused(api: FakeZgw) -> None:
+    from eengezin.zgw.client import ZgwApiError
+
+    wrong = ZgwClient(api.root("zaken"), client_id=CLIENT_ID, secret="niet-het-geheim-maar-wel-lang-genoeg")
+    with pytest.raises(ZgwApiError) as info:
+        wrong.list("zaken", {})
+    assert info.value.status == 403
+
+
+def test_json_state_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "relay.json"
+    state = JsonFileRelayState(path)
+    state.remember("T1", "http://zaken/1", 3)
+    state.remember("T1", "http://zaken/1", 2)  # an older version never lowers the mark
+    again = JsonFileRelayState(path)
+    assert (again.zaak("T1"), again.version("T1"), again.version("T2")) == ("http://zaken/1", 3, 0)
+
+
+def test_decisions_name_the_phase_changes(engine: Engine) -> None:
+    walk = Walk(engine)
+    walk.tot_startoverleg()
+    items = decisions(engine, walk)
+    assert [d.version for d in items] == [1, 2, 3, 4, 5]
+    start = items[-2]
+    assert start.event == "regie_starten"
+    change = start.moved("regie")
+    assert change is not None
+    assert (change.before, change.after) == ("vraagverheldering", "startoverleg.voorbereiding")
+    assert change.entered == ("startoverleg", "startoverleg.voorbereiding")
+    assert items[0].moved("regie") is None
+    refused: Outcome = walk.fire("afsluiten", {}, expect=False)
+    with pytest.raises(ValueError):
+        decision_from_outcome(engine.definition, walk.traject, refused)
