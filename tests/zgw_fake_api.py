@@ -61,6 +61,7 @@ class FakeZgw:
         self._failures: list[tuple[str | None, int, Any]] = []
         self._delays: list[tuple[str | None, float]] = []
         self.base = ""
+        self.in_flight = 0
 
     # ------------------------------------------------------------ switches
     def fail_next(self, status: int, times: int = 1, body: Any = None, method: str | None = None) -> None:
@@ -79,6 +80,17 @@ class FakeZgw:
             if item[0] in (None, method):
                 return queue.pop(i)
         return None
+
+    def wait_idle(self, _seconds: float = 0.0) -> None:
+        """Return once no request is being handled (a client's backoff that outlasts a slow
+        server; usable as the ``sleep`` of a client or relay)."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.in_flight == 0:
+                    return
+            time.sleep(0.005)
+        raise AssertionError("the fake API stays busy")
 
     # ------------------------------------------------------------ views for assertions
     def all(self, api: str, resource: str) -> list[dict[str, Any]]:
@@ -103,14 +115,15 @@ class FakeZgw:
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any
                ) -> tuple[int, Any]:
+        # a request meets at most one switch: a failure, or else a delay
         with self.lock:
-            delay = self._take(self._delays, method)
             failure = self._take(self._failures, method)
-        if delay is not None:
-            time.sleep(delay[1])
+            delay = None if failure is not None else self._take(self._delays, method)
         if failure is not None:
             _, status, fbody = failure
             return status, fbody if fbody is not None else {"title": "kunstmatige fout", "status": status}
+        if delay is not None:
+            time.sleep(delay[1])
         parts = [p for p in path.split("/") if p]
         if len(parts) < 4 or parts[1:3] != ["api", "v1"] or (parts[0], parts[3]) not in SCHEMAS:
             return 404, {"title": "niet gevonden"}
@@ -196,6 +209,15 @@ def _handler(api: FakeZgw) -> type[BaseHTTPRequestHandler]:
             return
 
         def _serve(self, method: str) -> None:
+            with api.lock:
+                api.in_flight += 1
+            try:
+                self._serve_counted(method)
+            finally:
+                with api.lock:
+                    api.in_flight -= 1
+
+        def _serve_counted(self, method: str) -> None:
             split = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
