@@ -10,7 +10,7 @@ import pytest
 
 from eengezin import load_definition
 from eengezin.errors import DefinitionError
-from eengezin.zgw.export import URN_PREFIX, ZgwExportError, zaaktype_requests
+from eengezin.zgw.export import URN_PREFIX, ZgwExportError, mapping_markdown, zaaktype_requests
 from eengezin.zgw.schemas import problems
 
 from conftest import write
@@ -203,3 +203,11 @@ def test_cli_zaaktype(capsys: pytest.CaptureFixture[str]) -> None:
     assert "POST /statustypen" in text and "Veilig Verder Plan" in text
     assert main(args[:5]) == 1
     assert "selectielijstklasse" in capsys.readouterr().err
+
+
+def test_docs_show_the_current_mapping() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "zgw.md").read_text("utf-8")
+    block = text.split("<!-- mapping:start -->\n", 1)[1].split("<!-- mapping:end -->", 1)[0]
+    expected = "".join(f"### {d}\n\n{mapping_markdown(load_definition(d))}\n" for d in BUNDLED)
+    # after changing a definition, regenerate the block with mapping_markdown (see docs/zgw.md)
+    assert block == expected

@@ -210,3 +210,29 @@ def catalogue_urls(catalogi: CatalogiApi, zaaktype_url: str, model: ZgwModel) ->
     if missing:
         raise ZgwExportError("het zaaktype in de catalogus mist " + ", ".join(missing))
     return urls
+
+
+def mapping_markdown(definition: Definition) -> str:
+    """The mapping of ``definition`` onto a zaaktype as a Markdown table (used in docs/zgw.md)."""
+    model = model_of(definition)
+    track = definition.tracks[model.track]
+    rows = [f"| zaaktype | {model.zaaktype.omschrijving} | definitie `{definition.id}` | "
+            f"identificatie `{model.zaaktype.identificatie}`, {model.zaaktype.vertrouwelijkheidaanduiding} |"]
+    for s in model.statustypen:
+        states = ("eindstaten " + ", ".join(f"`{f}`" for f in sorted(track.finals)) if s.eind
+                  else f"fase `{s.state}`")
+        extra = f"volgnummer {s.volgnummer}" + (", eindstatus" if s.eind else "") + (
+            ", informeren" if s.informeren else "")
+        rows.append(f"| statustype | {s.omschrijving} | {states} | {extra} |")
+    for r in model.resultaattypen:
+        rows.append(f"| resultaattype | {r.omschrijving} | eindstaat `{r.state}` | "
+                    f"{r.archiefnominatie}, {r.archiefactietermijn} na afhandeling |")
+    for rt in model.roltypen:
+        source = {"regisseur": "de regisseur", "huishoudlid": "elk lid van het huishouden"}.get(
+            rt.key, f"rol `{rt.key}`")
+        rows.append(f"| roltype | {rt.omschrijving} | {source} | {rt.omschrijving_generiek} |")
+    for i in model.informatieobjecttypen:
+        rows.append(f"| informatieobjecttype | {i.omschrijving} | type `{i.plan_type}` (event `{i.event}`) | "
+                    f"{i.vertrouwelijkheidaanduiding}, categorie {i.informatieobjectcategorie} |")
+    head = "| ZGW | omschrijving | uit de definitie | eigenschappen |\n|---|---|---|---|\n"
+    return head + "\n".join(rows) + "\n"
