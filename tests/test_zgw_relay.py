@@ -418,3 +418,23 @@ def test_any_mix_of_faults_and_restarts_ends_in_the_same_zaak(api: FakeZgw, engi
     got = summary(api, target)[tid]
     assert got["statussen"] == PHASES and got["resultaten"] == ["resultaattype:gesloten"]
     assert len(got["rollen"]) == 3
+
+
+def test_without_regie_and_back_from_afronding(api: FakeZgw, engine: Engine, target: RelayTarget) -> None:
+    zonder = Walk(engine)
+    zonder.traject = engine.new("T-zonder")
+    zonder.tot_vraagverheldering()
+    zonder.fire("regie_niet_starten", {"reden": "hulp via de huisarts"})
+    terug = Walk(engine)
+    terug.traject = engine.new("T-terug")
+    terug.tot_afronding()
+    terug.fire("signaal_melden", {"id": "s1", "soort": "vermoeden", "omschrijving": "zorgen", "wie": "school"})
+    assert terug.state["regie"] == "voortgangsoverleg.voorbereiding"  # moved back by an effect
+    outbox = outbox_of([*decisions(engine, zonder), *decisions(engine, terug)])
+    assert relay(api, outbox, target).run().error is None
+    got = summary(api, target)
+    assert got["T-zonder"]["statussen"] == ["statustype:aanmelding", "statustype:vraagverheldering",
+                                            "statustype:eind"]
+    assert got["T-zonder"]["resultaten"] == ["resultaattype:zonder_regie"]
+    assert got["T-terug"]["statussen"] == [*PHASES[:-1], "statustype:voortgangsoverleg"]
+    assert got["T-terug"]["resultaten"] == [] and got["T-terug"]["einddatum"] is None

@@ -93,7 +93,21 @@ def compile_zgw(env: _Env, start_event: str) -> ZgwModel | None:
         roltypen=_roltypen(env),
         informatieobjecttypen=_informatieobjecttypen(env),
         phase_of=phase_of,
+        regisseur_from=_recorded_from(data, "regisseur"),
+        huishouden_from=_recorded_from(data, "huishouden"),
     )
+
+
+def _recorded_from(data: Mapping[str, Any], fact: str) -> dict[str, tuple[str, ...]]:
+    """Events that set ``fact`` from their payload, with the payload path they take it from."""
+    out: dict[str, tuple[str, ...]] = {}
+    for eid, spec in (data.get("events") or {}).items():
+        for record in (spec or {}).get("record") or []:
+            body = record.get("set") if isinstance(record, Mapping) else None
+            source = body.get("from") if isinstance(body, Mapping) and body.get("fact") == fact else None
+            if isinstance(source, str) and source.startswith("data.") and "[" not in source:
+                out[eid] = tuple(source.split(".")[1:])
+    return out
 
 
 def _zaaktype(env: _Env, top: dict[str, Any], start_event: str) -> ZgwZaaktype:

@@ -102,6 +102,10 @@ class ZgwModel:
     informatieobjecttypen: tuple[ZgwInformatieobjecttype, ...]
     phase_of: Mapping[str, str]
     """Each leaf state of ``track`` -> the key of its statustype (final states: the eindstatus)."""
+    regisseur_from: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    """Event -> payload path of the regisseur it records (``set: {fact: regisseur, from: data.…}``)."""
+    huishouden_from: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    """Event -> payload path of the household it records (``set: {fact: huishouden, …}``)."""
 
     def statustype(self, key: str) -> ZgwStatustype:
         for s in self.statustypen:

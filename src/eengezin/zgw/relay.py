@@ -6,8 +6,9 @@ Per accepted decision of a traject:
   (``identificatie`` = the traject id), a rol per household member and the status of the
   first phase;
 - a change of phase (the top-level state of the phase track) sets the phase's status;
-- a regisseur named by the event (``regie_starten``, ``regisseur_wijzigen``, ``overdragen``)
-  becomes the zaak's regisseur rol, replacing the previous one;
+- a regisseur recorded by the event (in the bundled definitions: ``regie_starten``,
+  ``regisseur_wijzigen``, ``overdragen``) becomes the zaak's regisseur rol, replacing the
+  previous one;
 - reaching a final state sets the resultaat of that state, then the eindstatus (which
   closes the zaak).
 
@@ -45,7 +46,6 @@ from .client import ZgwApiError, ZgwUnavailableError
 
 log = structlog.get_logger("eengezin.zgw")
 
-REGISSEUR_FIELDS = {"regie_starten": "regisseur", "regisseur_wijzigen": "regisseur", "overdragen": "opvolger"}
 
 
 class ZakenApi(Protocol):
@@ -125,6 +125,16 @@ class RelayResult:
 
 class RelayStopped(Exception):
     """Internal: a record could not be relayed; the relay stops before acknowledging it."""
+
+
+def _at(data: Mapping[str, Any], path: tuple[str, ...] | None) -> Any:
+    """The payload value at ``path`` (from the compiled model), or None."""
+    if path is None:
+        return None
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
 
 
 def _identity(rol: Mapping[str, Any]) -> str | None:
@@ -252,15 +262,16 @@ class Relay:
         zaak, created = self._zaak(d, types)
         change = d.moved(track)
         if created or d.version == 1:
-            if d.version == 1:
-                for lid in (d.data.get("huishouden") or {}).get("leden") or []:
-                    self._rol_huishoudlid(zaak, types, lid)
+            huishouden = _at(d.data, model.huishouden_from.get(d.event))
+            if d.version == 1 and isinstance(huishouden, Mapping):
+                for lid in huishouden.get("leden") or []:
+                    if isinstance(lid, Mapping) and lid.get("id"):
+                        self._rol_huishoudlid(zaak, types, lid)
             # the phase the traject was in before this event (the first phase, for the start)
             first = model.phase_of.get(change.before if change is not None else d.state.get(track, ""))
             if first is not None and first != "eind":
                 self._status(zaak, types, first, d.at)
-        field = REGISSEUR_FIELDS.get(d.event)
-        regisseur = d.data.get(field) if field else None
+        regisseur = _at(d.data, model.regisseur_from.get(d.event))
         if isinstance(regisseur, Mapping) and regisseur.get("id"):
             self._rol_regisseur(zaak, types, regisseur, bool(d.data.get("tijdelijk")))
         if change is not None:
