@@ -143,7 +143,7 @@ def test_bad_blocks_are_located_errors(tmp_path: Path, change: str, expected: st
         load_definition(_region(tmp_path, REGION.replace(change, expected)))
     assert info.value.problems
     for problem in info.value.problems:
-        assert problem.location.file.endswith("regio.yaml") and problem.location.line > 0
+        assert problem.location.file.endswith("regio.yaml") and problem.location.line > 1
         assert "zgw" in problem.message or "kleur" in problem.message
 
 

@@ -60,9 +60,11 @@ def _block(owner: Any, *path: str) -> dict[str, Any]:
     return dict(node) if isinstance(node, Mapping) else {}
 
 
-def _fits(env: _Env, owner: Any, key: str, text: str, limit: int, what: str) -> str:
+def _fits(env: _Env, owner: Any, key: str, text: str, limit: int, what: str,
+          near: Location | None = None) -> str:
+    """``text``, or a located problem when it is longer than the Catalogi API allows."""
     if len(text) > limit:
-        env.problem(env.loc.where(owner, key, default=env.here),
+        env.problem(env.loc.where(owner, key, default=near or env.here),
                     f"zgw: {what} is langer dan {limit} tekens; geef een kortere omschrijving "
                     "in een zgw-blok")
         return text[:limit]
@@ -149,7 +151,7 @@ def _statustypen(env: _Env, track: Track, raw_states: Mapping[str, Any], top: di
         owner = _block(spec, "zgw").get("statustype", spec)
         omschrijving = _fits(env, owner, "omschrijving",
                              str(block.get("omschrijving", track.nodes[name].title)), 80,
-                             f"de titel van staat {name!r}")
+                             f"de titel van staat {name!r}", env.loc.where(raw_states, name))
         out.append(ZgwStatustype(
             key=name, state=name, omschrijving=omschrijving,
             volgnummer=int(block.get("volgnummer", position)),
@@ -186,7 +188,7 @@ def _resultaattypen(env: _Env, track: Track, raw_states: Mapping[str, Any]
         owner = _block(spec, "zgw").get("resultaattype", spec)
         omschrijving = _fits(env, owner, "omschrijving",
                              str(block.get("omschrijving", track.nodes[name].title)), 30,
-                             f"de titel van eindstaat {name!r}")
+                             f"de titel van eindstaat {name!r}", env.loc.where(raw_states, name))
         out.append(ZgwResultaattype(
             key=name, state=name, omschrijving=omschrijving,
             archiefnominatie=str(block.get("archiefnominatie", "vernietigen")),
