@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from eengezin import Actor, Definition, Engine, Event, Outcome, Traject, new_traject, step
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+# the tests write many small definitions: keep their cache entries out of the user's cache
+os.environ.setdefault("EENGEZIN_CACHE_DIR", tempfile.mkdtemp(prefix="eengezin-test-cache-"))
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -56,9 +64,10 @@ def signaal(sid: str = "s1", soort: str = "huiselijk_geweld") -> dict[str, Any]:
 class Walk:
     """Drives one traject; every call moves the clock one hour on."""
 
-    def __init__(self, engine: Engine, start: datetime = datetime(2026, 3, 2, 9, 0)) -> None:
+    def __init__(self, engine: Engine, start: datetime = datetime(2026, 3, 2, 9, 0, tzinfo=AMS)
+                 ) -> None:
         self.engine = engine
-        self.at = start
+        self.at = start if start.tzinfo is not None else start.replace(tzinfo=AMS)
         self.traject: Traject = engine.new("T-test")
         self.outcomes: list[Outcome] = []
 

@@ -8,6 +8,8 @@ import pytest
 
 from eengezin import DefinitionError, DefinitionNotFoundError, load_definition
 
+from conftest import AMS
+
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
@@ -229,8 +231,8 @@ events:
       - {track: t, from: b, to: c}
 """)
     eng = Engine(path)
-    t = eng.start("T", {}, at=datetime(2026, 1, 1)).traject
-    t = eng.fire(t, "omhoog", at=datetime(2026, 1, 2)).traject
+    t = eng.start("T", {}, at=datetime(2026, 1, 1, tzinfo=AMS)).traject
+    t = eng.fire(t, "omhoog", at=datetime(2026, 1, 2, tzinfo=AMS)).traject
     assert t.state["t"] == "b"
-    t = eng.fire(t, "omhoog", at=datetime(2026, 1, 3)).traject
+    t = eng.fire(t, "omhoog", at=datetime(2026, 1, 3, tzinfo=AMS)).traject
     assert t.state["t"] == "c"

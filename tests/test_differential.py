@@ -122,7 +122,7 @@ def test_step_and_transitions_reference_agree(def_id: str, data: st.DataObject) 
 
         fast = step(definition, traject, event)
         ref = reference_next_state(definition, ref_state, event, ref_facts,
-                                   started=traject.started, history=traject.history,
+                                   started=traject.started, seen=traject.seen,
                                    deadlines=traject.deadlines)
 
         assert fast.verdict.rule_ids == ref.verdict.rule_ids, name

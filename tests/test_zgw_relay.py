@@ -14,11 +14,12 @@ import structlog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eengezin import Engine, Outcome
+from eengezin import Engine
 from eengezin.decision import Decision
+from eengezin.engine import decision_of
 from eengezin.zgw.client import ZgwClient
 from eengezin.zgw.export import catalogue_urls, load_zaaktype, zaaktype_requests
-from eengezin.zgw.outbox import MemoryOutbox, decision_from_outcome
+from eengezin.zgw.outbox import MemoryOutbox
 from eengezin.zgw.relay import JsonFileRelayState, MemoryRelayState, Relay, RelayTarget
 
 from conftest import LEDEN, REGISSEUR, Walk
@@ -94,7 +95,7 @@ def decisions(engine: Engine, walk: Walk) -> list[Decision]:
     out: list[Decision] = []
     for outcome in walk.outcomes:
         if outcome.accepted:
-            out.append(decision_from_outcome(engine.definition, before, outcome))
+            out.append(decision_of(before, outcome))
             before = outcome.traject
     return out
 
@@ -313,23 +314,6 @@ def test_json_state_survives_a_restart(tmp_path: Path) -> None:
     state.remember("T1", "http://zaken/1", 2)  # an older version never lowers the mark
     again = JsonFileRelayState(path)
     assert (again.zaak("T1"), again.version("T1"), again.version("T2")) == ("http://zaken/1", 3, 0)
-
-
-def test_decisions_name_the_phase_changes(engine: Engine) -> None:
-    walk = Walk(engine)
-    walk.tot_startoverleg()
-    items = decisions(engine, walk)
-    assert [d.version for d in items] == [1, 2, 3, 4, 5]
-    start = items[-2]
-    assert start.event == "regie_starten"
-    change = start.moved("regie")
-    assert change is not None
-    assert (change.before, change.after) == ("vraagverheldering", "startoverleg.voorbereiding")
-    assert change.entered == ("startoverleg", "startoverleg.voorbereiding")
-    assert items[0].moved("regie") is None
-    refused: Outcome = walk.fire("afsluiten", {}, expect=False)
-    with pytest.raises(ValueError):
-        decision_from_outcome(engine.definition, walk.traject, refused)
 
 
 def test_cli_loads_the_zaaktype_and_relays_an_outbox(api: FakeZgw, engine: Engine, tmp_path: Path,

@@ -17,14 +17,14 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-import holidays as _holidays
-
 Unit = Literal["werkdagen", "kalenderdagen", "weken"]
 UNITS: tuple[Unit, ...] = ("werkdagen", "kalenderdagen", "weken")
 
 
 @lru_cache(maxsize=256)
 def _feestdagen(year: int) -> frozenset[date]:
+    import holidays as _holidays  # loaded on first use: most commands never count werkdagen
+
     cal = _holidays.country_holidays("NL", years=year, categories=("public", "optional"))
     # Eerste Paasdag and Eerste Pinksterdag are Sundays anyway; keep the set to the Atw list
     return frozenset(cal.keys())

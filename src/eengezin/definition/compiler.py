@@ -10,10 +10,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import tzinfo
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import DefinitionError, Location, Problem
 from ..process.model import (
+    DEFAULT_TIMEZONE,
     DeadlineSpec,
     Definition,
     Effect,
@@ -26,6 +29,7 @@ from ..process.model import (
     Transition,
 )
 from ..rules.conditions import compile_condition
+from ..rules.footprint import NOTHING, Condition
 from ..rules.paths import PathError, compile_single
 from ..rules.predicates import Check, ConditionError, PredicateRegistry
 from ..rules.verdict import Violation
@@ -39,6 +43,17 @@ ANY_ACTIVE = "*"
 
 def _never(ctx: Any) -> bool:
     return False
+
+
+_NEVER = Condition(_never, "never", NOTHING, text="false")
+
+
+def _always(ctx: Any) -> bool:
+    return True
+
+
+def _check(condition: Condition | None) -> Check | None:
+    return condition.check if condition is not None else None
 
 
 class _Compiler:
@@ -79,7 +94,7 @@ class _Compiler:
     def leaves_under(self, track: str, state: str) -> frozenset[str]:
         return self.tracks[track].leaves_under(state)
 
-    def compile_condition(self, spec: Any) -> Check:
+    def compile_condition(self, spec: Any) -> Condition:
         return compile_condition(spec, self.registry, self)
 
     def check_deadline(self, deadline_id: str) -> None:
@@ -96,7 +111,7 @@ class _Compiler:
         elif path == "data" or path.startswith("data."):
             self.reads_data = True
 
-    def condition(self, owner: Any, key: str) -> Check | None:
+    def condition(self, owner: Any, key: str) -> Condition | None:
         if key not in owner:
             return None
         with self.at(owner, key):
@@ -104,7 +119,7 @@ class _Compiler:
                 return self.compile_condition(owner[key])
             except ConditionError as exc:
                 self.problem(self.here, str(exc))
-                return _never
+                return _NEVER
 
     def getter(self, owner: Any, key: str, text: Any) -> Callable[[Any], Any] | None:
         try:
@@ -216,28 +231,35 @@ class _Compiler:
                 body = item[op]
                 if op == "unset":
                     self.facts_written.add(body)
-                    yield Record("unset", body, when=when)
+                    yield Record("unset", body, when=_check(when), condition=when)
                     continue
                 fact = body["fact"]
                 self.facts_written.add(fact)
                 value: Callable[[Any], Any] | None = None
+                source: str | None = None
                 if "from" in body and "value" in body:
                     self.problem(self.here, f"{op}: gebruik 'from' of 'value', niet beide")
                     continue
                 if "from" in body:
                     value = self.getter(body, "from", body["from"])
+                    source = body["from"]
                 elif "value" in body:
                     literal = body["value"]
                     value = (lambda lit: (lambda ctx: lit))(literal)
                 elif op in ("set", "append", "put"):
                     value = self.getter(body, "fact", "data")
+                    source = "data"
                 keyget = self.getter(body, "key", body["key"]) if "key" in body else None
+                key_source = body.get("key")
                 if "key_value" in body:
                     keyget = (lambda lit: (lambda ctx: lit))(str(body["key_value"]))
+                    key_source = None
                 if op in ("put", "remove") and keyget is None:
                     self.problem(self.here, f"{op} heeft 'key' (pad) of 'key_value' nodig")
                     continue
-                yield Record(op, fact, value=value, key=keyget, when=when)
+                yield Record(op, fact, value=value, key=keyget, when=_check(when), condition=when,
+                             source=source if value is not None else None,
+                             key_source=key_source if keyget is not None else None)
 
     # ------------------------------------------------------------ events
     def compile_events(self, types: TypeCompiler) -> dict[str, dict[str, Any]]:
@@ -266,7 +288,8 @@ class _Compiler:
                         target = self.target(tr["track"], tr["to"], tr, "to")
                         when = self.condition(tr, "when")
                         if target is not None:
-                            transitions.append(Transition(tr["track"], sources, target, when))
+                            transitions.append(Transition(tr["track"], sources, target,
+                                                          _check(when), when))
                 if "when_in" not in spec and "transitions" not in spec:
                     self.problem(self.here, f"event {eid!r} heeft transitions of when_in nodig")
                 records = tuple(self.records(spec.get("record", []), spec, "record"))
@@ -312,10 +335,11 @@ class _Compiler:
                 events = self.event_list(spec, "on", parts)
                 self.reads_data = False
                 applies = self.condition(spec, "if")
-                require = self.condition(spec, "require") or _never
+                require = self.condition(spec, "require") or _NEVER
                 violation = Violation(rid, spec["severity"], spec["message"].strip(), spec["source"])
                 rule = Rule(rid, spec["severity"], violation.message, spec["source"], events,
-                            applies, require, violation, self.reads_data)
+                            _check(applies), require.check, violation, self.reads_data,
+                            applies, require)
                 out.append(rule)
                 for e in events:
                     parts[e]["rules"].append(rule)
@@ -336,8 +360,8 @@ class _Compiler:
                 records = tuple(self.records(spec.get("record", []), spec, "record"))
                 if not moves and not records:
                     self.problem(self.here, "een effect heeft move en/of record nodig")
-                effect = Effect(spec["id"], events, when, tuple(moves), records, spec["source"],
-                                spec.get("description", ""))
+                effect = Effect(spec["id"], events, _check(when), tuple(moves), records,
+                                spec["source"], spec.get("description", ""), when)
                 out.append(effect)
                 for e in events:
                     parts[e]["effects"].append(effect)
@@ -355,7 +379,8 @@ class _Compiler:
                 ends = self.event_list(spec, "satisfied_by", parts)
                 cancels = self.event_list(spec, "cancelled_by", parts)
                 d = DeadlineSpec(
-                    id=spec["id"], start_events=starts, start_when=when, amount=amount, unit=unit,
+                    id=spec["id"], start_events=starts, start_when=_check(when), amount=amount,
+                    unit=unit, start_condition=when,
                     satisfied_by=ends, cancelled_by=cancels,
                     violation=Violation(spec["id"], "warn", spec["message"].strip(), spec["source"]),
                     description=spec.get("description", ""),
@@ -376,8 +401,9 @@ class _Compiler:
                 if cond is None and not spec.get("reachable_final"):
                     self.problem(self.here, "een invariant heeft 'always' of 'reachable_final' nodig")
                     continue
-                out.append(Invariant(spec["id"], cond or (lambda ctx: True), spec["message"],
-                                     spec["source"], spec))
+                out.append(Invariant(spec["id"], cond.check if cond is not None else _always,
+                                     spec["message"], spec["source"], spec, cond,
+                                     bool(spec.get("reachable_final"))))
         return out
 
     # ------------------------------------------------------------ all
@@ -423,8 +449,20 @@ class _Compiler:
             effects=tuple(effects), deadlines=deadlines, invariants=tuple(invariants),
             params=dict(self.data.get("params", {})), roles=_role_descriptions(self.data.get("roles", {})),
             source=self.raw.main_file, raw=self.data,
-            initial_state={tid: t.initial for tid, t in self.tracks.items()}, zgw=zgw,
+            initial_state={tid: t.initial for tid, t in self.tracks.items()},
+            timezone=self._timezone(),
+            types=dict(self.data.get("types", {})),
+            zgw=zgw,
         )
+
+    def _timezone(self) -> tzinfo:
+        name = self.data.get("timezone", DEFAULT_TIMEZONE)
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problem(self.loc.where(self.data, "timezone", default=self.here),
+                         "onbekende tijdzone (verwacht een IANA-naam zoals Europe/Amsterdam)")
+            raise DefinitionError(self.problems) from None
 
 
 def _role_descriptions(roles: Mapping[str, Any]) -> dict[str, str]:

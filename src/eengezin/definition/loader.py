@@ -10,27 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import jsonschema
 
 from ..errors import DefinitionError, DefinitionNotFoundError, Location, Problem
 from ._yaml import Locator, load_yaml
+from .bundled import bundled_dir, bundled_ids
 
 LIST_SECTIONS = ("rules", "effects", "deadlines", "invariants")
 MAP_SECTIONS = ("types", "params", "roles", "criteria", "zgw")
 MAX_EXTENDS = 16
-
-
-def bundled_dir() -> Path:
-    """Folder holding the bundled definitions (inside the wheel, or the source tree)."""
-    packaged = resources.files("eengezin").joinpath("_definitions")
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[3] / "definitions"
-
-
-def bundled_ids() -> list[str]:
-    """Ids of the bundled definitions, sorted."""
-    return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
 
 
 def resolve_source(ref: str | Path, relative_to: Path | None = None) -> Path:
@@ -75,6 +62,8 @@ class RawDefinition:
 
 
 def _schema_problems(tree: Any, filename: str, locator: Locator) -> list[Problem]:
+    import jsonschema  # loaded on first validation (a cached definition needs none)
+
     validator = jsonschema.Draft202012Validator(schema())
     problems: list[Problem] = []
     for err in sorted(validator.iter_errors(tree), key=lambda e: list(map(str, e.absolute_path))):
@@ -83,7 +72,7 @@ def _schema_problems(tree: Any, filename: str, locator: Locator) -> list[Problem
     return problems
 
 
-def _schema_message(err: jsonschema.ValidationError) -> str:
+def _schema_message(err: Any) -> str:
     where = ".".join(str(p) for p in err.absolute_path) or "(bovenste niveau)"
     if err.validator == "additionalProperties":
         known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
@@ -97,6 +86,8 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
     if err.validator == "enum":
         return f"{where}: moet een van {err.validator_value} zijn"
     if err.validator == "oneOf" and err.context:
+        import jsonschema
+
         # prefer what is wrong inside the branch that has the right type (a mapping
         # with an unknown key says so, not only "not null")
         shaped = [e for e in err.context if e.validator != "type" or e.absolute_path != err.absolute_path]

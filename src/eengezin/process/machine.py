@@ -43,7 +43,7 @@ from ..errors import EengezinError, UnknownEventError
 from ..rules.context import Context
 from ..rules.predicates import Check
 from ..rules.verdict import Verdict, Violation
-from ..traject import Event, HistoryEntry, OpenDeadline
+from ..traject import Event, OpenDeadline
 from .model import Definition, EventSpec, Track
 from .step import ALREADY_STARTED, INVALID_PAYLOAD, NOT_AVAILABLE, NOT_STARTED, _apply_records
 
@@ -269,7 +269,7 @@ class TransitionsMachine:
 
     # ------------------------------------------------------------ deciding
     def decide(self, state: Mapping[str, str], facts: Mapping[str, Any], event: Event, *,
-               started: bool, history: tuple[HistoryEntry, ...] = (),
+               started: bool, seen: frozenset[str] = frozenset(),
                deadlines: Mapping[str, OpenDeadline] | None = None) -> ReferenceOutcome:
         """See :func:`reference_next_state`."""
         definition = self.definition
@@ -280,7 +280,7 @@ class TransitionsMachine:
         ctx = Context(
             data=event.data, facts=facts, state=state, event=event.name, at=event.at,
             actor_id=actor.id if actor else None, actor_role=actor.role if actor else None,
-            params=definition.params, history=history, deadlines=deadlines or {},
+            params=definition.params, seen=seen, deadlines=deadlines or {},
         )
         violations = self._violations(spec, state, event, ctx, started, deadlines or {})
         verdict = Verdict(tuple(violations))
@@ -379,7 +379,7 @@ def reference_next_state(
     facts: Mapping[str, Any] | None = None,
     *,
     started: bool = True,
-    history: tuple[HistoryEntry, ...] = (),
+    seen: frozenset[str] = frozenset(),
     deadlines: Mapping[str, OpenDeadline] | None = None,
 ) -> ReferenceOutcome:
     """Decide ``event`` on the transitions machine: the verdict, next state per track and facts.
@@ -388,7 +388,7 @@ def reference_next_state(
     it is slow (a lock and a full transitions trigger per call) and not meant for
     production. Guards are our compiled conditions; every transition is also guarded
     by the rules verdict, so a refused event moves nothing. ``started`` says whether
-    the start event was accepted before; ``history`` and ``deadlines`` are only read by
+    the start event was accepted before; ``seen`` and ``deadlines`` are only read by
     predicates and overdue warnings.
 
     >>> from datetime import datetime
@@ -401,4 +401,4 @@ def reference_next_state(
     (True, 'startoverleg.voorbereiding')
     """
     return machine_for(definition).decide(
-        state, facts or {}, event, started=started, history=history, deadlines=deadlines)
+        state, facts or {}, event, started=started, seen=seen, deadlines=deadlines)

@@ -1,6 +1,8 @@
 """``eengezin zgw zaaktype`` and ``eengezin zgw relay``.
 
-Hooked into the main CLI by ``register(sub)`` (``add_parser`` is the same function).
+Hooked into the main CLI by ``register(sub)`` (``add_parser`` is the same function); the
+handlers are named ``zgw:cmd_…`` and found through ``eengezin.cli.zgw``. Everything heavy is
+imported when a command runs, so ``eengezin --help`` stays fast.
 Credentials come from the environment: ``EENGEZIN_ZGW_CLIENT_ID`` and
 ``EENGEZIN_ZGW_SECRET``; never from the command line (it shows in process lists).
 """
@@ -15,9 +17,7 @@ import time
 from datetime import date
 from typing import Any, TextIO
 
-from ..definition import load_definition
 from ..errors import EengezinError
-from .export import ZgwExportError, catalogue_urls, load_zaaktype, model_of, zaaktype_requests
 
 ENV_CLIENT_ID = "EENGEZIN_ZGW_CLIENT_ID"
 ENV_SECRET = "EENGEZIN_ZGW_SECRET"
@@ -44,6 +44,9 @@ def _client(url: str, timeout: float) -> Any:
 
 
 def cmd_zaaktype(args: argparse.Namespace, out: TextIO) -> int:
+    from ..definition import load_definition
+    from .export import ZgwExportError, load_zaaktype, zaaktype_requests
+
     definition = load_definition(args.definition)
     begin = date.fromisoformat(args.begin_geldigheid) if args.begin_geldigheid else date.today()
     try:
@@ -82,7 +85,9 @@ def cmd_zaaktype(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_relay(args: argparse.Namespace, out: TextIO) -> int:
+    from ..definition import load_definition
     from ..store import open_store
+    from .export import catalogue_urls, model_of
     from .relay import JsonFileRelayState, MemoryRelayState, Relay, RelayState, RelayTarget
 
     bron = args.bronorganisatie or os.environ.get(ENV_BRONORGANISATIE)
@@ -131,7 +136,7 @@ def register(sub: Any) -> None:
                    help="maak het zaaktype ook aan in deze Catalogi API (als concept)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDEN")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_zaaktype)
+    p.set_defaults(handler="zgw:cmd_zaaktype")
 
     p = zsub.add_parser("relay", help="geef beslissingen uit de outbox door aan een Zaken API")
     p.add_argument("--store", required=True, metavar="URL", help="de opslag met de outbox")
@@ -145,7 +150,7 @@ def register(sub: Any) -> None:
     p.add_argument("--once", action="store_true", help="stop als de outbox leeg is")
     p.add_argument("--poll", type=float, default=5.0, metavar="SECONDEN")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDEN")
-    p.set_defaults(handler=cmd_relay)
+    p.set_defaults(handler="zgw:cmd_relay")
 
 
 add_parser = register

@@ -1,10 +1,9 @@
-"""An in-memory :class:`~eengezin.decision.Outbox`, and decisions made from core outcomes.
+"""An in-memory :class:`~eengezin.decision.Outbox` fed by an engine's listener.
 
-:class:`MemoryOutbox` is what a host without a SQL store (or a test) hands the relay:
-``add`` appends a decision, ``claim`` offers every unacknowledged record in order,
-``ack`` removes records for good. :func:`decision_from_outcome` builds the
-:class:`~eengezin.decision.Decision` an engine reports for an accepted outcome of
-:func:`eengezin.process.step`.
+A host without a SQL store hands the relay a :class:`MemoryOutbox` and registers its
+``add`` as a listener (``Engine(..., listeners=[outbox.add])``): ``claim`` offers every
+unacknowledged record in order, ``ack`` removes records for good. Unlike a store's outbox
+it is lost with the process; tests use it to offer any sequence of decisions.
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from ..decision import Decision, OutboxRecord, TrackChange
-from ..process.model import Definition
-from ..traject import Outcome, Traject
+from ..decision import Decision, OutboxRecord
 
 
 class MemoryOutbox:
@@ -44,35 +41,3 @@ class MemoryOutbox:
     def __len__(self) -> int:
         with self._lock:
             return len(self._records)
-
-
-def decision_from_outcome(definition: Definition, before: Traject, outcome: Outcome) -> Decision:
-    """The decision an accepted ``outcome`` (of ``step`` on ``before``) stands for.
-
-    Raises ValueError for a refused outcome: it decided nothing to relay.
-    """
-    if not outcome.accepted:
-        raise ValueError("a refused event is no decision")
-    after = outcome.traject
-    entered_by_track: dict[str, list[str]] = {}
-    for label in outcome.entered:
-        label_track, path = label.split(":", 1)
-        entered_by_track.setdefault(label_track, []).append(path)
-    changes: list[TrackChange] = []
-    for track_id, state in after.state.items():
-        old = before.state.get(track_id, state)
-        if old == state:
-            continue
-        track = definition.tracks[track_id]
-        kept = set(track.ancestors[state])
-        exited = tuple(p for p in track.ancestors.get(old, (old,)) if p not in kept)
-        changes.append(TrackChange(track_id, old, state, exited, tuple(entered_by_track.get(track_id, ()))))
-    event = outcome.event
-    return Decision(
-        traject_id=after.id, version=after.version, event=event.name, at=event.at, actor=event.actor,
-        definition=definition.ref, data=event.data, state=dict(after.state), changes=tuple(changes),
-        effects=outcome.effects,
-        deadlines_started=tuple(d for k, d in after.deadlines.items() if before.deadlines.get(k) != d),
-        deadlines_ended=tuple(k for k in before.deadlines if k not in after.deadlines),
-        warnings=outcome.violations,
-    )

@@ -1,0 +1,138 @@
+"""What a host builds a UI and an API on: plain data with shipped JSON Schemas, listeners,
+threads, and the definition-mismatch and conflict errors with their attributes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta
+
+import jsonschema
+import pytest
+
+from eengezin import (
+    ConflictError,
+    Decision,
+    DefinitionMismatchError,
+    Engine,
+    HistoryEntry,
+    Traject,
+    Verdict,
+)
+from eengezin.serialization import from_dict, json_schema, to_dict
+from eengezin.store import MemoryStore
+
+from conftest import AANMELDEN, AMS, REGISSEUR, Walk, signaal
+
+AT = datetime(2026, 3, 2, 9, tzinfo=AMS)
+
+
+def _validate(kind: str, data: object) -> None:
+    jsonschema.Draft202012Validator(json_schema(kind),
+                                    format_checker=jsonschema.FormatChecker()).validate(data)
+
+
+def test_wire_data_validates_against_the_shipped_schemas_and_reads_back(walk: Walk):
+    seen: list[Decision] = []
+    walk.engine.add_listener(seen.append)
+    walk.aangemeld()
+    walk.fire("signaal_melden", signaal())
+    walk.fire("vraag_verhelderen")
+    refused = walk.fire("regie_niet_starten", {"reden": "x"}, expect=False)
+    accepted = walk.fire("regie_starten", {"regisseur": REGISSEUR})
+    for out in (refused, accepted):
+        data = json.loads(json.dumps(to_dict(out)))  # plain JSON, as a web framework sends it
+        _validate("Outcome", data)
+        _validate("Verdict", to_dict(out.verdict))
+        _validate("Traject", to_dict(out.traject))
+        assert from_dict(to_dict(out.traject), Traject) == out.traject
+        assert from_dict(to_dict(out.verdict), Verdict) == out.verdict
+    assert accepted.entry is not None
+    _validate("HistoryEntry", json.loads(json.dumps(to_dict(accepted.entry))))
+    assert from_dict(to_dict(accepted.entry), HistoryEntry) == accepted.entry
+    assert seen, "the listener got the decisions"
+    for decision in seen:
+        _validate("Decision", json.loads(json.dumps(to_dict(decision))))
+        assert from_dict(to_dict(decision), Decision) == decision
+
+
+def test_listener_gets_every_accepted_decision_with_its_changes(walk: Walk):
+    seen: list[Decision] = []
+    walk.engine.add_listener(seen.append)
+    walk.aangemeld()
+    walk.fire("vraag_verhelderen")
+    walk.fire("regie_niet_starten", {}, expect=False)  # refused: no decision
+    walk.fire("regie_starten", {"regisseur": REGISSEUR})
+    assert [d.event for d in seen] == ["aanmelden", "vraag_verhelderen", "regie_starten"]
+    assert [d.version for d in seen] == [1, 2, 3]
+    moved = seen[-1].moved("regie")
+    assert moved is not None and moved.before == "vraagverheldering"
+    assert moved.after == "startoverleg.voorbereiding"
+    assert moved.entered == ("startoverleg", "startoverleg.voorbereiding")
+    assert moved.exited == ("vraagverheldering",)
+    assert seen[-1].moved("veiligheid") is None
+
+
+def test_a_failing_listener_does_not_undo_the_decision(walk: Walk):
+    def broken(decision: Decision) -> None:
+        raise RuntimeError("host bug")
+
+    walk.engine.add_listener(broken)
+    walk.aangemeld()
+    assert walk.traject.version == 1
+
+
+def test_errors_carry_attributes():
+    store = MemoryStore()
+    engine = Engine("basis", store=store)
+    engine.start("T", AANMELDEN, at=AT)
+    other = Engine("tests/data/basis-variant.yaml", store=store)
+    with pytest.raises(DefinitionMismatchError) as info:
+        other.fire("T", "notitie", {"tekst": "x"}, at=AT + timedelta(hours=1))
+    assert info.value.traject_id == "T"
+    assert info.value.expected is not None and info.value.actual == other.definition.ref
+    stale = engine.load("T")
+    engine.fire("T", "notitie", {"tekst": "x"}, at=AT + timedelta(hours=1))
+    out = engine.fire(stale, "notitie", {"tekst": "y"}, at=AT + timedelta(hours=2))
+    assert out.accepted and out.traject.version == 3  # a store engine always loads first
+    first = engine.fire("T", "notitie", {"tekst": "z"}, at=AT + timedelta(hours=3))
+    assert first.entry is not None
+    with pytest.raises(ConflictError) as conflict:  # a writer that decided on version 1
+        store.append(engine.definition, first.traject, [first.entry] * 3, expected_version=1)
+    assert conflict.value.traject_id == "T"
+    assert conflict.value.expected == 1 and conflict.value.actual == 4
+
+
+def test_engine_and_a_shared_store_are_thread_safe():
+    store = MemoryStore(outbox=True)
+    engine = Engine("basis", store=store)
+    engine.start("T", AANMELDEN, at=AT)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(25):
+                out = engine.fire("T", "notitie", {"tekst": f"{n}-{i}"}, at=AT + timedelta(days=1))
+                assert out.accepted
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert engine.load("T").version == 1 + 4 * 25
+    texts = [e.data["tekst"] for e in engine.history("T")[1:]]
+    assert sorted(texts) == sorted(f"{n}-{i}" for n in range(4) for i in range(25))
+    assert store.outbox_size() == 101
+
+
+def test_allowed_answers_a_ui_for_a_stored_traject():
+    engine = Engine("basis", store=MemoryStore())
+    engine.start("T", AANMELDEN, at=AT)
+    allowed = engine.allowed("T", at=AT + timedelta(hours=1))
+    assert allowed["vraag_verhelderen"].accepted
+    assert not allowed["afsluiten"].accepted
+    assert all(isinstance(v, Verdict) for v in allowed.values())
