@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ from hypothesis import strategies as st
 from eengezin import Engine
 from eengezin.decision import Decision
 from eengezin.engine import decision_of
+from eengezin.store import open_store
 from eengezin.zgw.client import ZgwClient
 from eengezin.zgw.export import catalogue_urls, load_zaaktype, zaaktype_requests
 from eengezin.zgw.outbox import MemoryOutbox
@@ -316,42 +321,129 @@ def test_json_state_survives_a_restart(tmp_path: Path) -> None:
     assert (again.zaak("T1"), again.version("T1"), again.version("T2")) == ("http://zaken/1", 3, 0)
 
 
-def test_cli_loads_the_zaaktype_and_relays_an_outbox(api: FakeZgw, engine: Engine, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    from eengezin.cli import main
+class ShortLease:
+    """A store's outbox whose claims run out at once (a restarted relay sees them again)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def claim(self, limit: int = 100) -> list[Any]:
+        return list(self.store.claim(limit, lease=timedelta(0)))
+
+    def ack(self, ids: Any) -> None:
+        self.store.ack(ids)
+
+
+def test_through_a_store_a_relay_killed_mid_way_restarts(api: FakeZgw, target: RelayTarget,
+                                                         tmp_path: Path) -> None:
+    with open_store(tmp_path / "trajecten.db", outbox=True) as store:
+        engine = Engine("basis", store=store)
+        household_to_closure(engine, "T-store")
+        assert store.outbox_size() == 16
+        with pytest.raises(Killed):
+            relay(api, ShortLease(store), target, _dying(client(api, "zaken"), 9)).run()
+        assert 0 < store.outbox_size() < 16
+        result = relay(api, ShortLease(store), target, state=MemoryRelayState()).run()
+        assert result.error is None and store.outbox_size() == 0
+    got = summary(api, target)["T-store"]
+    assert got["statussen"] == PHASES and got["resultaten"] == ["resultaattype:gesloten"]
+    assert [r[:2] for r in got["rollen"]] == [
+        ("roltype:huishoudlid", "kind"), ("roltype:huishoudlid", "ouder"),
+        ("roltype:regisseur", "Regisseur (professional), Wijkteam")]
+    assert api.rejected == []
+
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     from eengezin.zgw.cli import ENV_CLIENT_ID, ENV_SECRET
 
     monkeypatch.setenv(ENV_CLIENT_ID, CLIENT_ID)
     monkeypatch.setenv(ENV_SECRET, SECRET)
+    return {**os.environ}
+
+
+def _load_with_cli(api: FakeZgw, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    from eengezin.cli import main
+
     assert main(["zgw", "zaaktype", "basis", "--catalogus", f"{api.root('catalogi')}/catalogussen/1",
                  "--selectielijstklasse", SELECTIELIJST["selectielijstklasse"],
                  "--resultaattypeomschrijving", SELECTIELIJST["resultaattypeomschrijving"],
                  "--load", api.root("catalogi"), "--json"]) == 0
-    loaded = json.loads(capsys.readouterr().out)["loaded"]
+    loaded: dict[str, str] = json.loads(capsys.readouterr().out)["loaded"]
     assert loaded["zaaktype"] == api.all("catalogi", "zaaktypen")[0]["url"] and api.rejected == []
+    return loaded
 
-    items = household_to_closure(engine)
-    outbox = outbox_of(items)
-    # the lead's SQL stores provide claim/ack; until then any Outbox stands in for one
-    monkeypatch.setattr("eengezin.store.open_store", lambda url, create=True: outbox)
+
+def _relay_args(api: FakeZgw, db: Path, zaaktype: str, *extra: str) -> list[str]:
+    return ["zgw", "relay", "--store", str(db), "--zaken-api", api.root("zaken"),
+            "--catalogi-api", api.root("catalogi"), "--zaaktype", zaaktype, "--definition", "basis",
+            "--bronorganisatie", RSIN, *extra]
+
+
+def test_cli_loads_the_zaaktype_and_relays_a_store(api: FakeZgw, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from eengezin.cli import main
+    from eengezin.zgw.cli import ENV_SECRET
+
+    _cli_env(monkeypatch)
+    loaded = _load_with_cli(api, capsys)
+    db = tmp_path / "trajecten.db"
+    with open_store(db, outbox=True) as store:
+        household_to_closure(Engine("basis", store=store))
     state = tmp_path / "relay.json"
-    args = ["zgw", "relay", "--store", "sqlite:///onbelangrijk.db", "--zaken-api", api.root("zaken"),
-            "--catalogi-api", api.root("catalogi"), "--zaaktype", loaded["zaaktype"],
-            "--definition", "basis", "--bronorganisatie", RSIN, "--state", str(state), "--once"]
+    args = _relay_args(api, db, loaded["zaaktype"], "--state", str(state), "--once")
     assert main(args) == 0
-    assert f"{len(items)} beslissing(en) doorgegeven" in capsys.readouterr().out
-    assert len(outbox) == 0
+    assert "16 beslissing(en) doorgegeven" in capsys.readouterr().out
     by_url = {url: key for key, url in loaded.items()}
     statussen = sorted(api.all("zaken", "statussen"), key=lambda s: s["datumStatusGezet"])
     assert [by_url[s["statustype"]] for s in statussen] == PHASES
     saved = json.loads(state.read_text())["trajecten"]["T-test"]
-    assert saved == {"zaak": api.all("zaken", "zaken")[0]["url"], "version": len(items)}
+    assert saved == {"zaak": api.all("zaken", "zaken")[0]["url"], "version": 16}
+    with open_store(db) as store:
+        assert store.outbox_size() == 0
 
     monkeypatch.delenv(ENV_SECRET)
     assert main(args) == 2
     err = capsys.readouterr().err
     assert ENV_SECRET in err and SECRET not in err
+
+
+def test_a_relay_process_killed_mid_request_loses_and_doubles_nothing(
+        api: FakeZgw, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGKILL while the API carries out a write; a new relay process finishes the job."""
+    from eengezin.cli import main
+
+    env = _cli_env(monkeypatch)
+    loaded = _load_with_cli(api, capsys)
+    db = tmp_path / "trajecten.db"
+    with open_store(db, outbox=True) as store:
+        household_to_closure(Engine("basis", store=store))
+    args = _relay_args(api, db, loaded["zaaktype"], "--lease", "0", "--once")
+    api.delay_next(1.0, method="POST", after=6)  # the 7th write hangs until the kill
+    proc = subprocess.Popen([sys.executable, "-m", "eengezin.cli", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        while not api.delaying.wait(timeout=0.05):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else proc.returncode
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    api.wait_idle()  # the API still finished the write the relay died waiting for
+    with open_store(db) as store:
+        assert store.outbox_size() > 0
+    assert main(args) == 0
+    with open_store(db) as store:
+        assert store.outbox_size() == 0
+    by_url = {url: key for key, url in loaded.items()}
+    statussen = sorted(api.all("zaken", "statussen"), key=lambda s: s["datumStatusGezet"])
+    assert [by_url[s["statustype"]] for s in statussen] == PHASES
+    assert len(api.all("zaken", "zaken")) == 1 and len(api.all("zaken", "resultaten")) == 1
+    assert sorted(r["roltoelichting"] for r in api.all("zaken", "rollen")) == [
+        "Regisseur (professional), Wijkteam", "kind", "ouder"]
+    assert api.rejected == []
 
 
 def test_the_core_does_not_import_the_optional_dependencies() -> None:

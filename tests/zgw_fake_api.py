@@ -59,9 +59,10 @@ class FakeZgw:
         self.rejected: list[tuple[str, list[str]]] = []
         self.page_size = page_size
         self._failures: list[tuple[str | None, int, Any]] = []
-        self._delays: list[tuple[str | None, float]] = []
+        self._delays: list[list[Any]] = []
         self.base = ""
         self.in_flight = 0
+        self.delaying = threading.Event()
 
     # ------------------------------------------------------------ switches
     def fail_next(self, status: int, times: int = 1, body: Any = None, method: str | None = None) -> None:
@@ -69,15 +70,19 @@ class FakeZgw:
         with self.lock:
             self._failures.extend([(method, status, body)] * times)
 
-    def delay_next(self, seconds: float, times: int = 1, method: str | None = None) -> None:
-        """Wait ``seconds`` before carrying out the next requests (of ``method``, if given)."""
+    def delay_next(self, seconds: float, times: int = 1, method: str | None = None, after: int = 0) -> None:
+        """Wait ``seconds`` before carrying out the next requests (of ``method``, if given),
+        after letting ``after`` of them pass; ``delaying`` is set while one waits."""
         with self.lock:
-            self._delays.extend([(method, seconds)] * times)
+            self._delays.extend([[method, seconds, after] for _ in range(times)])
 
     @staticmethod
     def _take(queue: list[Any], method: str) -> Any:
         for i, item in enumerate(queue):
             if item[0] in (None, method):
+                if len(item) > 2 and item[2] > 0:
+                    item[2] -= 1
+                    return None
                 return queue.pop(i)
         return None
 
@@ -123,7 +128,9 @@ class FakeZgw:
             _, status, fbody = failure
             return status, fbody if fbody is not None else {"title": "kunstmatige fout", "status": status}
         if delay is not None:
+            self.delaying.set()
             time.sleep(delay[1])
+            self.delaying.clear()
         parts = [p for p in path.split("/") if p]
         if len(parts) < 4 or parts[1:3] != ["api", "v1"] or (parts[0], parts[3]) not in SCHEMAS:
             return 404, {"title": "niet gevonden"}

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TextIO
 
 from ..errors import EengezinError
@@ -99,24 +99,38 @@ def cmd_relay(args: argparse.Namespace, out: TextIO) -> int:
     zaken = _client(args.zaken_api, args.timeout)
     try:
         types = catalogue_urls(catalogi, args.zaaktype, model)
-        store: Any = open_store(args.store, create=False)
         state: RelayState = JsonFileRelayState(args.state) if args.state else MemoryRelayState()
-        relay = Relay(store, zaken, {definition.id: RelayTarget(model, types)}, bronorganisatie=bron,
-                      verantwoordelijke_organisatie=args.verantwoordelijke_organisatie, state=state)
-        while True:
-            result = relay.run()
-            if result.acked:
-                out.write(f"{result.acked} beslissing(en) doorgegeven\n")
-                out.flush()
-            if result.error is not None:
-                sys.stderr.write(f"eengezin: relay gestopt: {result.error}\n")
-                return EXIT_FAILED
-            if args.once:
-                return EXIT_OK
-            time.sleep(args.poll)
+        with open_store(args.store, create=False) as store:
+            outbox = _Leased(store, timedelta(seconds=args.lease)) if args.lease is not None else store
+            relay = Relay(outbox, zaken, {definition.id: RelayTarget(model, types)}, bronorganisatie=bron,
+                          verantwoordelijke_organisatie=args.verantwoordelijke_organisatie, state=state)
+            while True:
+                result = relay.run()
+                if result.acked:
+                    out.write(f"{result.acked} beslissing(en) doorgegeven\n")
+                    out.flush()
+                if result.error is not None:
+                    sys.stderr.write(f"eengezin: relay gestopt: {result.error}\n")
+                    return EXIT_FAILED
+                if args.once:
+                    return EXIT_OK
+                time.sleep(args.poll)
     finally:
         catalogi.close()
         zaken.close()
+
+
+class _Leased:
+    """A store's outbox claimed with this relay's lease (how long a claim stays reserved)."""
+
+    def __init__(self, store: Any, lease: timedelta) -> None:
+        self.store, self.lease = store, lease
+
+    def claim(self, limit: int = 100) -> Any:
+        return self.store.claim(limit, lease=self.lease)
+
+    def ack(self, ids: Any) -> None:
+        self.store.ack(ids)
 
 
 def register(sub: Any) -> None:
@@ -148,6 +162,9 @@ def register(sub: Any) -> None:
     p.add_argument("--verantwoordelijke-organisatie", metavar="RSIN")
     p.add_argument("--state", metavar="FILE", help="JSON-bestand: traject -> zaak (mag verloren gaan)")
     p.add_argument("--once", action="store_true", help="stop als de outbox leeg is")
+    p.add_argument("--lease", type=float, metavar="SECONDEN",
+                   help="zo lang blijft een geclaimd record voor deze relay gereserveerd "
+                        "(standaard die van de opslag)")
     p.add_argument("--poll", type=float, default=5.0, metavar="SECONDEN")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDEN")
     p.set_defaults(handler="zgw:cmd_relay")
