@@ -258,7 +258,7 @@ class Relay:
 
     def _handle(self, d: Decision, target: RelayTarget) -> str:
         model, types = target.model, target.types
-        track = model.track
+        track, eind = model.track, model.eindstatus.key
         zaak, created = self._zaak(d, types)
         change = d.moved(track)
         if created or d.version == 1:
@@ -269,7 +269,7 @@ class Relay:
                         self._rol_huishoudlid(zaak, types, lid)
             # the phase the traject was in before this event (the first phase, for the start)
             first = model.phase_of.get(change.before if change is not None else d.state.get(track, ""))
-            if first is not None and first != "eind":
+            if first is not None and first != eind:
                 self._status(zaak, types, first, d.at)
         regisseur = _at(d.data, model.regisseur_from.get(d.event))
         if isinstance(regisseur, Mapping) and regisseur.get("id"):
@@ -277,7 +277,7 @@ class Relay:
         if change is not None:
             before, after = model.phase_of.get(change.before), model.phase_of.get(change.after)
             if after is not None and after != before:
-                if after == "eind":
+                if after == eind:
                     resultaat = model.resultaattype_for(change.after)
                     if resultaat is not None:
                         self._resultaat(zaak, types[f"resultaattype:{resultaat.key}"])
