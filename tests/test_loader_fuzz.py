@@ -119,6 +119,9 @@ def load_text(text: str | bytes, name: str = "fuzz.yaml") -> None:
             assert exc.problems, "a DefinitionError names at least one problem"
             for problem in exc.problems:
                 assert str(problem)
+            # sorted by position (format and consistency problems together)
+            keys = [(p.location, p.message) for p in exc.problems]
+            assert keys == sorted(keys)
 
 
 @FUZZ
@@ -262,3 +265,83 @@ def test_crashes_found_by_fuzzing_are_definition_errors(tmp_path: Path, extra: s
     with pytest.raises(DefinitionError) as info:
         load_definition(path)
     assert all(p.location.line > 0 for p in info.value.problems)
+
+
+# ------------------------------------------------------------------ budgets while parsing
+
+# text YAML can hold as it is (no control characters, surrogates or line separators)
+YAML_TEXT = st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn", "Cf", "Zl", "Zp"))
+JSON_TREES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**29, 10**29)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(YAML_TEXT, max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(YAML_TEXT, max_size=5),
+                                                                 inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def node_count(tree: Any) -> int:
+    if isinstance(tree, dict):
+        return 1 + sum(1 + node_count(v) for v in tree.values())  # a key is a node too
+    if isinstance(tree, list):
+        return 1 + sum(node_count(v) for v in tree)
+    return 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(JSON_TREES)
+def test_json_reads_back_as_itself_with_every_node_counted(tree: Any) -> None:
+    from eengezin.definition._yaml import Locator, count_nodes, load_yaml
+
+    # YAML escapes characters outside the BMP as \U0001xxxx, not as JSON's surrogate pairs
+    for text in (json.dumps(tree, ensure_ascii=False),
+                 json.dumps(tree, indent=2, ensure_ascii=False)):
+        assert load_yaml(text, "t.yaml", Locator()) == tree
+        assert count_nodes(text) == node_count(tree)
+
+
+@settings(max_examples=60, deadline=None)
+@given(JSON_TREES, st.integers(1, 40))
+def test_the_node_budget_refuses_exactly_the_trees_over_it(tree: Any, budget: int) -> None:
+    from eengezin.definition._yaml import Locator, load_yaml
+
+    text = json.dumps(tree, ensure_ascii=False)
+    if node_count(tree) > budget:
+        with pytest.raises(DefinitionError, match="te veel knopen"):
+            load_yaml(text, "t.yaml", Locator(), max_nodes=budget)
+    else:
+        assert load_yaml(text, "t.yaml", Locator(), max_nodes=budget) == tree
+
+
+PLAIN_SCALARS = {
+    "yes": "yes", "no": "no", "on": "on", "~": None, "null": None, "True": True, "0x1F": 31,
+    "0o17": 15, "1_000": 1000, "-12": -12, "+3": 3, "1.5e3": 1500.0, ".5": 0.5,
+    "2026-03-02": "2026-03-02", "12:30": "12:30", "1.2.3": "1.2.3", "-1-": "-1-", "+": "+",
+    ".": ".", "0b101": 5, "9" * 30: int("9" * 30), "_": "_",
+}
+
+
+@pytest.mark.parametrize(("text", "value"), sorted(PLAIN_SCALARS.items(), key=str))
+def test_plain_scalars_resolve_as_yaml_1_2(text: str, value: Any) -> None:
+    from eengezin.definition._yaml import Locator, load_yaml
+
+    assert load_yaml(f"a: {text}\n", "t.yaml", Locator()) == {"a": value}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([
+    "9" * 31, "-" + "9" * 40, ".inf", "-.Inf", ".NaN", "1e400", "!!int 3", "!!str x", "&a 1",
+    "*a", "*b", "<<", "[*a]", "{<<: *a}", "'\\x00'", '"\\ud800"', "? [x]", "0x" + "f" * 40,
+]), min_size=1, max_size=4))
+def test_odd_scalars_only_raise_located_definition_errors(values: list[str]) -> None:
+    text = "id: x\nversion: '1'\n" + "".join(f"k{i}: {v}\n" for i, v in enumerate(values))
+    try:
+        load_text(text)
+    except AssertionError:
+        raise
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "odd.yaml"
+        path.write_text(text, "utf-8")
+        with pytest.raises(DefinitionError) as info:
+            load_definition(path)
+        assert all(p.location.line >= 1 for p in info.value.problems)

@@ -10,6 +10,7 @@ import gc
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -462,7 +463,10 @@ def test_step_load_and_fire_work_does_not_grow_with_history(
             "load": count_calls(lambda t=tid: store.load(t, basis)),
             "fire": count_calls(lambda t=tid: engine.fire(t, "notitie", {"tekst": "y"}, at=at)),
         }
-    assert work["long"] == work["short"], work
+    # the same work within noise (psycopg prepares a statement after its fifth run, so the
+    # call counts may differ by a handful); reading a 1,000-entry log would be 100x more
+    for kind in ("step", "load", "fire"):
+        assert abs(work["long"][kind] - work["short"][kind]) <= 5 + work["short"][kind] // 50, work
     assert store.version("long") == 1002
 
 
@@ -573,3 +577,61 @@ def test_a_naive_moment_is_refused_and_writes_nothing(make_store: Callable[..., 
     with pytest.raises(NaiveDatetimeError):
         engine.fire("T-1", "notitie", {"tekst": "x"}, at=datetime(2026, 3, 3, 9))
     assert store.version("T-1") == 1 and len(store.claim(10)) == 1
+
+
+SLOW_RULE = """\
+id: host-traag
+version: "1"
+extends: basis
+rules:
+  - id: host.dossier_bijgewerkt
+    severity: block
+    on: notitie
+    require: {dossier_bijgewerkt: {}}
+    message: Het dossier is niet bijgewerkt.
+    source: host
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="src bug: Engine retries a conflict optimistically only "
+                   "(load, decide, append; max 40 attempts): a writer whose decision takes "
+                   "longer than the gap between another writer's commits loses every attempt "
+                   "and gives up with ConflictError; after a conflict it should decide under "
+                   "the traject's write lock (PostgreSQL: SELECT … FOR UPDATE; SQLite: BEGIN "
+                   "IMMEDIATE) so that every writer gets through")
+def test_a_slow_writer_next_to_a_busy_one_is_not_starved(make_store: Callable[..., AnyStore],
+                                                        tmp_path: Path) -> None:
+    path = tmp_path / "traag.yaml"
+    path.write_text(SLOW_RULE, encoding="utf-8")
+    slow = threading.local()
+    registry = PredicateRegistry.with_builtins()
+
+    @registry.register("dossier_bijgewerkt")
+    def dossier_bijgewerkt(ctx: Any, params: Any) -> bool:
+        if getattr(slow, "on", False):
+            time.sleep(0.02)  # the host looks something up in a slow system
+        return True
+
+    store = make_store(predicates=registry)
+    busy = Engine(path, store=store, predicates=registry)
+    assert busy.start("T-1", AANMELDEN, at=T0).accepted
+    at = T0 + timedelta(hours=1)
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        i = 0
+        while not stop.is_set():
+            busy.fire("T-1", "notitie", {"tekst": f"druk {i}"}, at=at)
+            i += 1
+            time.sleep(0.002)
+
+    other = threading.Thread(target=keep_writing)
+    other.start()
+    try:
+        slow.on = True
+        out = Engine(path, store=store, predicates=registry).fire(
+            "T-1", "notitie", {"tekst": "traag"}, at=at)
+    finally:
+        stop.set()
+        other.join(timeout=60)
+    assert out.accepted

@@ -41,11 +41,12 @@ from .errors import (
 from .log import get_logger
 from .process import available_events, evaluate, new_traject, replay, step
 from .process.model import Definition
+from .process.status import DeadlineStatus, deadline_statuses
 from .process.step import NOT_AVAILABLE, NOT_STARTED, apply, availability, restore
 from .rules.predicates import HOST_CALLS, PredicateRegistry
 from .rules.verdict import Verdict, Violation
 from .store.errors import TrajectNotFoundError
-from .traject import MIGRATION_EVENT, Actor, Event, HistoryEntry, OpenDeadline, Outcome, Traject
+from .traject import MIGRATION_EVENT, Actor, Event, HistoryEntry, Outcome, Traject
 
 if TYPE_CHECKING:
     from .store.contract import Store
@@ -57,18 +58,6 @@ DEFAULT_MAX_ATTEMPTS = 40
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@attrs.frozen(slots=True)
-class DeadlineStatus:
-    """A running deadline as seen at a moment."""
-
-    id: str
-    started: date
-    due: date
-    overdue: bool
-    message: str
-    source: str
 
 
 @attrs.frozen(slots=True)
@@ -482,19 +471,6 @@ class Engine:
                 findings.append(VerifyFinding("snapshot", stored.version, "",
                                               "the stored snapshot is not what the log leads to"))
         return VerifyReport(traject_id, version, tuple(findings))
-
-
-def deadline_statuses(definition: Definition, open_deadlines: Iterable[OpenDeadline],
-                      at: datetime | date) -> list[DeadlineStatus]:
-    """Each open deadline at ``at``, sorted by due date."""
-    out: list[DeadlineStatus] = []
-    for d in sorted(open_deadlines, key=lambda d: (d.due, d.id)):
-        spec = definition.deadlines.get(d.id)
-        out.append(DeadlineStatus(
-            id=d.id, started=d.started, due=d.due, overdue=d.overdue(at),
-            message=spec.violation.message if spec else "", source=spec.violation.source if spec else "",
-        ))
-    return out
 
 
 __all__ = [

@@ -29,7 +29,7 @@ from ..process.zgw import (
     ZgwStatustype,
     ZgwZaaktype,
 )
-from ._yaml import Locator
+from .raw import Locator
 
 EINDSTATUS = "eind"
 DEFAULT_GENERIEK = {REGISSEUR: "zaakcoordinator", HUISHOUDLID: "belanghebbende"}

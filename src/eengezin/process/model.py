@@ -20,7 +20,7 @@ from ..traject import DefinitionRef
 from .zgw import ZgwModel
 
 if TYPE_CHECKING:
-    from ..definition.payload import Validator
+    from ..definition.payload import PayloadType, Validator
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
@@ -160,6 +160,8 @@ class EventSpec:
     deadline_starts: tuple[DeadlineSpec, ...]
     deadline_ends: tuple[DeadlineSpec, ...]
     payload_spec: Any = None
+    payload: PayloadType | None = None
+    """The compiled payload type (an object with no fields when none is declared)."""
 
 
 @attrs.frozen(slots=True)
