@@ -43,6 +43,7 @@ from .payload import (
     undeclared,
 )
 from .raw import RawDefinition, suggest
+from .zgw import compile_zgw, without_zgw
 
 ANY_ACTIVE = "*"
 
@@ -507,6 +508,7 @@ class _Compiler:
         if start_event not in parts:
             self.problem(self.loc.where(self.data, "start_event", default=self.here),
                          f"start-event {start_event!r} bestaat niet")
+        zgw = compile_zgw(self, start_event)
         for fact, loc in self.fact_uses:
             if fact not in self.facts_written:
                 self.problem(loc, f"feit {fact!r} wordt nergens vastgelegd (record)")
@@ -518,18 +520,20 @@ class _Compiler:
                               "deadline_ends": tuple(p["deadline_ends"])})
             for eid, p in parts.items()
         }
-        canonical = json.dumps(self.data, sort_keys=True, ensure_ascii=False, default=str)
+        # ZGW metadata is not process semantics: editing it needs no migration of trajecten
+        canonical = json.dumps(without_zgw(self.data), sort_keys=True, ensure_ascii=False, default=str)
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         ref = DefinitionRef(str(self.data["id"]), str(self.data["version"]), digest)
         return Definition(
             id=ref.id, version=ref.version, title=self.data.get("title", ref.id), ref=ref,
             start_event=start_event, tracks=self.tracks, events=events, rules=tuple(rules),
             effects=tuple(effects), deadlines=deadlines, invariants=tuple(invariants),
-            params=dict(self.data.get("params", {})), roles=dict(self.data.get("roles", {})),
+            params=dict(self.data.get("params", {})), roles=_role_descriptions(self.data.get("roles", {})),
             source=self.raw.main_file, raw=self.data,
             initial_state={tid: t.initial for tid, t in self.tracks.items()},
             timezone=self._timezone(),
             types=dict(self.data.get("types", {})),
+            zgw=zgw,
         )
 
     def _timezone(self) -> tzinfo:
@@ -540,6 +544,12 @@ class _Compiler:
             self.problem(self.loc.where(self.data, "timezone", default=self.here),
                          "onbekende tijdzone (verwacht een IANA-naam zoals Europe/Amsterdam)")
             raise DefinitionError(self.problems) from None
+
+
+def _role_descriptions(roles: Mapping[str, Any]) -> dict[str, str]:
+    """Role id -> description; a role may be a string or ``{description, zgw}``."""
+    return {rid: str(spec.get("description", "")) if isinstance(spec, Mapping) else str(spec)
+            for rid, spec in roles.items()}
 
 
 def _sorted(problems: Iterable[Problem]) -> list[Problem]:

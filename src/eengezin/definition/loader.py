@@ -15,7 +15,7 @@ from .bundled import is_bundled_ref, resolve_source
 from .raw import Locator, RawDefinition, suggest
 
 LIST_SECTIONS = ("rules", "effects", "deadlines", "invariants")
-MAP_SECTIONS = ("types", "params", "roles", "criteria")
+MAP_SECTIONS = ("types", "params", "roles", "criteria", "zgw")
 MAX_EXTENDS = 16
 
 
@@ -134,7 +134,10 @@ def _schema_message(err: Any, tree: Any) -> str:
     if err.validator in ("oneOf", "anyOf") and err.context:
         import jsonschema
 
-        inner = jsonschema.exceptions.best_match(err.context)
+        # prefer what is wrong inside the branch that has the right type (a mapping
+        # with an unknown key says so, not only "not null")
+        shaped = [e for e in err.context if e.validator != "type" or e.absolute_path != err.absolute_path]
+        inner = jsonschema.exceptions.best_match(shaped or err.context)
         if inner is not None and inner.validator != "type":
             detail = _schema_message(inner, tree)
             return detail if inner.absolute_path != err.absolute_path else (

@@ -17,6 +17,7 @@ from ..rules.footprint import Condition
 from ..rules.predicates import Check
 from ..rules.verdict import Severity, Violation
 from ..traject import DefinitionRef
+from .zgw import ZgwModel
 
 if TYPE_CHECKING:
     from ..definition.payload import PayloadType, Validator
@@ -187,6 +188,8 @@ class Definition:
     """The calendar on which event moments become dates (terms, werkdagen, payload dates)."""
     types: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     """The named payload types (``types:``), as written; ``EventSpec.payload_spec`` names them."""
+    zgw: ZgwModel | None = attrs.field(default=None, eq=False, repr=False)
+    """What the definition says about Zaakgericht werken (None only without tracks)."""
 
     @property
     def hash(self) -> str:
