@@ -92,8 +92,9 @@ def to_event(obj: dict[str, Any], at: datetime) -> Event:
     )
 
 
-def violation_json(v: Violation) -> dict[str, str]:
-    return {"rule": v.rule, "severity": v.severity, "message": v.message, "source": v.source}
+def violation_json(v: Violation) -> dict[str, Any]:
+    return {"rule": v.rule, "severity": v.severity, "message": v.message, "source": v.source,
+            "next": list(v.next)}
 
 
 def step_json(line: int, event: str, verdict: Verdict, traject: Traject) -> dict[str, Any]:
@@ -134,13 +135,18 @@ def final_json(definition: Definition, traject: Traject, at: datetime) -> dict[s
     }
 
 
-def print_step_text(out: TextIO, number: int, event: str, verdict: Verdict, traject: Traject) -> None:
-    mark = "ok " if verdict.accepted else "NEE"
+def print_step_text(out: TextIO, number: int, event: str, verdict: Verdict, traject: Traject,
+                    definition: Definition | None = None) -> None:
+    mark = "ok       " if verdict.accepted else "geweigerd"
     state = "  ".join(f"{k}={v}" for k, v in traject.state.items())
     out.write(f"{number:>4}  {mark}  {event:<28} {state}\n")
     for v in verdict.violations:
         label = "blokkeert" if v.severity == "block" else "let op"
         out.write(f"            {label}: [{v.rule}] {v.message}\n")
+        if v.next:
+            titles = [definition.events[n].title if definition is not None
+                      and n in definition.events else n for n in v.next]
+            out.write("            volgende stap: " + "; ".join(f"'{t}'" for t in titles) + "\n")
 
 
 # ------------------------------------------------------------------ commands
@@ -204,7 +210,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         verdict, traject = decide(definition, traject, to_event(obj, at))
         steps.append(step_json(number, obj["event"], verdict, traject))
         if not args.json:
-            print_step_text(out, number, obj["event"], verdict, traject)
+            print_step_text(out, number, obj["event"], verdict, traject, definition)
     final = final_json(definition, traject, at)
     if args.json:
         result = {

@@ -18,6 +18,7 @@ from ..process.model import (
     Definition,
     Effect,
     EventSpec,
+    Indicator,
     Invariant,
     Record,
     Rule,
@@ -276,10 +277,12 @@ class _Compiler:
                         for r in roles:
                             if r not in roles_declared:
                                 self.problem(self.loc.where(spec, "roles"), f"onbekende rol {r!r}")
+                    titles = [self.role_title(r) for r in roles]
+                    who = " of ".join(f"de rol '{t}'" for t in titles) if titles else "niemand"
                     role_violation = Violation(
                         f"rol.{eid}", "block",
-                        f"alleen {' of '.join(roles)} mag '{spec.get('title', eid)}' uitvoeren",
-                        "definitie: roles",
+                        f"Alleen iemand met {who} mag '{spec.get('title', eid)}' doen.",
+                        spec.get("role_source", "definitie: roles"),
                     )
                 parts[eid] = dict(
                     id=eid, title=spec.get("title", eid), validate=validate, available=available,
@@ -289,6 +292,12 @@ class _Compiler:
                     rules=[], effects=[], deadline_starts=[], deadline_ends=[],
                 )
         return parts
+
+    def role_title(self, role: str) -> str:
+        spec = self.data.get("roles", {}).get(role)
+        if isinstance(spec, Mapping) and isinstance(spec.get("title"), str):
+            return str(spec["title"])
+        return role.replace("_", " ")
 
     def event_list(self, owner: Any, key: str, parts: Mapping[str, Any]) -> tuple[str, ...]:
         names = owner.get(key, [])
@@ -312,7 +321,9 @@ class _Compiler:
                 self.reads_data = False
                 applies = self.condition(spec, "if")
                 require = self.condition(spec, "require") or _never
-                violation = Violation(rid, spec["severity"], spec["message"].strip(), spec["source"])
+                nexts = self.event_list(spec, "next", parts)
+                violation = Violation(rid, spec["severity"], spec["message"].strip(),
+                                      spec["source"], nexts)
                 rule = Rule(rid, spec["severity"], violation.message, spec["source"], events,
                             applies, require, violation, self.reads_data)
                 out.append(rule)
@@ -351,19 +362,56 @@ class _Compiler:
                 starts = self.event_list(start, "on", parts)
                 when = self.condition(start, "if")
                 ((unit, amount),) = spec["term"].items()
+                if isinstance(amount, str):
+                    name = amount.removeprefix("params.")
+                    amount = self.data.get("params", {}).get(name)
+                    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+                        self.problem(self.loc.where(spec["term"], unit, default=self.here),
+                                     f"termijn: parameter {name!r} is geen geheel getal >= 0")
+                        amount = 0
+                due_from = self.getter(spec, "due", spec["due"]) if "due" in spec else None
                 ends = self.event_list(spec, "satisfied_by", parts)
                 cancels = self.event_list(spec, "cancelled_by", parts)
                 d = DeadlineSpec(
                     id=spec["id"], start_events=starts, start_when=when, amount=amount, unit=unit,
                     satisfied_by=ends, cancelled_by=cancels,
                     violation=Violation(spec["id"], "warn", spec["message"].strip(), spec["source"]),
-                    description=spec.get("description", ""),
+                    description=spec.get("description", ""), due_from=due_from,
                 )
                 out[d.id] = d
                 for e in starts:
                     parts[e]["deadline_starts"].append(d)
                 for e in (*ends, *cancels):
                     parts[e]["deadline_ends"].append(d)
+        return out
+
+    def compile_indicators(self, parts: dict[str, dict[str, Any]]) -> list[Indicator]:
+        out: list[Indicator] = []
+        items = self.data.get("indicators", [])
+        seen: set[str] = set()
+        for i, spec in enumerate(items):
+            with self.at(items, i):
+                if spec["id"] in seen:
+                    self.problem(self.here, f"indicator-id {spec['id']!r} komt twee keer voor")
+                seen.add(spec["id"])
+                kind = spec["kind"]
+                events = self.event_list(spec, "event", parts)
+                if kind in ("count", "share", "count_by") and "event" not in spec:
+                    self.problem(self.here, f"indicator van soort {kind!r} heeft 'event' nodig")
+                if kind in ("share", "count_by") and "field" not in spec:
+                    self.problem(self.here, f"indicator van soort {kind!r} heeft 'field' nodig")
+                if kind == "last_value" and not ("fact" in spec and "event" in spec):
+                    self.problem(self.here, "indicator 'last_value' heeft 'fact' en 'event' nodig")
+                track = spec.get("track")
+                if kind in ("levels", "phase_days") and track is None:
+                    self.problem(self.here, f"indicator van soort {kind!r} heeft 'track' nodig")
+                if track is not None and track not in self.tracks:
+                    self.problem(self.loc.where(spec, "track", default=self.here),
+                                 f"onbekende track {track!r}")
+                out.append(Indicator(
+                    id=spec["id"], title=spec["title"], kind=kind, events=events,
+                    field=spec.get("field"), fact=spec.get("fact"), track=track,
+                    target=spec.get("target"), source=spec.get("source", "")))
         return out
 
     def compile_invariants(self) -> list[Invariant]:
@@ -396,6 +444,7 @@ class _Compiler:
         effects = self.compile_effects(parts)
         deadlines = self.compile_deadlines(parts)
         invariants = self.compile_invariants()
+        indicators = self.compile_indicators(parts)
         start_event = self.data.get("start_event", "aanmelden")
         if start_event not in parts:
             self.problem(self.loc.where(self.data, "start_event", default=self.here),
@@ -421,6 +470,7 @@ class _Compiler:
             params=dict(self.data.get("params", {})), roles=dict(self.data.get("roles", {})),
             source=self.raw.main_file, raw=self.data,
             initial_state={tid: t.initial for tid, t in self.tracks.items()},
+            indicators=tuple(indicators),
         )
 
 

@@ -15,7 +15,7 @@ import jsonschema
 from ..errors import DefinitionError, DefinitionNotFoundError, Location, Problem
 from ._yaml import Locator, load_yaml
 
-LIST_SECTIONS = ("rules", "effects", "deadlines", "invariants")
+LIST_SECTIONS = ("rules", "effects", "deadlines", "invariants", "indicators")
 MAP_SECTIONS = ("types", "params", "roles", "criteria")
 MAX_EXTENDS = 16
 

@@ -114,6 +114,22 @@ class DeadlineSpec:
     cancelled_by: tuple[str, ...]
     violation: Violation
     description: str
+    due_from: Callable[[Any], Any] | None = None  # a payload date that, when given, is the due date
+
+
+@attrs.frozen(slots=True)
+class Indicator:
+    """A monitor figure the definition declares (``indicators:``); computed by the monitor."""
+
+    id: str
+    title: str
+    kind: str
+    events: tuple[str, ...] = ()
+    field: str | None = None
+    fact: str | None = None
+    track: str | None = None
+    target: float | None = None
+    source: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -162,6 +178,14 @@ class Definition:
     source: str
     raw: Mapping[str, Any] = attrs.field(eq=False, repr=False)
     initial_state: Mapping[str, str] = attrs.field(eq=False, repr=False)
+    indicators: tuple[Indicator, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def role_title(self, role: str) -> str:
+        """The role's title for messages (its declared title, else its id in words)."""
+        spec = self.raw.get("roles", {}).get(role)
+        if isinstance(spec, Mapping) and isinstance(spec.get("title"), str):
+            return str(spec["title"])
+        return role.replace("_", " ")
 
     @property
     def hash(self) -> str:

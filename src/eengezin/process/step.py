@@ -18,6 +18,7 @@ Order of a decision:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from ..deadlines import add_term
@@ -26,7 +27,7 @@ from ..rules.context import Context
 from ..rules.paths import MISSING
 from ..rules.verdict import Verdict, Violation
 from ..traject import Event, HistoryEntry, OpenDeadline, Outcome, Traject
-from .model import Definition, EventSpec, Record
+from .model import DeadlineSpec, Definition, EventSpec, Record
 
 NOT_STARTED = "traject.niet_gestart"
 ALREADY_STARTED = "traject.al_gestart"
@@ -223,6 +224,19 @@ def _move(
     state[track_id] = target
 
 
+def _due(dspec: DeadlineSpec, day: date, ctx: Context) -> date:
+    """The last day of a deadline that starts on ``day``: a date the payload names
+    (``due: data.evaluatie_op``), else the term after ``day``."""
+    if dspec.due_from is not None:
+        given = dspec.due_from(ctx)
+        if isinstance(given, str):
+            try:
+                return date.fromisoformat(given)
+            except ValueError:
+                pass
+    return add_term(day, dspec.amount, dspec.unit)
+
+
 def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
     """Decide ``event`` for ``traject``: the verdict and the traject after it.
 
@@ -281,9 +295,7 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
         day = event.at.date()
         for dspec in spec.deadline_starts:
             if dspec.start_when is None or dspec.start_when(ctx):
-                deadlines[dspec.id] = OpenDeadline(
-                    dspec.id, day, add_term(day, dspec.amount, dspec.unit)
-                )
+                deadlines[dspec.id] = OpenDeadline(dspec.id, day, _due(dspec, day, ctx))
     entry = HistoryEntry(
         event=event.name,
         at=event.at,

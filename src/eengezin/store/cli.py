@@ -85,7 +85,7 @@ def cmd_run_stored(args: argparse.Namespace, out: TextIO) -> int:
                 raise ConflictError(f"{args.events}:{number}: bleef botsen met andere schrijvers")
             steps.append(main.step_json(number, obj["event"], verdict, traject))
             if not args.json:
-                main.print_step_text(out, number, obj["event"], verdict, traject)
+                main.print_step_text(out, number, obj["event"], verdict, traject, definition)
         version = store.version(args.traject) or 0
     final = main.final_json(definition, traject, at)
     if args.json:
