@@ -293,6 +293,19 @@ class _Compiler:
                 )
         return parts
 
+    def next_list(self, spec: Any, parts: Mapping[str, Any]) -> list[tuple[str, Check | None]]:
+        """``next: [event, {event: id, if: condition}, ...]``: the events that resolve a rule."""
+        out: list[tuple[str, Check | None]] = []
+        items = spec.get("next", [])
+        for i, item in enumerate(items):
+            name = item if isinstance(item, str) else item.get("event")
+            if name not in parts:
+                self.problem(self.loc.where(items, i, default=self.here), f"onbekend event {name!r}")
+                continue
+            cond = self.condition(item, "if") if isinstance(item, Mapping) else None
+            out.append((name, cond))
+        return out
+
     def role_title(self, role: str) -> str:
         spec = self.data.get("roles", {}).get(role)
         if isinstance(spec, Mapping) and isinstance(spec.get("title"), str):
@@ -321,14 +334,23 @@ class _Compiler:
                 self.reads_data = False
                 applies = self.condition(spec, "if")
                 require = self.condition(spec, "require") or _never
-                nexts = self.event_list(spec, "next", parts)
-                violation = Violation(rid, spec["severity"], spec["message"].strip(),
-                                      spec["source"], nexts)
-                rule = Rule(rid, spec["severity"], violation.message, spec["source"], events,
-                            applies, require, violation, self.reads_data)
-                out.append(rule)
-                for e in events:
-                    parts[e]["rules"].append(rule)
+                reads_data = self.reads_data
+                next_when = self.next_list(spec, parts)
+                nexts = tuple(e for e, _ in next_when)
+                if all(cond is None for _, cond in next_when):
+                    next_when = []
+                for severity, key in ((spec["severity"], "on"), ("warn", "warn_on")):
+                    if key == "warn_on":
+                        if "warn_on" not in spec:
+                            continue
+                        events = self.event_list(spec, "warn_on", parts)
+                    violation = Violation(rid, severity, spec["message"].strip(),
+                                          spec["source"], nexts)
+                    rule = Rule(rid, severity, violation.message, spec["source"], events,
+                                applies, require, violation, reads_data, tuple(next_when))
+                    out.append(rule)
+                    for e in events:
+                        parts[e]["rules"].append(rule)
         return out
 
     def compile_effects(self, parts: dict[str, dict[str, Any]]) -> list[Effect]:

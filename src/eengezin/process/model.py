@@ -90,6 +90,14 @@ class Rule:
     require: Check
     violation: Violation
     reads_data: bool = False
+    next_when: tuple[tuple[str, Check | None], ...] = ()  # only when some ``next`` has an ``if``
+
+    def violation_for(self, ctx: Any) -> Violation:
+        """The violation for one decision: ``next`` keeps the events whose ``if`` holds."""
+        if not self.next_when:
+            return self.violation
+        events = tuple(e for e, cond in self.next_when if cond is None or cond(ctx))
+        return attrs.evolve(self.violation, next=events)
 
 
 @attrs.frozen(slots=True)

@@ -135,7 +135,7 @@ def _decide(definition: Definition, traject: Traject, event: Event
         if rule.applies is not None and not rule.applies(ctx):
             continue
         if not rule.require(ctx):
-            violations.append(rule.violation)
+            violations.append(rule.violation_for(ctx))
     if traject.deadlines:
         day = event.at.date()
         for open_deadline in traject.deadlines.values():
@@ -353,6 +353,6 @@ def available_events(definition: Definition, traject: Traject, at: Any) -> dict[
             if rule.applies is not None and not rule.applies(ctx):
                 continue
             if not rule.require(ctx):
-                violations.append(rule.violation)
+                violations.append(rule.violation_for(ctx))
         result[name] = Verdict(tuple(violations))
     return result

@@ -463,6 +463,49 @@ def count_where(params: Any, env: CompileEnv) -> Check:
     return check
 
 
+def _flat(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, list):
+            out.extend(value)
+        elif value is not MISSING and value is not None:
+            out.append(value)
+    return out
+
+
+def all_in(params: Any, env: CompileEnv) -> Check:
+    """``all_in`` — every value at ``path`` (a list, or the leaves of a ``[]`` path) is among
+    the values at ``other`` or at one of the ``also`` paths (lists there are flattened).
+    Every recipient of the plan is covered by a recorded consent or is a household member::
+
+        all_in:
+          path: data.met
+          other: facts.toestemmingen[].met
+          also: [facts.huishouden.leden[].id]
+
+    True when ``path`` holds nothing.
+    """
+    p = _mapping(params, "all_in", ("path", "other"), ("also",))
+    also = p.get("also", [])
+    if not isinstance(also, list) or not all(isinstance(a, str) for a in also):
+        raise ConditionError("all_in: also moet een lijst paden zijn")
+    get = _path(p["path"], env)
+    pools = [_path(text, env) for text in (p["other"], *also)]
+
+    def check(ctx: Context) -> bool:
+        wanted = _flat(get(ctx).values)
+        if not wanted:
+            return True
+        known: set[Any] = set()
+        for pool in pools:
+            for value in _flat(pool(ctx).values):
+                if isinstance(value, str | int):
+                    known.add(value)
+        return all(isinstance(w, str | int) and w in known for w in wanted)
+
+    return check
+
+
 BUILTINS: dict[str, Factory] = {
     "in_state": in_state,
     "present": present,
@@ -481,4 +524,5 @@ BUILTINS: dict[str, Factory] = {
     "age_between": age_between,
     "find": find,
     "count_where": count_where,
+    "all_in": all_in,
 }
