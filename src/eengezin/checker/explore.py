@@ -79,7 +79,8 @@ __all__ = [
     "result_json",
 ]
 
-FindingKind = Literal["invariant", "doodlopend", "onbereikbaar", "nooit_mogelijk", "onvolledig"]
+FindingKind = Literal["invariant", "doodlopend", "onbereikbaar", "nooit_mogelijk", "onvolledig",
+                      "advies_onmogelijk"]  # advice hook: see advice.py
 
 AT = datetime(2026, 3, 2, 9, 0)
 """The moment every explored event happens (deadlines never run out)."""
@@ -1729,6 +1730,17 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
             definition=definition.id, version=definition.version, states=len(nodes),
             transitions=transitions, seconds=time.perf_counter() - started,
             findings=tuple(findings))
+    # --- advice hook (advies_onmogelijk): the logic lives in advice.py ---
+    from .advice import impossible_advice
+    findings.extend(Finding("advies_onmogelijk", a.rule, a.message(definition), _trace(nodes, a.key))
+                    for a in impossible_advice(
+                        definition,
+                        ((k, dict(k[1]), lambda k=k: _materialize(definition, analysis, nodes, k, False))
+                         for k in nodes if k[0]),
+                        lambda eid, state: steps.possible(eid, True, tuple(sorted(state.items()))),
+                        lambda eid, traject: steps._payloads(eid, steps.known_ids(eid, lambda: traject)),
+                        AT))
+    # --- end of advice hook ---
     final_tracks = _final_tracks(definition)
     if final_tracks:
         findings.extend(_dead_ends(definition, nodes, edges, final_tracks, reachable_final))

@@ -194,7 +194,11 @@ def _apply_records(records: tuple[Record, ...], facts: dict[str, Any], ctx: Cont
                 continue
             old = facts.get(rec.fact)
             new = dict(old) if isinstance(old, dict) else {}
-            new[str(key)] = value
+            if isinstance(key, list):  # a list of keys: put the value under each
+                for k in key:
+                    new[str(k)] = value
+            else:
+                new[str(key)] = value
             facts[rec.fact] = new
         elif op == "remove":
             key = rec.key(ctx) if rec.key is not None else None

@@ -466,7 +466,7 @@ def count_where(params: Any, env: CompileEnv) -> Check:
 def _flat(values: list[Any]) -> list[Any]:
     out: list[Any] = []
     for value in values:
-        if isinstance(value, list):
+        if isinstance(value, list | dict):  # a mapping counts with its keys
             out.extend(value)
         elif value is not MISSING and value is not None:
             out.append(value)
@@ -475,7 +475,8 @@ def _flat(values: list[Any]) -> list[Any]:
 
 def all_in(params: Any, env: CompileEnv) -> Check:
     """``all_in`` — every value at ``path`` (a list, or the leaves of a ``[]`` path) is among
-    the values at ``other`` or at one of the ``also`` paths (lists there are flattened).
+    the values at ``other`` or at one of the ``also`` paths (lists there are flattened, a
+    mapping counts with its keys).
     Every recipient of the plan is covered by a recorded consent or is a household member::
 
         all_in:

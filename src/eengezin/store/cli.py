@@ -208,13 +208,22 @@ def cmd_migrate(args: argparse.Namespace, out: TextIO) -> int:
 # ---------------------------------------------------------------- monitor / deadlines
 
 
-def cmd_monitor(args: argparse.Namespace, out: TextIO) -> int:
-    """``eengezin monitor --store URL [--json]``: the Zuid-Limburg monitor figures."""
-    from .. import cli as main
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise _usage(f"{option}: geen geldige datum: {text!r}") from None
 
-    at = main.parse_moment(args.at, "--at") if args.at else None
+
+def cmd_monitor(args: argparse.Namespace, out: TextIO) -> int:
+    """``eengezin monitor --store URL [--van DATE] [--tot DATE] [--json]``: the figures the
+    definitions declare, over a period (default: this year up to today)."""
+    tot = _day(args.tot, "--tot") if args.tot else datetime.now(UTC).date()
+    van = _day(args.van, "--van") if args.van else date(tot.year, 1, 1)
+    if van > tot:
+        raise _usage("--van ligt na --tot")
     with _open(args.store, create=False) as store:
-        figures = compute_monitor(store, at=at)
+        figures = compute_monitor(store, van=van, tot=tot)
     if args.json:
         out.write(json.dumps(figures.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -294,9 +303,10 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_migrate)
 
-    p = sub.add_parser("monitor", help="monitorcijfers (Zuid-Limburg) over een opslag")
+    p = sub.add_parser("monitor", help="verantwoording: de cijfers van de definities over een periode")
     add_store_option(p, required=True)
-    p.add_argument("--at", metavar="ISO", help="moment van de meting (standaard: nu)")
+    p.add_argument("--van", metavar="DATE", help="begin van de periode (standaard: 1 januari)")
+    p.add_argument("--tot", metavar="DATE", help="einde van de periode, inclusief (standaard: vandaag)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_monitor)
 
