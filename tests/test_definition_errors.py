@@ -184,7 +184,7 @@ events:
     assert rules["afronding.opvolger_bekend"].severity == "warn"
     assert d.events["notitie"].title == "Aantekening"
     assert d.events["notitie"].available is not None  # when_in inherited from basis
-    assert d.params == {"sluitniveau": 8}
+    assert d.params == {"sluitniveau": 8, "evaluatietermijn_maanden": 3}
     assert (d.id, d.version) == ("regio", "3")
     assert d.hash != load_definition("basis").hash
 

@@ -17,7 +17,8 @@ from conftest import REGISSEUR, Walk, toestemming
 
 START = datetime(2026, 3, 2, 9, 0)  # Monday
 
-OUDER = {"id": "m1", "naam": "Sanne", "geboortedatum": "1988-06-14", "rol": "ouder"}
+OUDER = {"id": "m1", "naam": "Sanne", "geboortedatum": "1988-06-14", "rol": "ouder",
+         "gezag": ["k1", "k2", "u1"]}
 KIND = {"id": "k1", "naam": "Daan", "geboortedatum": "2015-09-01", "rol": "kind"}
 
 
@@ -44,6 +45,7 @@ def betrokkene(bid: str, soort: str = "formeel") -> dict[str, Any]:
 
 
 AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False,
+             "terecht_bij": "het wijkteam",
              "zorg": "afgebouwd"}
 GEMEENTE = Actor("g1", "gemeentelijk_aanspreekpunt")
 REGISSEUR_ACTOR = Actor("r1", "regisseur")
@@ -454,6 +456,11 @@ class TestGedwongenKader:
 
 
 # ------------------------------------------------------------------ consent
+def ladder_deadlines(walk: Walk) -> dict[str, date]:
+    """The open deadlines of the stagnation ladder (the plan's evaluation runs alongside)."""
+    return {d: o.due for d, o in walk.traject.deadlines.items() if d.startswith("zl.stagnatie")}
+
+
 def consent(over: str, van: list[str], vorm: str = "schriftelijk", cid: str = "c1"
             ) -> dict[str, Any]:
     return {"id": cid, "van": van, "over": over, "doel": "afstemming met school",
@@ -492,6 +499,25 @@ class TestToestemmingLeeftijd:
         tot_overleg(walk, {"id": "o1", "rol": "volwassene"})
         walk.fire("toestemming_vastleggen", consent("o1", ["o1"]))
 
+    def test_a_parent_without_gezag_cannot_consent_for_a_child(self, walk: Walk):
+        stiefouder = {"id": "p2", "geboortedatum": "1985-01-01", "rol": "ouder"}
+        tot_overleg(walk, stiefouder)
+        assert walk.refused("toestemming_vastleggen", consent("k1", ["p2"])) == {
+            "zl.toestemming_leeftijd"}
+        walk.fire("toestemming_vastleggen", consent("k1", ["m1"]))
+
+    def test_a_jeugdbeschermer_consents_for_the_minor_they_represent(self, walk: Walk):
+        kind = {"id": "k3", "geboortedatum": "2019-02-02", "rol": "kind"}
+        tot_overleg(walk, kind)
+        assert walk.refused("toestemming_vastleggen", consent("k3", ["jb"])) == {
+            "zl.toestemming_leeftijd"}
+        walk.fire("betrokkene_toevoegen", {**betrokkene("jb"), "rol": "jeugdbeschermer",
+                                           "voor": ["k3"]})
+        walk.fire("toestemming_vastleggen", consent("k3", ["jb"]))
+        # only for the minor they represent
+        assert walk.refused("toestemming_vastleggen", consent("k1", ["jb"])) == {
+            "zl.toestemming_leeftijd"}
+
 
 def _birthday(born: date, years: int) -> date:
     try:
@@ -506,7 +532,7 @@ def zl_def(zl: Engine) -> Any:
 
 
 def _household_with(zl: Engine, born: date, at: datetime) -> Traject:
-    leden = [{"id": "m1", "geboortedatum": "1965-05-05", "rol": "ouder"},
+    leden = [{"id": "m1", "geboortedatum": "1965-05-05", "rol": "ouder", "gezag": ["j1"]},
              {"id": "j1", "geboortedatum": born.isoformat(), "rol": "jongere"}]
     out = step(zl.definition, zl.new("T-c"), Event(
         "aanmelden", at - timedelta(days=1), {"huishouden": {"leden": leden}, "vraag": "x"}))
@@ -710,27 +736,29 @@ class TestLadder:
         assert walk.refused("stagnatie_opgelost", {**resolved, "commitment": False}) == {
             "zl.stagnatie_niveau_3_resultaat"}
         walk.fire("stagnatie_opgelost", resolved)
-        assert walk.state["escalatie"] == "geen" and not walk.traject.deadlines
+        assert walk.state["escalatie"] == "geen" and not ladder_deadlines(walk)
 
     def test_level_4_terms_role_and_result(self, walk: Walk):
         tot_voortgang(walk)
         on(walk, date(2026, 4, 20))
         escalate(walk, 4)
-        due = {d: walk.traject.deadlines[d].due for d in walk.traject.deadlines}
-        assert due == {"zl.stagnatie_acties_1_week": date(2026, 4, 27),
-                       "zl.stagnatie_commitment_niveau_4": date(2026, 4, 28)}
+        # the terms run one after the other (PROCESS.md 7.6): first the actions ...
+        assert ladder_deadlines(walk) == {"zl.stagnatie_acties_1_week": date(2026, 4, 27)}
         acties = {"acties": ["directeur belt"], "resultaat": "zorg start", "termijn": "1 week"}
         assert walk.refused("stagnatie_acties_vastleggen", acties, actor=REGISSEUR_ACTOR) == {
             "rol.stagnatie_acties_vastleggen"}
         resolved = {"resultaat": "zorg gestart", "afspraken": ["start 1 mei"], "commitment": True}
         assert walk.refused("stagnatie_opgelost", resolved, actor=GEMEENTE) == {
             "zl.stagnatie_niveau_4_resultaat"}
+        on(walk, date(2026, 4, 24))  # Friday
         walk.fire("stagnatie_acties_vastleggen", acties, actor=GEMEENTE)
+        # ... then commitment within 5 werkdagen after the actions (Koningsdag skipped)
+        assert ladder_deadlines(walk) == {"zl.stagnatie_commitment_niveau_4": date(2026, 5, 4)}
         assert walk.refused("stagnatie_opgelost", resolved, actor=REGISSEUR_ACTOR) == {
             "zl.stagnatie_niveau_4_gemeente"}
         assert walk.refused("stagnatie_opgelost", resolved) == {"zl.stagnatie_niveau_4_gemeente"}
         walk.fire("stagnatie_opgelost", resolved, actor=GEMEENTE)
-        assert walk.state["escalatie"] == "geen" and not walk.traject.deadlines
+        assert walk.state["escalatie"] == "geen" and not ladder_deadlines(walk)
 
     def test_level_4_terms_warn_when_overdue(self, walk: Walk):
         tot_voortgang(walk)
@@ -738,7 +766,13 @@ class TestLadder:
         escalate(walk, 4)
         on(walk, date(2026, 4, 29))
         warned = walk.warnings("notitie", {"tekst": "wacht op gemeente"})
-        assert {"zl.stagnatie_acties_1_week", "zl.stagnatie_commitment_niveau_4"} <= warned
+        assert "zl.stagnatie_acties_1_week" in warned
+        walk.fire("stagnatie_acties_vastleggen", {"acties": ["a"], "resultaat": "r",
+                                                  "termijn": "t"}, actor=GEMEENTE)
+        on(walk, date(2026, 5, 8))
+        warned = walk.warnings("notitie", {"tekst": "wacht op commitment"})
+        assert "zl.stagnatie_commitment_niveau_4" in warned
+        assert "zl.stagnatie_acties_1_week" not in warned
 
     def test_roles_are_not_needed_below_level_4(self, walk: Walk):
         tot_voortgang(walk)
