@@ -280,6 +280,56 @@ class TestVeiligheidsschaalAfsluiten:
         walk.fire("afsluiten", AFSLUITEN)
 
 
+class TestGeenDoodlopendeFase6:
+    """PROCESS.md 7.1: the stuck traject of issue 10 (scale 8) now has a way out."""
+
+    def test_warns_at_afronden_and_names_the_way_back_at_afsluiten(self, walk: Walk):
+        tot_startoverleg(walk)
+        walk.fire("signaal_melden", signaal())
+        walk.fire("veiligheidsplan_vaststellen", {"plan": vvp()})
+        walk.fire("plan_vaststellen", {"plan": ondersteuningsplan(doelencheck=True)})
+        walk.fire("startoverleg_afronden")
+        walk.fire("plan_delen", {"met": ["m1"]})
+        walk.fire("voortgangsoverleg_plannen")
+        walk.fire("overleg_voorbereid")
+        walk.fire("toestemming_vastleggen", toestemming("t2"))
+        walk.fire("plan_evalueren", {"evaluatie": "gaat goed"})
+        walk.fire("veiligheidsplan_evalueren", {"evaluatie": "rustig", "veiligheidsschaal": 8})
+        walk.fire("signaal_opheffen", {"id": "s1", "onderbouwing": "al maanden rustig"})
+        out = walk.fire("afronden")
+        warned = [v for v in out.violations if v.rule == "hm.veiligheidsschaal_afsluiten"]
+        assert warned and warned[0].severity == "warn"
+        out = walk.fire("afsluiten", AFSLUITEN, expect=False)
+        (blocked,) = out.verdict.blocking
+        assert blocked.rule == "hm.veiligheidsschaal_afsluiten"
+        assert blocked.next == ("terug_naar_voortgang",)
+        walk.fire("terug_naar_voortgang", {"reden": "schaal is 8, nog niet veilig genoeg"})
+        walk.fire("overleg_voorbereid")
+        walk.fire("toestemming_vastleggen", toestemming("t3"))
+        walk.fire("plan_evalueren", {"evaluatie": "doelen gehaald"})
+        walk.fire("veiligheidsplan_evalueren", {"evaluatie": "veilig", "veiligheidsschaal": 10})
+        assert "hm.veiligheidsschaal_afsluiten" not in walk.warnings("afronden")
+        walk.fire("afsluiten", AFSLUITEN)
+        assert walk.state["regie"] == "gesloten"
+
+
+class TestDelenGedekt:
+    def test_sharing_with_a_professional_without_consent_is_refused(self, walk: Walk):
+        tot_afronding(walk)  # the consents of the overleggen name b1
+        refused = walk.refused("plan_delen", {"met": ["m1", "b7"]})
+        assert refused == {"toestemming.delen_gedekt"}
+
+    def test_sharing_covered_by_consent_passes(self, walk: Walk):
+        tot_afronding(walk)
+        walk.fire("plan_delen", {"met": ["m1", "b1"]})
+
+
+def test_start_with_only_a_vvp_passes_the_doelencheck(walk: Walk):
+    met_vvp(walk)
+    walk.fire("startoverleg_afronden")
+    assert walk.state["regie"] == "voortgang"
+
+
 class TestRegieVerplicht:
     def test_passes_without_criteria(self, walk: Walk):
         walk.fire("aanmelden", AANMELDEN)

@@ -952,3 +952,88 @@ def test_handhaving_can_be_withdrawn(walk: Walk):
         "zl.handhaving_geen_regisseur"}
     walk.fire("handhaving_vastleggen", {"overwogen": False, "toelichting": "van de baan"})
     walk.fire("regisseur_wijzigen", {"regisseur": POLITIE})
+
+
+# ---------------------------------------------------------------- PROCESS.md 7.3-7.6
+
+
+class TestZuidLimburgCorrecties:
+    def test_stagnation_of_the_network_is_not_the_ladder(self, walk: Walk):
+        tot_voortgang(walk)
+        walk.fire("betrokkene_toevoegen", betrokkene("oma", "informeel"))
+        out = walk.fire("stagnatie_melden", {"betreft": "oma", "omschrijving": "komt niet"},
+                        expect=False)
+        (v,) = out.verdict.blocking
+        assert v.rule == "zl.stagnatie_betrokkene_bekend"
+        assert v.next == ("afspraken_niet_nagekomen",)
+        walk.fire("afspraken_niet_nagekomen", {"wie": "oma", "omschrijving": "komt niet"})
+        assert walk.state["escalatie"] == "geen"
+        walk.fire("stagnatie_melden", STAGNATIE)  # a professional: the ladder
+        assert walk.state["escalatie"] == "niveau_1"
+
+    def test_agreements_not_kept_are_discussed_in_the_next_overleg(self, walk: Walk):
+        tot_voortgang(walk)
+        walk.fire("afspraken_niet_nagekomen", {"wie": "m1", "omschrijving": "vergeet afspraken"})
+        walk.fire("plan_delen", {"met": ["m1"]})
+        walk.fire("voortgangsoverleg_plannen")
+        assert "zl.afspraken_bespreken" in walk.warnings("overleg_voorbereid")
+        walk.fire("afspraken_besproken", {"uitkomst": "nieuwe afspraken met Sanne"})
+        walk.fire("toestemming_vastleggen", toestemming("t2"))
+        walk.fire("plan_evalueren", {"evaluatie": "loopt"})
+        assert "zl.afspraken_bespreken" not in walk.warnings("voortgang_vervolgen")
+
+    def test_no_familiegroepsplan_or_jeugdwet_terms_for_adults_only(self, walk: Walk):
+        volwassene = {"id": "v1", "geboortedatum": "1960-01-01", "rol": "volwassene"}
+        walk.fire("aanmelden", {"huishouden": {"leden": [volwassene]}, "vraag": "Wmo"})
+        walk.fire("vraag_verhelderen")
+        walk.fire("voorkeur_regisseur_vastleggen", {"voorkeur": "r1"})
+        walk.fire("regie_starten", {"regisseur": REGISSEUR})
+        walk.fire("overleg_voorbereid")
+        walk.fire("toestemming_vastleggen", {**toestemming(), "van": ["v1"], "over": "v1"})
+        walk.fire("familiegroepsplan_vastleggen", {"opgesteld": False})
+        walk.fire("plan_schriftelijk_verzoeken", {"door": "aanbieder"})
+        assert not {"zl.hulpverleningsplan_6_weken", "zl.schriftelijk_14_dagen"} & set(
+            walk.traject.deadlines)
+        walk.fire("plan_vaststellen", {"plan": gezinsplan()})
+
+    def test_jeugdwet_terms_run_with_a_minor(self, walk: Walk):
+        tot_overleg(walk)
+        walk.fire("familiegroepsplan_vastleggen", {"opgesteld": False})
+        assert "zl.hulpverleningsplan_6_weken" in walk.traject.deadlines
+
+    def test_gedwongen_kader_accepts_a_jeugdbeschermer(self, walk: Walk):
+        tot_vraagverheldering(walk)
+        walk.fire("kader_vastleggen", {"kader": "gedwongen", "maatregel": "OTS"})
+        walk.fire("voorkeur_regisseur_vastleggen", {})
+        jb = {**REGISSEUR, "id": "jb", "functie": "jeugdbeschermer"}
+        assert "zl.gedwongen_kader" not in walk.warnings("regie_starten", {"regisseur": jb})
+
+    def test_who_acted_at_a_level_may_be_recorded(self, walk: Walk):
+        tot_voortgang(walk)
+        walk.fire("stagnatie_melden", STAGNATIE)
+        walk.fire("opschalen_stagnatie", {"poging": "gesprek mislukt",
+                                          "door": {"naam": "Rita", "functie": "regisseur"}})
+        walk.fire("stagnatie_opgelost", {"resultaat": "x", "intern_plan": "manager belt",
+                                         "door": {"naam": "Mo", "functie": "manager"}})
+
+    def test_overmacht_for_suspected_child_abuse_needs_the_meldcode(self, walk: Walk):
+        tot_overleg(walk)
+        data = {**OVERMACHT, "vermoeden_kindermishandeling": True}
+        assert walk.refused("overmacht_vastleggen", data) == {"zl.overmacht"}
+        walk.fire("overmacht_vastleggen", {**data, "meldcode_gevolgd": True})
+
+    def test_sharing_needs_consent_or_an_overmacht_decision(self, walk: Walk):
+        tot_voortgang(walk)
+        assert walk.refused("plan_delen", {"met": ["m1", "b5"]}) == {"toestemming.delen_gedekt"}
+        walk.fire("overmacht_vastleggen", {**OVERMACHT, "met": ["b5"]})
+        walk.fire("plan_delen", {"met": ["m1", "b5"]})
+
+    def test_a_role_refusal_is_dutch_with_the_role_title_and_source(self, walk: Walk):
+        tot_voortgang(walk)
+        escalate(walk, 4)
+        out = walk.fire("stagnatie_acties_vastleggen", {"acties": ["a"], "resultaat": "r",
+                                                        "termijn": "t"}, expect=False)
+        (v,) = out.verdict.blocking
+        assert v.rule == "rol.stagnatie_acties_vastleggen"
+        assert "gemeentelijk aanspreekpunt" in v.message and "_" not in v.message
+        assert v.source == "003 Deel II §1.1"
