@@ -10,10 +10,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import PLAN, REGISSEUR, VEILIGHEIDSPLAN, Walk, signaal, toestemming, write
 
 from eengezin import Engine, Event, evaluate, load_definition
 from eengezin.errors import DefinitionError
+
+from conftest import PLAN, REGISSEUR, VEILIGHEIDSPLAN, Walk, signaal, toestemming, write
 
 AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False,
              "terecht_bij": "het wijkteam"}

@@ -1731,14 +1731,16 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
             transitions=transitions, seconds=time.perf_counter() - started,
             findings=tuple(findings))
     # --- advice hook (advies_onmogelijk): the logic lives in advice.py ---
+    from functools import partial
+
     from .advice import impossible_advice
     findings.extend(Finding("advies_onmogelijk", a.rule, a.message(definition), _trace(nodes, a.key))
                     for a in impossible_advice(
                         definition,
-                        ((k, dict(k[1]), lambda k=k: _materialize(definition, analysis, nodes, k, False))
+                        ((k, dict(k[1]), partial(_materialize, definition, analysis, nodes, k, False))
                          for k in nodes if k[0]),
                         lambda eid, state: steps.possible(eid, True, tuple(sorted(state.items()))),
-                        lambda eid, traject: steps._payloads(eid, steps.known_ids(eid, lambda: traject)),
+                        lambda eid, t: steps._payloads(eid, steps.known_ids(eid, lambda: t)),
                         AT))
     # --- end of advice hook ---
     final_tracks = _final_tracks(definition)

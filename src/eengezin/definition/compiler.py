@@ -29,7 +29,7 @@ from ..process.model import (
 from ..rules.conditions import compile_condition
 from ..rules.paths import PathError, compile_single
 from ..rules.predicates import Check, ConditionError, PredicateRegistry
-from ..rules.verdict import Violation
+from ..rules.verdict import Severity, Violation
 from ..traject import DefinitionRef
 from .loader import RawDefinition
 from .payload import TypeCompiler, TypeSpecError
@@ -339,7 +339,9 @@ class _Compiler:
                 nexts = tuple(e for e, _ in next_when)
                 if all(cond is None for _, cond in next_when):
                     next_when = []
-                for severity, key in ((spec["severity"], "on"), ("warn", "warn_on")):
+                variants: tuple[tuple[Severity, str], ...] = (
+                    (cast(Severity, spec["severity"]), "on"), ("warn", "warn_on"))
+                for severity, key in variants:
                     if key == "warn_on":
                         if "warn_on" not in spec:
                             continue

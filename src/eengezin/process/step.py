@@ -78,10 +78,12 @@ def _availability(spec: EventSpec, traject: Traject, definition: Definition) -> 
         return None
     track = blocked[0][0]
     title = definition.tracks[track].title if track in definition.tracks else track
+    here = traject.state.get(track)
+    node = definition.tracks[track].nodes.get(here or "") if track in definition.tracks else None
     return Violation(
         NOT_AVAILABLE,
         "block",
-        f"'{spec.title}' kan nu niet: {title} staat in '{traject.state.get(track)}'",
+        f"'{spec.title}' kan nu niet: {title} staat in '{node.title if node else here}'",
     )
 
 

@@ -212,10 +212,46 @@ def _deadlines(definition: Definition, runs: Sequence[TrajectRun], van: date, to
     return figures
 
 
+def process_order(definition: Definition, track_id: str, *, top: bool = False) -> list[str]:
+    """The states of a track in the order of the process: breadth-first from the initial
+    state along the events' transitions (a stored definition may have lost its file order;
+    effects, which jump back, are left out).
+    With ``top``, top-level states (phases) instead of leaves.
+
+    >>> from eengezin import load_definition
+    >>> process_order(load_definition("basis"), "regie", top=True)[:3]
+    ['aanmelding', 'vraagverheldering', 'startoverleg']
+    """
+    track = definition.tracks[track_id]
+
+    def name(path: str) -> str:
+        return path.split(".", 1)[0] if top else path
+
+    edges: dict[str, set[str]] = defaultdict(set)
+    for spec in definition.events.values():
+        moves = [(tr.sources, tr.target) for tr in spec.transitions if tr.track == track_id]
+        for sources, target in moves:
+            for source in sources:
+                if name(source) != name(target):
+                    edges[name(source)].add(name(target))
+    start = name(track.initial)
+    order, frontier = [start], [start]
+    while frontier:
+        following: list[str] = []
+        for state in frontier:
+            for nxt in sorted(edges[state]):
+                if nxt not in order:
+                    order.append(nxt)
+                    following.append(nxt)
+        frontier = following
+    every = [p for p in track.nodes if (track.nodes[p].parent is None if top else p in track.leaves)]
+    return order + sorted(p for p in every if p not in order)
+
+
 def _levels(definition: Definition, track_id: str, runs: Sequence[TrajectRun], van: date,
             tot: date) -> dict[str, dict[str, int]]:
     track = definition.tracks[track_id]
-    order = [p for p in track.nodes if p in track.leaves and p != track.initial]
+    order = [p for p in process_order(definition, track_id) if p != track.initial]
     figures = {p: {"bereikt": 0, "nu": 0} for p in order}
     for r in runs:
         entered: set[str] = set()
@@ -234,8 +270,8 @@ def _levels(definition: Definition, track_id: str, runs: Sequence[TrajectRun], v
 def _phases(definition: Definition, track_id: str, runs: Sequence[TrajectRun], van: date,
             tot: date) -> dict[str, dict[str, Any]]:
     track = definition.tracks[track_id]
-    order = [p for p, node in track.nodes.items()
-             if node.parent is None and not (not node.children and node.final)]
+    order = [p for p in process_order(definition, track_id, top=True)
+             if not (not track.nodes[p].children and track.nodes[p].final)]
     stays: dict[str, list[float]] = defaultdict(list)
     running: Counter[str] = Counter()
     for r in runs:
