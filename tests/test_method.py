@@ -241,17 +241,23 @@ class TestToestemming:
 
     def test_consent_about_a_child_comes_from_gezag_in_basis_as_a_warning(self, walk: Walk):
         walk.tot_startoverleg()
-        data = {**toestemming("t9", None), "over": "k1", "van": ["m1"]}
+        data = {**toestemming("t9", None), "over": "k1", "van": ["k1"]}  # Daan is 10
         assert "toestemming.bevoegd" in walk.warnings("toestemming_vastleggen", data)
+        # gezag is not recorded for Daan: his parent consents
+        data = {**toestemming("t9", None), "over": "k1", "van": ["m1"]}
+        assert "toestemming.bevoegd" not in walk.warnings("toestemming_vastleggen", data)
 
 
-def test_consent_by_gezag_passes_in_basis():
+def test_once_gezag_is_recorded_only_its_holders_consent():
     walk = Walk(Engine("basis"))
     leden = [{"id": "m1", "geboortedatum": "1988-06-14", "rol": "ouder", "gezag": ["k1"]},
+             {"id": "p2", "geboortedatum": "1986-01-01", "rol": "ouder"},
              {"id": "k1", "geboortedatum": "2015-09-01", "rol": "kind"}]
     walk.fire("aanmelden", {"huishouden": {"leden": leden}, "vraag": "x"})
     data = {**toestemming("t9", None), "over": "k1", "van": ["m1"]}
     assert "toestemming.bevoegd" not in walk.warnings("toestemming_vastleggen", data)
+    data = {**toestemming("t9", None), "over": "k1", "van": ["p2"]}
+    assert "toestemming.bevoegd" in walk.warnings("toestemming_vastleggen", data)
 
 
 # ------------------------------------------------------------------ 7.5 evaluation and aftercare
