@@ -1719,18 +1719,8 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
                 fired.add(eid)
 
     findings: list[Finding] = list(violated.values())
-    if incomplete:
-        # with part of the space unexplored, dead ends and unreachable states would be guesses
-        findings.append(Finding(
-            "onvolledig", definition.id,
-            f"meer dan {max_states} abstracte toestanden: de verkenning is afgebroken; "
-            "alleen invariant-schendingen zijn gecontroleerd"))
-        analysis.memo.clear()
-        return CheckResult(
-            definition=definition.id, version=definition.version, states=len(nodes),
-            transitions=transitions, seconds=time.perf_counter() - started,
-            findings=tuple(findings))
-    # --- advice hook (advies_onmogelijk): the logic lives in advice.py ---
+    # --- advice hook (advies_onmogelijk): the logic lives in advice.py; explored states are
+    # reachable, so it also runs on an incomplete exploration ---
     from functools import partial
 
     from .advice import impossible_advice
@@ -1743,6 +1733,17 @@ def _check(definition: Definition, max_states: int) -> CheckResult:
                         lambda eid, t: steps._payloads(eid, steps.known_ids(eid, lambda: t)),
                         AT))
     # --- end of advice hook ---
+    if incomplete:
+        # with part of the space unexplored, dead ends and unreachable states would be guesses
+        findings.append(Finding(
+            "onvolledig", definition.id,
+            f"meer dan {max_states} abstracte toestanden: de verkenning is afgebroken; "
+            "alleen invariant-schendingen zijn gecontroleerd"))
+        analysis.memo.clear()
+        return CheckResult(
+            definition=definition.id, version=definition.version, states=len(nodes),
+            transitions=transitions, seconds=time.perf_counter() - started,
+            findings=tuple(findings))
     final_tracks = _final_tracks(definition)
     if final_tracks:
         findings.extend(_dead_ends(definition, nodes, edges, final_tracks, reachable_final))
