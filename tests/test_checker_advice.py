@@ -67,3 +67,25 @@ def test_a_next_event_that_can_be_taken_is_no_finding(tmp_path: Path):
 
 def test_bundled_basis_has_no_impossible_advice():
     assert [f for f in check_definition("basis").findings if f.kind == "advies_onmogelijk"] == []
+
+
+def test_the_dead_end_of_issue_10_is_found(tmp_path: Path):
+    """"Evalueer het plan" while evaluating is not possible in fase 6: the advice is found."""
+    path = write(tmp_path, "regio.yaml", """\
+id: regio
+version: "1"
+extends: basis
+rules:
+  - id: veiligheid.niet_afsluiten_bij_signalen
+    severity: block
+    on: afsluiten
+    require: {in_state: {veiligheid: geen_signalen}}
+    message: Er staan nog signalen open; evalueer het veiligheidsplan.
+    next: [veiligheidsplan_evalueren]
+    source: 002 fase 6 toelichting
+""")
+    found = [f for f in check_definition(path).findings if f.kind == "advies_onmogelijk"]
+    assert [(f.subject, "veiligheidsplan_evalueren" in f.message) for f in found] == [
+        ("veiligheid.niet_afsluiten_bij_signalen", True)]
+    traject = run_trace(load_definition(path), found[0].trace or ())
+    assert traject.state["regie"] == "afronding" and traject.state["veiligheid"] != "geen_signalen"
