@@ -111,7 +111,7 @@ def toestemming(cid: str = "t1", onderwerp: str | None = "overleg") -> dict[str,
     return data
 
 
-def signaal(sid: str = "s1", soort: str = "huiselijk_geweld") -> dict[str, Any]:
+def signaal(sid: str = "s1", soort: str = "acute_onveiligheid") -> dict[str, Any]:
     return {"id": sid, "soort": soort, "omschrijving": "ruzie gehoord", "wie": "buurvrouw"}
 
 

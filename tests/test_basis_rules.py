@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from conftest import PLAN, REGISSEUR, VEILIGHEIDSPLAN, Walk, signaal, toestemming
 
-AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False}
+AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False,
+             "terecht_bij": "het wijkteam"}
 
 
 def test_rule_sources_are_cited(engine):
@@ -19,7 +20,7 @@ def test_rule_sources_are_cited(engine):
     assert required <= ids
     assert "veiligheid.terug_naar_voortgangsoverleg" in {e.id for e in engine.definition.effects}
     for rule in engine.definition.rules:
-        assert rule.source.startswith(("002", "003")), rule.id
+        assert rule.source.startswith(("001", "002", "003", "DF")), rule.id
         assert rule.message and rule.message[0].isupper(), rule.id
 
 
@@ -237,7 +238,8 @@ class TestAfsluitingGeevalueerd:
     def test_passes_follow_up_with_aftercare(self, walk: Walk):
         walk.tot_afronding()
         walk.fire("afsluiten", {**AFSLUITEN, "vervolg": True, "nazorg": [
-            {"wie": "Rita", "wat": "nabellen", "wanneer": "over 3 maanden"}]})
+            {"wie": "Rita", "wat": "nabellen", "wanneer": "over 3 maanden",
+             "hoe_vaak": "eenmalig"}]})
         assert walk.state["regie"] == "gesloten"
 
 

@@ -56,7 +56,10 @@ def test_run_json_contract():
     assert [s["line"] for s in refused] == [5, 14, 27]
     v = refused[0]["violations"][0]
     assert v["rule"] == "veiligheid.altijd_regie_bij_onveiligheid" and v["severity"] == "block"
-    assert v["message"]
+    assert v["message"] and v["next"] == []
+    closing = refused[2]["violations"][0]
+    assert closing["rule"] == "veiligheid.niet_afsluiten_bij_signalen"
+    assert closing["next"] == ["terug_naar_voortgang"]
     assert steps[15]["state"]["regie"] == "startoverleg.overleg"
     assert result["final"] == {"state": {"regie": "gesloten", "veiligheid": "geen_signalen"},
                                "open_signals": 0, "deadlines": []}
@@ -66,7 +69,9 @@ def test_run_text_output():
     code, text = run("run", "basis", "--events", str(EXAMPLE))
     assert code == 0
     assert "veiligheid.altijd_regie_bij_onveiligheid" in text
-    assert "26 van 29 events geaccepteerd" in text
+    assert "29 van 32 events geaccepteerd" in text
+    assert "geweigerd" in text and "NEE" not in text
+    assert "volgende stap: 'Terug naar een voortgangsoverleg'" in text
 
 
 @pytest.mark.parametrize(

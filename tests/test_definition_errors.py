@@ -188,7 +188,7 @@ events:
     assert rules["afronding.opvolger_bekend"].severity == "warn"
     assert d.events["notitie"].title == "Aantekening"
     assert d.events["notitie"].available is not None  # when_in inherited from basis
-    assert d.params == {"sluitniveau": 8}
+    assert d.params == {"sluitniveau": 8, "evaluatietermijn_maanden": 3}
     assert (d.id, d.version) == ("regio", "3")
     assert d.hash != load_definition("basis").hash
 
@@ -303,7 +303,7 @@ def test_positions_name_items_by_id(tmp_path):
 deadlines:
   - id: mini.termijn
     start: {on: aanmelden}
-    term: {maanden: 3}
+    term: {jaren: 3}
     satisfied_by: sluiten
     message: m
     source: s

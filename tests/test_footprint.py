@@ -33,6 +33,8 @@ EXAMPLES: dict[str, Any] = {
     "age_between": {"birth": "facts.kind.geboortedatum", "min": 12},
     "find": {"path": "facts.leden", "key": "id", "other": "data.over",
              "require": {"age_between": {"birth": "item.geboortedatum", "max": 12}}},
+    "all_in": {"path": "data.met", "other": "facts.toestemmingen[].met",
+               "also": ["facts.huishouden.leden[].id"]},
     "count_where": {"path": "facts.betrokkenen", "min": 3,
                     "where": {"equals": {"path": "item.soort", "value": "formeel"}}},
 }

@@ -34,7 +34,8 @@ def betrokkene(bid: str) -> dict[str, Any]:
     return {"id": bid, "naam": f"naam {bid}", "relatie": "jeugdarts", "soort": "formeel"}
 
 
-AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False}
+AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False,
+             "terecht_bij": "het wijkteam"}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_written_without_python():
     text = (ROOT / "definitions" / "cjg.yaml").read_text("utf-8")
     assert "!!python" not in text and "import" not in text
     rules = Engine("cjg").definition.rules
-    assert all(r.source.startswith(("002", "003", "004")) for r in rules)
+    assert all(r.source.startswith(("001", "002", "003", "004", "DF")) for r in rules)
     assert {r.id for r in rules if r.id.startswith("cjg.")} == {
         "cjg.plan_betrokkenen", "cjg.doelen_acties_termijnen", "cjg.coordinator_met_gezin",
         "cjg.plan_naar_iedereen", "cjg.gezin_neemt_deel", "cjg.opschalen_na_leidinggevenden",

@@ -17,7 +17,8 @@ from conftest import AMS, REGISSEUR, Walk, toestemming
 
 START = datetime(2026, 3, 2, 9, 0)  # Monday
 
-OUDER = {"id": "m1", "naam": "Sanne", "geboortedatum": "1988-06-14", "rol": "ouder"}
+OUDER = {"id": "m1", "naam": "Sanne", "geboortedatum": "1988-06-14", "rol": "ouder",
+         "gezag": ["k1", "k2", "u1"]}
 KIND = {"id": "k1", "naam": "Daan", "geboortedatum": "2015-09-01", "rol": "kind"}
 
 
@@ -44,6 +45,7 @@ def betrokkene(bid: str, soort: str = "formeel") -> dict[str, Any]:
 
 
 AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False,
+             "terecht_bij": "het wijkteam",
              "zorg": "afgebouwd"}
 GEMEENTE = Actor("g1", "gemeentelijk_aanspreekpunt")
 REGISSEUR_ACTOR = Actor("r1", "regisseur")
@@ -454,6 +456,11 @@ class TestGedwongenKader:
 
 
 # ------------------------------------------------------------------ consent
+def ladder_deadlines(walk: Walk) -> dict[str, date]:
+    """The open deadlines of the stagnation ladder (the plan's evaluation runs alongside)."""
+    return {d: o.due for d, o in walk.traject.deadlines.items() if d.startswith("zl.stagnatie")}
+
+
 def consent(over: str, van: list[str], vorm: str = "schriftelijk", cid: str = "c1"
             ) -> dict[str, Any]:
     return {"id": cid, "van": van, "over": over, "doel": "afstemming met school",
@@ -492,6 +499,25 @@ class TestToestemmingLeeftijd:
         tot_overleg(walk, {"id": "o1", "rol": "volwassene"})
         walk.fire("toestemming_vastleggen", consent("o1", ["o1"]))
 
+    def test_a_parent_without_gezag_cannot_consent_for_a_child(self, walk: Walk):
+        stiefouder = {"id": "p2", "geboortedatum": "1985-01-01", "rol": "ouder"}
+        tot_overleg(walk, stiefouder)
+        assert walk.refused("toestemming_vastleggen", consent("k1", ["p2"])) == {
+            "zl.toestemming_leeftijd"}
+        walk.fire("toestemming_vastleggen", consent("k1", ["m1"]))
+
+    def test_a_jeugdbeschermer_consents_for_the_minor_they_represent(self, walk: Walk):
+        kind = {"id": "k3", "geboortedatum": "2019-02-02", "rol": "kind"}
+        tot_overleg(walk, kind)
+        assert walk.refused("toestemming_vastleggen", consent("k3", ["jb"])) == {
+            "zl.toestemming_leeftijd"}
+        walk.fire("betrokkene_toevoegen", {**betrokkene("jb"), "rol": "jeugdbeschermer",
+                                           "voor": ["k3"]})
+        walk.fire("toestemming_vastleggen", consent("k3", ["jb"]))
+        # only for the minor they represent
+        assert walk.refused("toestemming_vastleggen", consent("k1", ["jb"])) == {
+            "zl.toestemming_leeftijd"}
+
 
 def _birthday(born: date, years: int) -> date:
     try:
@@ -506,7 +532,7 @@ def zl_def(zl: Engine) -> Any:
 
 
 def _household_with(zl: Engine, born: date, at: datetime) -> Traject:
-    leden = [{"id": "m1", "geboortedatum": "1965-05-05", "rol": "ouder"},
+    leden = [{"id": "m1", "geboortedatum": "1965-05-05", "rol": "ouder", "gezag": ["j1"]},
              {"id": "j1", "geboortedatum": born.isoformat(), "rol": "jongere"}]
     out = step(zl.definition, zl.new("T-c"), Event(
         "aanmelden", at - timedelta(days=1), {"huishouden": {"leden": leden}, "vraag": "x"}))
@@ -710,27 +736,29 @@ class TestLadder:
         assert walk.refused("stagnatie_opgelost", {**resolved, "commitment": False}) == {
             "zl.stagnatie_niveau_3_resultaat"}
         walk.fire("stagnatie_opgelost", resolved)
-        assert walk.state["escalatie"] == "geen" and not walk.traject.deadlines
+        assert walk.state["escalatie"] == "geen" and not ladder_deadlines(walk)
 
     def test_level_4_terms_role_and_result(self, walk: Walk):
         tot_voortgang(walk)
         on(walk, date(2026, 4, 20))
         escalate(walk, 4)
-        due = {d: walk.traject.deadlines[d].due for d in walk.traject.deadlines}
-        assert due == {"zl.stagnatie_acties_1_week": date(2026, 4, 27),
-                       "zl.stagnatie_commitment_niveau_4": date(2026, 4, 28)}
+        # the terms run one after the other (PROCESS.md 7.6): first the actions ...
+        assert ladder_deadlines(walk) == {"zl.stagnatie_acties_1_week": date(2026, 4, 27)}
         acties = {"acties": ["directeur belt"], "resultaat": "zorg start", "termijn": "1 week"}
         assert walk.refused("stagnatie_acties_vastleggen", acties, actor=REGISSEUR_ACTOR) == {
             "rol.stagnatie_acties_vastleggen"}
         resolved = {"resultaat": "zorg gestart", "afspraken": ["start 1 mei"], "commitment": True}
         assert walk.refused("stagnatie_opgelost", resolved, actor=GEMEENTE) == {
             "zl.stagnatie_niveau_4_resultaat"}
+        on(walk, date(2026, 4, 24))  # Friday
         walk.fire("stagnatie_acties_vastleggen", acties, actor=GEMEENTE)
+        # ... then commitment within 5 werkdagen after the actions (Koningsdag skipped)
+        assert ladder_deadlines(walk) == {"zl.stagnatie_commitment_niveau_4": date(2026, 5, 4)}
         assert walk.refused("stagnatie_opgelost", resolved, actor=REGISSEUR_ACTOR) == {
             "zl.stagnatie_niveau_4_gemeente"}
         assert walk.refused("stagnatie_opgelost", resolved) == {"zl.stagnatie_niveau_4_gemeente"}
         walk.fire("stagnatie_opgelost", resolved, actor=GEMEENTE)
-        assert walk.state["escalatie"] == "geen" and not walk.traject.deadlines
+        assert walk.state["escalatie"] == "geen" and not ladder_deadlines(walk)
 
     def test_level_4_terms_warn_when_overdue(self, walk: Walk):
         tot_voortgang(walk)
@@ -738,7 +766,13 @@ class TestLadder:
         escalate(walk, 4)
         on(walk, date(2026, 4, 29))
         warned = walk.warnings("notitie", {"tekst": "wacht op gemeente"})
-        assert {"zl.stagnatie_acties_1_week", "zl.stagnatie_commitment_niveau_4"} <= warned
+        assert "zl.stagnatie_acties_1_week" in warned
+        walk.fire("stagnatie_acties_vastleggen", {"acties": ["a"], "resultaat": "r",
+                                                  "termijn": "t"}, actor=GEMEENTE)
+        on(walk, date(2026, 5, 8))
+        warned = walk.warnings("notitie", {"tekst": "wacht op commitment"})
+        assert "zl.stagnatie_commitment_niveau_4" in warned
+        assert "zl.stagnatie_acties_1_week" not in warned
 
     def test_roles_are_not_needed_below_level_4(self, walk: Walk):
         tot_voortgang(walk)
@@ -918,3 +952,88 @@ def test_handhaving_can_be_withdrawn(walk: Walk):
         "zl.handhaving_geen_regisseur"}
     walk.fire("handhaving_vastleggen", {"overwogen": False, "toelichting": "van de baan"})
     walk.fire("regisseur_wijzigen", {"regisseur": POLITIE})
+
+
+# ---------------------------------------------------------------- PROCESS.md 7.3-7.6
+
+
+class TestZuidLimburgCorrecties:
+    def test_stagnation_of_the_network_is_not_the_ladder(self, walk: Walk):
+        tot_voortgang(walk)
+        walk.fire("betrokkene_toevoegen", betrokkene("oma", "informeel"))
+        out = walk.fire("stagnatie_melden", {"betreft": "oma", "omschrijving": "komt niet"},
+                        expect=False)
+        (v,) = out.verdict.blocking
+        assert v.rule == "zl.stagnatie_betrokkene_bekend"
+        assert v.next == ("afspraken_niet_nagekomen",)
+        walk.fire("afspraken_niet_nagekomen", {"wie": "oma", "omschrijving": "komt niet"})
+        assert walk.state["escalatie"] == "geen"
+        walk.fire("stagnatie_melden", STAGNATIE)  # a professional: the ladder
+        assert walk.state["escalatie"] == "niveau_1"
+
+    def test_agreements_not_kept_are_discussed_in_the_next_overleg(self, walk: Walk):
+        tot_voortgang(walk)
+        walk.fire("afspraken_niet_nagekomen", {"wie": "m1", "omschrijving": "vergeet afspraken"})
+        walk.fire("plan_delen", {"met": ["m1"]})
+        walk.fire("voortgangsoverleg_plannen")
+        assert "zl.afspraken_bespreken" in walk.warnings("overleg_voorbereid")
+        walk.fire("afspraken_besproken", {"uitkomst": "nieuwe afspraken met Sanne"})
+        walk.fire("toestemming_vastleggen", toestemming("t2"))
+        walk.fire("plan_evalueren", {"evaluatie": "loopt"})
+        assert "zl.afspraken_bespreken" not in walk.warnings("voortgang_vervolgen")
+
+    def test_no_familiegroepsplan_or_jeugdwet_terms_for_adults_only(self, walk: Walk):
+        volwassene = {"id": "v1", "geboortedatum": "1960-01-01", "rol": "volwassene"}
+        walk.fire("aanmelden", {"huishouden": {"leden": [volwassene]}, "vraag": "Wmo"})
+        walk.fire("vraag_verhelderen")
+        walk.fire("voorkeur_regisseur_vastleggen", {"voorkeur": "r1"})
+        walk.fire("regie_starten", {"regisseur": REGISSEUR})
+        walk.fire("overleg_voorbereid")
+        walk.fire("toestemming_vastleggen", {**toestemming(), "van": ["v1"], "over": "v1"})
+        walk.fire("familiegroepsplan_vastleggen", {"opgesteld": False})
+        walk.fire("plan_schriftelijk_verzoeken", {"door": "aanbieder"})
+        assert not {"zl.hulpverleningsplan_6_weken", "zl.schriftelijk_14_dagen"} & set(
+            walk.traject.deadlines)
+        walk.fire("plan_vaststellen", {"plan": gezinsplan()})
+
+    def test_jeugdwet_terms_run_with_a_minor(self, walk: Walk):
+        tot_overleg(walk)
+        walk.fire("familiegroepsplan_vastleggen", {"opgesteld": False})
+        assert "zl.hulpverleningsplan_6_weken" in walk.traject.deadlines
+
+    def test_gedwongen_kader_accepts_a_jeugdbeschermer(self, walk: Walk):
+        tot_vraagverheldering(walk)
+        walk.fire("kader_vastleggen", {"kader": "gedwongen", "maatregel": "OTS"})
+        walk.fire("voorkeur_regisseur_vastleggen", {})
+        jb = {**REGISSEUR, "id": "jb", "functie": "jeugdbeschermer"}
+        assert "zl.gedwongen_kader" not in walk.warnings("regie_starten", {"regisseur": jb})
+
+    def test_who_acted_at_a_level_may_be_recorded(self, walk: Walk):
+        tot_voortgang(walk)
+        walk.fire("stagnatie_melden", STAGNATIE)
+        walk.fire("opschalen_stagnatie", {"poging": "gesprek mislukt",
+                                          "door": {"naam": "Rita", "functie": "regisseur"}})
+        walk.fire("stagnatie_opgelost", {"resultaat": "x", "intern_plan": "manager belt",
+                                         "door": {"naam": "Mo", "functie": "manager"}})
+
+    def test_overmacht_for_suspected_child_abuse_needs_the_meldcode(self, walk: Walk):
+        tot_overleg(walk)
+        data = {**OVERMACHT, "vermoeden_kindermishandeling": True}
+        assert walk.refused("overmacht_vastleggen", data) == {"zl.overmacht"}
+        walk.fire("overmacht_vastleggen", {**data, "meldcode_gevolgd": True})
+
+    def test_sharing_needs_consent_or_an_overmacht_decision(self, walk: Walk):
+        tot_voortgang(walk)
+        assert walk.refused("plan_delen", {"met": ["m1", "b5"]}) == {"toestemming.delen_gedekt"}
+        walk.fire("overmacht_vastleggen", {**OVERMACHT, "met": ["b5"]})
+        walk.fire("plan_delen", {"met": ["m1", "b5"]})
+
+    def test_a_role_refusal_is_dutch_with_the_role_title_and_source(self, walk: Walk):
+        tot_voortgang(walk)
+        escalate(walk, 4)
+        out = walk.fire("stagnatie_acties_vastleggen", {"acties": ["a"], "resultaat": "r",
+                                                        "termijn": "t"}, expect=False)
+        (v,) = out.verdict.blocking
+        assert v.rule == "rol.stagnatie_acties_vastleggen"
+        assert "gemeentelijk aanspreekpunt" in v.message and "_" not in v.message
+        assert v.source == "003 Deel II §1.1"

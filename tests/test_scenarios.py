@@ -7,7 +7,8 @@ from eengezin import replay, traject_from_json, traject_to_json
 
 from conftest import PLAN, REGISSEUR, VEILIGHEIDSPLAN, Walk, signaal, toestemming
 
-AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False}
+AFSLUITEN = {"afsluitdatum": "2026-06-01", "evaluatie": "doelen gehaald", "vervolg": False,
+             "terecht_bij": "het wijkteam"}
 
 
 def _check_history(walk: Walk) -> None:
@@ -81,6 +82,13 @@ def test_unsafety_in_phase_2(walk: Walk):
     assert walk.refused("regie_niet_starten", {"reden": "x"}) == {
         "veiligheid.altijd_regie_bij_onveiligheid"}
     walk.fire("regie_starten", {"regisseur": REGISSEUR})
+    # both fall under the meldcode: each signal is weighed before it is lifted
+    assert walk.refused("signaal_opheffen", {"id": "s1", "onderbouwing": "onderzocht"}) == {
+        "meldcode.afweging_voor_opheffen"}
+    for sid in ("s1", "s2"):
+        walk.fire("afweging_vastleggen", {
+            "signaal": sid, "vermoeden": sid == "s1", "acuut_of_structureel": False,
+            "hulp_mogelijk": True, "hulp_geaccepteerd": True, "toelichting": "hulp loopt"})
     walk.fire("signaal_opheffen", {"id": "s1", "onderbouwing": "onderzocht"})
     assert walk.state["veiligheid"] == "signalen"  # s2 is still open
     walk.fire("signaal_opheffen", {"id": "s2", "onderbouwing": "onderzocht"})

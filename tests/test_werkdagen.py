@@ -103,7 +103,14 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError):
         add_werkdagen(date(2026, 1, 5), -1)
     with pytest.raises(ValueError):
-        add_term(date(2026, 1, 5), 1, "maanden")  # type: ignore[arg-type]
+        add_term(date(2026, 1, 5), 1, "jaren")  # type: ignore[arg-type]
+
+
+def test_months_keep_the_day_or_take_the_last_day_of_a_shorter_month():
+    assert add_term(date(2026, 3, 2), 3, "maanden") == date(2026, 6, 2)
+    assert add_term(date(2026, 1, 31), 1, "maanden") == date(2026, 2, 28)
+    assert add_term(date(2026, 11, 30), 3, "maanden") == date(2027, 2, 28)
+    assert add_term(date(2026, 12, 15), 1, "maanden") == date(2027, 1, 15)
 
 
 @given(start=st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)),

@@ -111,7 +111,8 @@ def household_to_closure(engine: Engine, traject_id: str = "T-test") -> list[Dec
     walk.tot_voortgang()
     walk.fire("regisseur_wijzigen", {"regisseur": OPVOLGER})
     walk.voortgang_tot_afronding()
-    walk.fire("afsluiten", {"afsluitdatum": "2026-06-01", "evaluatie": "doelen bereikt", "vervolg": False})
+    walk.fire("afsluiten", {"afsluitdatum": "2026-06-01", "evaluatie": "doelen bereikt", "vervolg": False,
+                            "terecht_bij": "het sociaal wijkteam"})
     assert walk.state["regie"] == "gesloten"
     return decisions(engine, walk)
 

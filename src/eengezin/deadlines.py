@@ -1,4 +1,4 @@
-"""Pure date arithmetic for terms: werkdagen, kalenderdagen and weken.
+"""Pure date arithmetic for terms: werkdagen, kalenderdagen, weken and maanden.
 
 Working days skip Saturdays, Sundays and the days of the Algemene termijnenwet
 art. 3 (Nieuwjaarsdag, Goede Vrijdag, Tweede Paasdag, Koningsdag, Bevrijdingsdag
@@ -17,8 +17,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-Unit = Literal["werkdagen", "kalenderdagen", "weken"]
-UNITS: tuple[Unit, ...] = ("werkdagen", "kalenderdagen", "weken")
+Unit = Literal["werkdagen", "kalenderdagen", "weken", "maanden"]
+UNITS: tuple[Unit, ...] = ("werkdagen", "kalenderdagen", "weken", "maanden")
 
 
 @lru_cache(maxsize=256)
@@ -55,6 +55,20 @@ def add_werkdagen(start: date, n: int) -> date:
     return day
 
 
+def add_months(start: date, n: int) -> date:
+    """The same day ``n`` calendar months later; the month's last day when it is shorter.
+
+    >>> add_months(date(2026, 1, 31), 1)
+    datetime.date(2026, 2, 28)
+    """
+    index = start.year * 12 + start.month - 1 + n
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    last = (following - timedelta(days=1)).day
+    return date(year, month, min(start.day, last))
+
+
 def add_term(start: date, amount: int, unit: Unit) -> date:
     """The due date of a term of ``amount`` ``unit`` that starts on ``start``.
 
@@ -70,6 +84,8 @@ def add_term(start: date, amount: int, unit: Unit) -> date:
             return start + timedelta(days=amount)
         if unit == "weken":
             return start + timedelta(weeks=amount)
-    except OverflowError:
+        if unit == "maanden":
+            return add_months(start, amount)
+    except (OverflowError, ValueError):
         return date.max
     raise ValueError(f"unknown unit {unit!r}")

@@ -156,7 +156,7 @@ def from_dict(data: Any, kind: type[_T]) -> _T:
 
 
 _T = typing.TypeVar("_T")
-_VIOLATION_KEYS = frozenset({"rule", "severity", "message", "source"})
+_VIOLATION_KEYS = frozenset({"rule", "severity", "message", "source", "next"})
 
 
 def _plain(value: Any) -> dict[str, Any]:
@@ -171,7 +171,7 @@ def _actor(actor: Any) -> dict[str, Any] | None:
 def _verdict(verdict: Verdict) -> dict[str, Any]:
     return {"accepted": verdict.accepted,
             "violations": [{"rule": v.rule, "severity": v.severity, "message": v.message,
-                            "source": v.source, "next": list(getattr(v, "next", ()))}
+                            "source": v.source, "next": list(v.next)}
                            for v in verdict.violations]}
 
 

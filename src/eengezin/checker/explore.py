@@ -43,8 +43,9 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -54,6 +55,7 @@ from ..process.step import new_traject, step
 from ..rules.context import Context
 from ..rules.predicates import Check
 from ..traject import Event, Traject
+from .advice import impossible_advice
 from .analysis import Analysis, analysis_for
 from .findings import dead_ends, final_tracks, never_accepted, unreachable
 from .reductions import Outcome, drop_worse, inert_events, more_permissive
@@ -300,15 +302,30 @@ class _Search:
             _open, overdue = deadline_parts(self.analysis, traject, later)
             self.reached(key, node, key._replace(overdue=overdue), traject, None, later)
 
+    def advice(self) -> list[Finding]:
+        """``advies_onmogelijk`` (:mod:`.advice`): explored states are reachable, so this
+        also holds for an incomplete exploration."""
+        definition, analysis, nodes, steps = self.definition, self.analysis, self.nodes, self.steps
+        found = impossible_advice(
+            definition,
+            ((k, dict(k.tracks), partial(_materialize, definition, analysis, nodes, k, False))
+             for k in self.states if k.started),
+            lambda eid, state: steps.possible(eid, True, tuple(sorted(state.items()))),
+            lambda eid, t: steps.payloads_for(eid, t, AT),
+            AT)
+        return [Finding("advies_onmogelijk", a.rule, a.message(definition),
+                        _trace(nodes, cast(AbstractState, a.key))) for a in found]
+
     def result(self, started: float, findings: list[Finding]) -> CheckResult:
         definition = self.definition
+        findings.extend(self.advice())
         if self.incomplete:
             # with part of the space unexplored, dead ends and unreachable states would be
             # guesses
             findings.append(Finding(
                 "onvolledig", definition.id,
                 f"meer dan {self.max_states} abstracte toestanden: de verkenning is "
-                "afgebroken; alleen invariant-schendingen zijn gecontroleerd"))
+                "afgebroken; alleen invariant-schendingen en adviezen zijn gecontroleerd"))
         else:
             tracks = final_tracks(definition)
             if tracks:

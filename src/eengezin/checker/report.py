@@ -11,7 +11,8 @@ import attrs
 from ..traject import Event
 from .settings import TODAY
 
-FindingKind = Literal["invariant", "doodlopend", "onbereikbaar", "nooit_mogelijk", "onvolledig"]
+FindingKind = Literal["invariant", "doodlopend", "onbereikbaar", "nooit_mogelijk", "onvolledig",
+                      "advies_onmogelijk"]
 
 
 @attrs.frozen

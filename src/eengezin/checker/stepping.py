@@ -106,6 +106,10 @@ class Stepper:
             self.payloads[cache_key] = payloads
         return payloads
 
+    def payloads_for(self, eid: str, traject: Traject, at: datetime) -> list[dict[str, Any]]:
+        """The representative payloads of ``eid`` for a concrete traject (the advice check)."""
+        return self._payloads(eid, self.known_ids(eid, lambda: traject), at)
+
     def possible(self, eid: str, started: bool, tracks: Tracks) -> bool:
         """Available in this state (it depends only on the tracks and on being started)."""
         memo_key = (eid, started, tracks)

@@ -95,9 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     _json_options(p)
     p.set_defaults(handler="store:cmd_migrate")
 
-    p = sub.add_parser("monitor", help="monitorcijfers over een opslag")
+    p = sub.add_parser("monitor", help="verantwoording: de cijfers van de definities over een "
+                                       "periode")
     _store_option(p, required=True)
-    p.add_argument("--at", metavar="ISO", help="moment van de meting (standaard: nu)")
+    p.add_argument("--van", metavar="DATE", help="begin van de periode (standaard: 1 januari)")
+    p.add_argument("--tot", metavar="DATE",
+                   help="einde van de periode, inclusief (standaard: vandaag)")
     _json_options(p)
     p.set_defaults(handler="store:cmd_monitor")
 

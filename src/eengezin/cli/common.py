@@ -107,8 +107,9 @@ def to_event(obj: dict[str, Any], at: datetime) -> Event:
     )
 
 
-def violation_json(v: Violation) -> dict[str, str]:
-    return {"rule": v.rule, "severity": v.severity, "message": v.message, "source": v.source}
+def violation_json(v: Violation) -> dict[str, Any]:
+    return {"rule": v.rule, "severity": v.severity, "message": v.message, "source": v.source,
+            "next": list(v.next)}
 
 
 def step_json(line: int, event: str, verdict: Verdict, traject: Traject) -> dict[str, Any]:
@@ -149,12 +150,17 @@ def final_json(definition: Definition, traject: Traject, at: datetime) -> dict[s
     }
 
 
-def print_step_text(out: TextIO, number: int, event: str, verdict: Verdict, traject: Traject) -> None:
-    mark = "ok " if verdict.accepted else "NEE"
+def print_step_text(out: TextIO, number: int, event: str, verdict: Verdict, traject: Traject,
+                    definition: Definition | None = None) -> None:
+    mark = "ok       " if verdict.accepted else "geweigerd"
     state = "  ".join(f"{k}={v}" for k, v in traject.state.items())
     out.write(f"{number:>4}  {mark}  {event:<28} {state}\n")
     for v in verdict.violations:
         label = "blokkeert" if v.severity == "block" else "let op"
         out.write(f"            {label}: [{v.rule}] {v.message}\n")
+        if v.next:
+            titles = [definition.events[n].title if definition is not None
+                      and n in definition.events else n for n in v.next]
+            out.write("            volgende stap: " + "; ".join(f"'{t}'" for t in titles) + "\n")
 
 

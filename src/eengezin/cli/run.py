@@ -105,7 +105,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         verdict, traject = decide(definition, traject, to_event(obj, at))
         steps.append(step_json(number, obj["event"], verdict, traject))
         if not args.json:
-            print_step_text(out, number, obj["event"], verdict, traject)
+            print_step_text(out, number, obj["event"], verdict, traject, definition)
     final = final_json(definition, traject, at)
     if args.json:
         result = {

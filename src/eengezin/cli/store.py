@@ -89,7 +89,7 @@ def cmd_run_stored(args: argparse.Namespace, out: TextIO) -> int:
                 break
             steps.append(step_json(number, obj["event"], verdict, traject))
             if not args.json:
-                print_step_text(out, number, obj["event"], verdict, traject)
+                print_step_text(out, number, obj["event"], verdict, traject, definition)
         version = store.version(args.traject) or 0
     final = final_json(definition, traject, at)
     if args.json:
@@ -224,11 +224,22 @@ def cmd_migrate(args: argparse.Namespace, out: TextIO) -> int:
 # ---------------------------------------------------------------- monitor / deadlines
 
 
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise _usage(f"{option}: geen geldige datum: {text!r}") from None
+
+
 def cmd_monitor(args: argparse.Namespace, out: TextIO) -> int:
-    """``eengezin monitor --store URL [--json]``: the Zuid-Limburg monitor figures."""
-    at = parse_moment(args.at, "--at") if args.at else None
+    """``eengezin monitor --store URL [--van DATE] [--tot DATE] [--json]``: the figures the
+    definitions declare, over a period (default: this year up to today)."""
+    tot = _day(args.tot, "--tot") if args.tot else datetime.now(UTC).date()
+    van = _day(args.van, "--van") if args.van else date(tot.year, 1, 1)
+    if van > tot:
+        raise _usage("--van ligt na --tot")
     with _open(args.store, create=False) as store:
-        figures = compute_monitor(store, at=at)
+        figures = compute_monitor(store, van=van, tot=tot)
     if args.json:
         dump_json(figures.to_json(), out, pretty=args.pretty)
     else:

@@ -21,6 +21,7 @@ from ..process.model import (
     Definition,
     Effect,
     EventSpec,
+    Indicator,
     Invariant,
     Record,
     Rule,
@@ -32,7 +33,7 @@ from ..rules.conditions import compile_condition
 from ..rules.footprint import NOTHING, Condition
 from ..rules.paths import PathError, compile_single, parse_path
 from ..rules.predicates import Check, ConditionError, PredicateRegistry
-from ..rules.verdict import Violation
+from ..rules.verdict import Severity, Violation
 from ..traject import DefinitionRef
 from .payload import (
     ObjectType,
@@ -364,10 +365,12 @@ class _Compiler:
                             if r not in roles_declared:
                                 self.problem(self.loc.where(spec, "roles"),
                                              f"onbekende rol {r!r}{suggest(r, roles_declared)}")
+                    titles = [self.role_title(r) for r in roles]
+                    who = " of ".join(f"de rol '{t}'" for t in titles) if titles else "niemand"
                     role_violation = Violation(
                         f"rol.{eid}", "block",
-                        f"alleen {' of '.join(roles)} mag '{spec.get('title', eid)}' uitvoeren",
-                        "definitie: roles",
+                        f"Alleen iemand met {who} mag '{spec.get('title', eid)}' doen.",
+                        spec.get("role_source", "definitie: roles"),
                     )
                 parts[eid] = dict(
                     id=eid, title=spec.get("title", eid), validate=validate, available=available,
@@ -378,6 +381,25 @@ class _Compiler:
                     rules=[], effects=[], deadline_starts=[], deadline_ends=[],
                 )
         return parts
+
+    def next_list(self, spec: Any, parts: Mapping[str, Any]) -> list[tuple[str, Check | None]]:
+        """``next: [event, {event: id, if: condition}, ...]``: the events that resolve a rule."""
+        out: list[tuple[str, Check | None]] = []
+        items = spec.get("next", [])
+        for i, item in enumerate(items):
+            name = item if isinstance(item, str) else item.get("event")
+            if name not in parts:
+                self.problem(self.loc.where(items, i, default=self.here), f"onbekend event {name!r}")
+                continue
+            cond = self.condition(item, "if") if isinstance(item, Mapping) else None
+            out.append((name, cond))
+        return out
+
+    def role_title(self, role: str) -> str:
+        spec = self.data.get("roles", {}).get(role)
+        if isinstance(spec, Mapping) and isinstance(spec.get("title"), str):
+            return str(spec["title"])
+        return role.replace("_", " ")
 
     def event_list(self, owner: Any, key: str, parts: Mapping[str, Any]) -> tuple[str, ...]:
         names = owner.get(key, [])
@@ -404,13 +426,26 @@ class _Compiler:
                 applies = self.condition(spec, "if")
                 require = self.condition(spec, "require") or _NEVER
                 self.check_data_reads(f"regel {rid!r}", events, parts)
-                violation = Violation(rid, spec["severity"], spec["message"].strip(), spec["source"])
-                rule = Rule(rid, spec["severity"], violation.message, spec["source"], events,
-                            _check(applies), require.check, violation, self.reads_data,
-                            applies, require)
-                out.append(rule)
-                for e in events:
-                    parts[e]["rules"].append(rule)
+                reads_data = self.reads_data
+                next_when = self.next_list(spec, parts)
+                nexts = tuple(e for e, _ in next_when)
+                if all(cond is None for _, cond in next_when):
+                    next_when = []
+                variants: tuple[tuple[Severity, str], ...] = (
+                    (cast(Severity, spec["severity"]), "on"), ("warn", "warn_on"))
+                for severity, key in variants:
+                    if key == "warn_on":
+                        if "warn_on" not in spec:
+                            continue
+                        events = self.event_list(spec, "warn_on", parts)
+                    violation = Violation(rid, severity, spec["message"].strip(),
+                                          spec["source"], nexts)
+                    rule = Rule(rid, severity, violation.message, spec["source"], events,
+                                _check(applies), require.check, violation, reads_data,
+                                applies, require, tuple(next_when))
+                    out.append(rule)
+                    for e in events:
+                        parts[e]["rules"].append(rule)
         return out
 
     def compile_effects(self, parts: dict[str, dict[str, Any]]) -> list[Effect]:
@@ -448,6 +483,14 @@ class _Compiler:
                 when = self.condition(start, "if")
                 self.check_data_reads(f"termijn {spec['id']!r}", starts, parts)
                 ((unit, amount),) = spec["term"].items()
+                if isinstance(amount, str):
+                    name = amount.removeprefix("params.")
+                    amount = self.data.get("params", {}).get(name)
+                    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+                        self.problem(self.loc.where(spec["term"], unit, default=self.here),
+                                     f"termijn: parameter {name!r} is geen geheel getal >= 0")
+                        amount = 0
+                due_from = self.getter(spec, "due", spec["due"]) if "due" in spec else None
                 ends = self.event_list(spec, "satisfied_by", parts)
                 cancels = self.event_list(spec, "cancelled_by", parts)
                 d = DeadlineSpec(
@@ -455,13 +498,42 @@ class _Compiler:
                     unit=unit, start_condition=when,
                     satisfied_by=ends, cancelled_by=cancels,
                     violation=Violation(spec["id"], "warn", spec["message"].strip(), spec["source"]),
-                    description=spec.get("description", ""),
+                    description=spec.get("description", ""), due_from=due_from,
                 )
                 out[d.id] = d
                 for e in starts:
                     parts[e]["deadline_starts"].append(d)
                 for e in (*ends, *cancels):
                     parts[e]["deadline_ends"].append(d)
+        return out
+
+    def compile_indicators(self, parts: dict[str, dict[str, Any]]) -> list[Indicator]:
+        out: list[Indicator] = []
+        items = self.data.get("indicators", [])
+        seen: set[str] = set()
+        for i, spec in enumerate(items):
+            with self.at(items, i):
+                if spec["id"] in seen:
+                    self.problem(self.here, f"indicator-id {spec['id']!r} komt twee keer voor")
+                seen.add(spec["id"])
+                kind = spec["kind"]
+                events = self.event_list(spec, "event", parts)
+                if kind in ("count", "share", "count_by") and "event" not in spec:
+                    self.problem(self.here, f"indicator van soort {kind!r} heeft 'event' nodig")
+                if kind in ("share", "count_by") and "field" not in spec:
+                    self.problem(self.here, f"indicator van soort {kind!r} heeft 'field' nodig")
+                if kind == "last_value" and not ("fact" in spec and "event" in spec):
+                    self.problem(self.here, "indicator 'last_value' heeft 'fact' en 'event' nodig")
+                track = spec.get("track")
+                if kind in ("levels", "phase_days") and track is None:
+                    self.problem(self.here, f"indicator van soort {kind!r} heeft 'track' nodig")
+                if track is not None and track not in self.tracks:
+                    self.problem(self.loc.where(spec, "track", default=self.here),
+                                 f"onbekende track {track!r}")
+                out.append(Indicator(
+                    id=spec["id"], title=spec["title"], kind=kind, events=events,
+                    field=spec.get("field"), fact=spec.get("fact"), track=track,
+                    target=spec.get("target"), source=spec.get("source", "")))
         return out
 
     def compile_invariants(self) -> list[Invariant]:
@@ -504,6 +576,7 @@ class _Compiler:
         effects = self.compile_effects(parts)
         deadlines = self.compile_deadlines(parts)
         invariants = self.compile_invariants()
+        indicators = self.compile_indicators(parts)
         start_event = self.data.get("start_event", "aanmelden")
         if start_event not in parts:
             self.problem(self.loc.where(self.data, "start_event", default=self.here),
@@ -534,6 +607,7 @@ class _Compiler:
             timezone=self._timezone(),
             types=dict(self.data.get("types", {})),
             zgw=zgw,
+            indicators=tuple(indicators),
         )
 
     def _timezone(self) -> tzinfo:

@@ -14,7 +14,7 @@ from ._yaml import MAX_BYTES, load_yaml
 from .bundled import is_bundled_ref, resolve_source
 from .raw import Locator, RawDefinition, suggest
 
-LIST_SECTIONS = ("rules", "effects", "deadlines", "invariants")
+LIST_SECTIONS = ("rules", "effects", "deadlines", "invariants", "indicators")
 MAP_SECTIONS = ("types", "params", "roles", "criteria", "zgw")
 MAX_EXTENDS = 16
 

@@ -338,7 +338,7 @@ class TransitionsMachine:
             if errors:
                 out.extend(Violation(INVALID_PAYLOAD, "block", e) for e in errors)
                 return out
-        out.extend(rule.violation for rule in spec.rules
+        out.extend(rule.violation_for(ctx) for rule in spec.rules
                    if (rule.applies is None or rule.applies(ctx)) and not rule.require(ctx))
         day = event.at.date()
         out.extend(definition.deadlines[d.id].violation for d in deadlines.values()

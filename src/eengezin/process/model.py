@@ -105,6 +105,14 @@ class Rule:
     reads_data: bool = False
     if_condition: Condition | None = None
     require_condition: Condition | None = None
+    next_when: tuple[tuple[str, Check | None], ...] = ()  # only when some ``next`` has an ``if``
+
+    def violation_for(self, ctx: Any) -> Violation:
+        """The violation for one decision: ``next`` keeps the events whose ``if`` holds."""
+        if not self.next_when:
+            return self.violation
+        events = tuple(e for e, cond in self.next_when if cond is None or cond(ctx))
+        return attrs.evolve(self.violation, next=events)
 
 
 @attrs.frozen(slots=True)
@@ -131,6 +139,22 @@ class DeadlineSpec:
     violation: Violation
     description: str
     start_condition: Condition | None = None
+    due_from: Callable[[Any], Any] | None = None  # a payload date that, when given, is the due date
+
+
+@attrs.frozen(slots=True)
+class Indicator:
+    """A monitor figure the definition declares (``indicators:``); computed by the monitor."""
+
+    id: str
+    title: str
+    kind: str
+    events: tuple[str, ...] = ()
+    field: str | None = None
+    fact: str | None = None
+    track: str | None = None
+    target: float | None = None
+    source: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -190,6 +214,14 @@ class Definition:
     """The named payload types (``types:``), as written; ``EventSpec.payload_spec`` names them."""
     zgw: ZgwModel | None = attrs.field(default=None, eq=False, repr=False)
     """What the definition says about Zaakgericht werken (None only without tracks)."""
+    indicators: tuple[Indicator, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def role_title(self, role: str) -> str:
+        """The role's title for messages (its declared title, else its id in words)."""
+        spec = self.raw.get("roles", {}).get(role)
+        if isinstance(spec, Mapping) and isinstance(spec.get("title"), str):
+            return str(spec["title"])
+        return role.replace("_", " ")
 
     @property
     def hash(self) -> str:

@@ -27,7 +27,7 @@ from ..rules.context import Context
 from ..rules.paths import MISSING
 from ..rules.verdict import Verdict, Violation
 from ..traject import MIGRATION_EVENT, Change, Event, HistoryEntry, OpenDeadline, Outcome, Traject
-from .model import Definition, EventSpec, Record
+from .model import DeadlineSpec, Definition, EventSpec, Record
 
 NOT_STARTED = "traject.niet_gestart"
 ALREADY_STARTED = "traject.al_gestart"
@@ -95,10 +95,12 @@ def _availability(spec: EventSpec, traject: Traject, definition: Definition) -> 
         return None
     track = blocked[0][0]
     title = definition.tracks[track].title if track in definition.tracks else track
+    here = traject.state.get(track)
+    node = definition.tracks[track].nodes.get(here or "") if track in definition.tracks else None
     return Violation(
         NOT_AVAILABLE,
         "block",
-        f"'{spec.title}' kan nu niet: {title} staat in '{traject.state.get(track)}'",
+        f"'{spec.title}' kan nu niet: {title} staat in '{node.title if node else here}'",
     )
 
 
@@ -185,7 +187,7 @@ def _decide(definition: Definition, traject: Traject, event: Event
         if rule.applies is not None and not rule.applies(ctx):
             continue
         if not rule.require(ctx):
-            violations.append(rule.violation)
+            violations.append(rule.violation_for(ctx))
     if traject.deadlines:
         day = local_day(definition, event.at)
         for open_deadline in traject.deadlines.values():
@@ -244,7 +246,11 @@ def _apply_records(records: tuple[Record, ...], facts: dict[str, Any], ctx: Cont
                 continue
             old = facts.get(rec.fact)
             new = dict(old) if isinstance(old, dict) else {}
-            new[str(key)] = value
+            if isinstance(key, list):  # a list of keys: put the value under each
+                for k in key:
+                    new[str(k)] = value
+            else:
+                new[str(key)] = value
             facts[rec.fact] = new
         elif op == "remove":
             key = rec.key(ctx) if rec.key is not None else None
@@ -277,6 +283,19 @@ def _move(
         if path not in old_chain:
             entered.append(f"{track_id}:{path}")
     state[track_id] = target
+
+
+def _due(dspec: DeadlineSpec, day: date, ctx: Context) -> date:
+    """The last day of a deadline that starts on ``day``: a date the payload names
+    (``due: data.evaluatie_op``), else the term after ``day``."""
+    if dspec.due_from is not None:
+        given = dspec.due_from(ctx)
+        if isinstance(given, str):
+            try:
+                return date.fromisoformat(given)
+            except ValueError:
+                pass
+    return add_term(day, dspec.amount, dspec.unit)
 
 
 def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
@@ -324,7 +343,7 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
         try:
             for dspec in spec.deadline_starts:
                 if dspec.start_when is None or dspec.start_when(ctx):
-                    opened = OpenDeadline(dspec.id, day, add_term(day, dspec.amount, dspec.unit))
+                    opened = OpenDeadline(dspec.id, day, _due(dspec, day, ctx))
                     deadlines[dspec.id] = opened
                     fresh.append(opened)
         except HostPredicateError as exc:
@@ -497,6 +516,6 @@ def available_events(definition: Definition, traject: Traject, at: Any) -> dict[
             if rule.applies is not None and not rule.applies(ctx):
                 continue
             if not rule.require(ctx):
-                violations.append(rule.violation)
+                violations.append(rule.violation_for(ctx))
         result[name] = Verdict(tuple(violations))
     return result

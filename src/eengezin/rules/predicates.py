@@ -537,6 +537,52 @@ def count_where(params: Any, env: CompileEnv) -> Declared:
     return Declared(check, reads | inner.reads.within(_items(path)))
 
 
+def _flat(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, list | dict):  # a mapping counts with its keys
+            out.extend(value)
+        elif value is not MISSING and value is not None:
+            out.append(value)
+    return out
+
+
+def all_in(params: Any, env: CompileEnv) -> Declared:
+    """``all_in`` — every value at ``path`` (a list, or the leaves of a ``[]`` path) is among
+    the values at ``other`` or at one of the ``also`` paths (lists there are flattened, a
+    mapping counts with its keys).
+    Every recipient of the plan is covered by a recorded consent or is a household member::
+
+        all_in:
+          path: data.met
+          other: facts.toestemmingen[].met
+          also: [facts.huishouden.leden[].id]
+
+    True when ``path`` holds nothing.
+    """
+    p = _mapping(params, "all_in", ("path", "other"), ("also",))
+    also = p.get("also", [])
+    if not isinstance(also, list) or not all(isinstance(a, str) for a in also):
+        raise ConditionError("all_in: also moet een lijst paden zijn")
+    get = _path(p["path"], env)
+    pools = [_path(text, env) for text in (p["other"], *also)]
+
+    def check(ctx: Context) -> bool:
+        wanted = _flat(get(ctx).values)
+        if not wanted:
+            return True
+        known: set[Any] = set()
+        for pool in pools:
+            for value in _flat(pool(ctx).values):
+                if isinstance(value, str | int):
+                    known.add(value)
+        return all(isinstance(w, str | int) and w in known for w in wanted)
+
+    others = (p["other"], *also)
+    return Declared(check, Reads(paths=frozenset({p["path"], *others}),
+                                 compared=tuple((p["path"], o) for o in others)))
+
+
 BUILTINS: dict[str, Factory] = {
     "in_state": in_state,
     "present": present,
@@ -555,4 +601,5 @@ BUILTINS: dict[str, Factory] = {
     "age_between": age_between,
     "find": find,
     "count_where": count_where,
+    "all_in": all_in,
 }

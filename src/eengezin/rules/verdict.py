@@ -14,13 +14,15 @@ class Violation:
     """One rule that an event does not satisfy.
 
     ``message`` is Dutch (shown to professionals); ``source`` cites the method's
-    document the rule comes from (``"002 fase 6 toelichting"``).
+    document the rule comes from (``"002 fase 6 toelichting"``); ``next`` names the
+    events that resolve it (the way forward a host can offer), in the definition's order.
     """
 
     rule: str
     severity: Severity
     message: str
     source: str = ""
+    next: tuple[str, ...] = ()
 
     @property
     def blocks(self) -> bool:

@@ -1,236 +1,439 @@
-"""The Zuid-Limburg monitor figures, computed from a store's indexes (no full replay).
+"""Verantwoording: the figures a region reports over a period (``eengezin monitor``).
 
-- share of trajecten with a familiegroepsplan (the region aims for at least half), from
-  the latest ``familiegroepsplan_vastleggen {opgesteld}`` entry of each traject, over the
-  trajecten whose definition declares that event (seed 003 §1, Definities);
-- stagnations per level of the ``escalatie`` track: how often each level was reached, and
-  how many trajecten are at it now (seed 003 Deel II);
-- median days per phase: time spent in each top-level state of the ``regie`` track,
-  over completed stays (a stay still running is counted as ``ongoing``).
+The figures are the ``indicators:`` a definition declares (so every region gets its own),
+computed over a period ``[van, tot]``: the trajecten active in it (started on or before
+``tot`` and not ended before ``van``) and the events in it. They are given for each
+definition and, within it, per ``gemeente`` (from the registration) and per organisation
+(of the regisseur at the end of the period).
 
-Everything is derived generically from stored state changes and entries, so another
-region's definition with the same event and track ids gets the same figures.
+The computation is pure: :func:`compute_figures` takes a compiled definition and the
+histories of its trajecten, from any store; :func:`compute_monitor` feeds it from a
+:class:`~eengezin.store.SQLStore` through its query methods (``definitions``, ``ids``,
+``history``). Each traject is replayed with the pure core to see its states, open
+deadlines and facts over time.
+
+Indicator kinds (see docs/definitions.md):
+
+- ``count``: how many of the events happened in the period;
+- ``share``: of the active trajecten, those whose latest event (up to ``tot``) has the
+  field true, false, or none at all; the share with true against the ``target``;
+- ``count_by``: per value of a payload field, the trajecten whose latest such event has it;
+- ``deadlines``: per deadline id, met (on time) and missed (late, or open past its due
+  day) in the period;
+- ``levels``: per state of a track (in the definition's order), the trajecten that entered
+  it in the period and those in it at ``tot``;
+- ``phase_days``: per top-level state of a track, in the definition's order, the median
+  days of the stays that ended in the period, and the stays still running at ``tot``;
+- ``final_states``: the trajecten that reached each final state of the phase track;
+- ``last_value``: the value of a fact when the event happened (e.g. the latest safety
+  scale at closing): per value, and the median.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
-from datetime import UTC, datetime
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import EengezinError
+from ..process import new_traject, step
+from ..process.model import Definition, Indicator
+from ..process.step import apply
+from ..traject import Event, HistoryEntry, Traject
 
 if TYPE_CHECKING:
     from ._sql import SQLStore
 
-PLAN_EVENT = "familiegroepsplan_vastleggen"
-PLAN_TARGET = 0.5
-ESCALATION_TRACK = "escalatie"
 PHASE_TRACK = "regie"
+NO_GROUP = "(onbekend)"
 
 
 @attrs.frozen(slots=True)
-class PhaseFigure:
-    """Days spent in one phase: median over completed stays."""
+class _Moment:
+    """One accepted event of a replayed traject, with the traject before and after it."""
 
-    median_days: float | None
-    completed: int
-    ongoing: int
-
-
-@attrs.frozen(slots=True)
-class LevelFigure:
-    """One stagnation level: how often it was reached, and how many trajecten are at it."""
-
-    reached: int
-    current: int
+    entry: HistoryEntry
+    before: Traject
+    after: Traject
 
 
 @attrs.frozen(slots=True)
-class Monitor:
-    """The monitor figures at one moment."""
+class TrajectRun:
+    """A traject replayed: its moments in order (events the definition now refuses are
+    skipped: a figure never invents a state)."""
 
-    at: datetime
-    trajecten: int
-    applicable: int
-    with_plan: int
-    without_plan: int
-    not_recorded: int
-    target: float
-    levels: dict[str, LevelFigure]
-    phases: dict[str, PhaseFigure]
+    id: str
+    moments: tuple[_Moment, ...]
 
     @property
-    def share(self) -> float | None:
-        """Share of applicable trajecten with a familiegroepsplan (None when there are none)."""
-        return self.with_plan / self.applicable if self.applicable else None
+    def started(self) -> date | None:
+        return self.moments[0].entry.at.date() if self.moments else None
 
-    @property
-    def meets_target(self) -> bool | None:
-        """Whether the share reaches the region's target."""
-        share = self.share
-        return None if share is None else share >= self.target
+    def ended(self, track: str, definition: Definition) -> date | None:
+        """The day the track reached a final state, if it did."""
+        finals = definition.tracks[track].finals if track in definition.tracks else frozenset()
+        for m in self.moments:
+            if m.after.state.get(track) in finals:
+                return m.entry.at.date()
+        return None
 
-    def to_json(self) -> dict[str, Any]:
-        """The figures as a JSON-ready object (``eengezin monitor --json``)."""
-        return {
-            "at": self.at.isoformat(),
-            "trajecten": self.trajecten,
-            "familiegroepsplan": {
-                "event": PLAN_EVENT,
-                "applicable": self.applicable,
-                "with_plan": self.with_plan,
-                "without_plan": self.without_plan,
-                "not_recorded": self.not_recorded,
-                "share": None if self.share is None else round(self.share, 4),
-                "target": self.target,
-                "meets_target": self.meets_target,
-            },
-            "stagnations": {
-                "track": ESCALATION_TRACK,
-                "levels": {k: {"reached": v.reached, "current": v.current}
-                           for k, v in self.levels.items()},
-            },
-            "days_per_phase": {
-                "track": PHASE_TRACK,
-                "phases": {k: {"median": v.median_days, "completed": v.completed,
-                               "ongoing": v.ongoing} for k, v in self.phases.items()},
-            },
-        }
+    def at(self, day: date) -> Traject | None:
+        """The traject at the end of ``day`` (None before it started)."""
+        current = None
+        for m in self.moments:
+            if m.entry.at.date() > day:
+                break
+            current = m.after
+        return current
 
-    def to_text(self) -> str:
-        """The figures as Dutch text for professionals."""
-        lines = [f"Monitor op {self.at:%Y-%m-%d %H:%M} — {self.trajecten} trajecten"]
-        if self.applicable:
-            share = self.share or 0.0
-            verdict = "gehaald" if self.meets_target else "niet gehaald"
-            lines.append(
-                f"Familiegroepsplan: {self.with_plan} van {self.applicable} trajecten "
-                f"({share:.0%}; doel minstens {self.target:.0%}: {verdict}); "
-                f"afgezien: {self.without_plan}, nog niet vastgelegd: {self.not_recorded}")
+    def gemeente(self) -> str:
+        if not self.moments:
+            return NO_GROUP
+        value = self.moments[0].entry.data.get("gemeente")
+        return value if isinstance(value, str) and value else NO_GROUP
+
+    def organisatie(self, day: date) -> str:
+        traject = self.at(day)
+        regisseur = traject.facts.get("regisseur") if traject is not None else None
+        value = regisseur.get("organisatie") if isinstance(regisseur, dict) else None
+        return value if isinstance(value, str) and value else NO_GROUP
+
+
+def replay_history(definition: Definition, traject_id: str,
+                   entries: Iterable[HistoryEntry]) -> TrajectRun:
+    """Follow a stored log with the pure core. An entry that records its change is applied
+    as recorded (no rule or host predicate runs, as when the store loads a traject); an
+    entry without one is decided again, and skipped when that refuses it."""
+    traject = new_traject(definition, traject_id)
+    moments: list[_Moment] = []
+    for entry in entries:
+        if entry.event not in definition.events:
+            continue
+        if entry.change is not None:
+            try:
+                after = apply(definition, traject, entry)
+            except EengezinError:
+                continue
         else:
-            lines.append("Familiegroepsplan: geen trajecten onder een definitie met "
-                         f"'{PLAN_EVENT}'")
-        if self.levels:
-            lines.append("Stagnaties per niveau (ooit bereikt / nu):")
-            lines.extend(f"  {level:<12} {fig.reached:>5} / {fig.current}"
-                         for level, fig in self.levels.items())
+            outcome = step(definition, traject, Event(entry.event, entry.at, entry.data,
+                                                      entry.actor))
+            if not outcome.accepted:
+                continue
+            after = outcome.traject
+        moments.append(_Moment(entry, traject, after))
+        traject = after
+    return TrajectRun(traject_id, tuple(moments))
+
+
+def _field(data: Mapping[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _label(value: Any) -> str:
+    if value is True:
+        return "ja"
+    if value is False:
+        return "nee"
+    return NO_GROUP if value is None else str(value)
+
+
+def _in(moment: _Moment, van: date, tot: date) -> bool:
+    return van <= moment.entry.at.date() <= tot
+
+
+def _indicator(ind: Indicator, definition: Definition, runs: Sequence[TrajectRun],
+               van: date, tot: date) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": ind.title, "kind": ind.kind}
+    events = set(ind.events)
+    if ind.kind == "count":
+        out["count"] = sum(1 for r in runs for m in r.moments
+                           if m.entry.event in events and _in(m, van, tot))
+    elif ind.kind in ("share", "count_by"):
+        latest: dict[str, Any] = {}
+        for r in runs:
+            for m in r.moments:
+                if m.entry.event in events and m.entry.at.date() <= tot:
+                    latest[r.id] = _field(m.entry.data, ind.field or "")
+        if ind.kind == "share":
+            yes = sum(1 for v in latest.values() if v is True)
+            no = len(latest) - yes
+            share = yes / len(runs) if runs else None
+            out.update(trajecten=len(runs), ja=yes, nee=no, niet_vastgelegd=len(runs) - len(latest),
+                       share=None if share is None else round(share, 4), target=ind.target,
+                       meets_target=None if share is None or ind.target is None
+                       else share >= ind.target)
         else:
-            lines.append(f"Stagnaties: geen (track '{ESCALATION_TRACK}' komt niet voor)")
-        lines.append("Dagen per fase (mediaan over afgeronde periodes):")
-        for phase, pf in self.phases.items():
-            median = "—" if pf.median_days is None else f"{pf.median_days:.1f}"
-            lines.append(f"  {phase:<20} {median:>7}  (afgerond {pf.completed}, "
-                         f"lopend {pf.ongoing})")
-        return "\n".join(lines) + "\n"
+            counted = Counter(_label(v) for v in latest.values())
+            out["values"] = dict(sorted(counted.items()))
+    elif ind.kind == "deadlines":
+        out["deadlines"] = _deadlines(definition, runs, van, tot)
+    elif ind.kind == "levels":
+        out["levels"] = _levels(definition, ind.track or "", runs, van, tot)
+    elif ind.kind == "phase_days":
+        out["phases"] = _phases(definition, ind.track or PHASE_TRACK, runs, van, tot)
+    elif ind.kind == "final_states":
+        track = ind.track or PHASE_TRACK
+        finals = definition.tracks[track].finals
+        reached: Counter[str] = Counter()
+        for r in runs:
+            for m in r.moments:
+                state = m.after.state.get(track)
+                if state in finals and m.before.state.get(track) != state and _in(m, van, tot):
+                    reached[state] += 1
+        out["states"] = {s: reached.get(s, 0) for s in sorted(finals)}
+    elif ind.kind == "last_value":
+        values = [m.before.facts.get(ind.fact or "") for r in runs for m in r.moments
+                  if m.entry.event in events and _in(m, van, tot)]
+        counted = Counter(_label(v) for v in values)
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        out["values"] = dict(sorted(counted.items()))
+        out["median"] = statistics.median(numbers) if numbers else None
+    return out
+
+
+def _deadlines(definition: Definition, runs: Sequence[TrajectRun], van: date, tot: date
+               ) -> dict[str, dict[str, int]]:
+    figures = {d: {"gehaald": 0, "gemist": 0, "lopend": 0} for d in definition.deadlines}
+    for r in runs:
+        for m in r.moments:
+            day = m.entry.at.date()
+            if not van <= day <= tot:
+                continue
+            for did, open_deadline in m.before.deadlines.items():
+                if did in m.after.deadlines and m.after.deadlines[did] == open_deadline:
+                    continue  # still running
+                spec = definition.deadlines.get(did)
+                if spec is None or did not in figures:
+                    continue
+                if m.entry.event in spec.satisfied_by:
+                    figures[did]["gehaald" if day <= open_deadline.due else "gemist"] += 1
+                elif day > open_deadline.due:
+                    figures[did]["gemist"] += 1  # cancelled, but only after it was due
+        last = r.at(tot)
+        for did, open_deadline in (last.deadlines.items() if last is not None else ()):
+            if did in figures:
+                figures[did]["gemist" if tot > open_deadline.due else "lopend"] += 1
+    return figures
+
+
+def process_order(definition: Definition, track_id: str, *, top: bool = False) -> list[str]:
+    """The states of a track in the order of the process: breadth-first from the initial
+    state along the events' transitions (a stored definition may have lost its file order;
+    effects, which jump back, are left out).
+    With ``top``, top-level states (phases) instead of leaves.
+
+    >>> from eengezin import load_definition
+    >>> process_order(load_definition("basis"), "regie", top=True)[:3]
+    ['aanmelding', 'vraagverheldering', 'startoverleg']
+    """
+    track = definition.tracks[track_id]
+
+    def name(path: str) -> str:
+        return path.split(".", 1)[0] if top else path
+
+    edges: dict[str, set[str]] = defaultdict(set)
+    for spec in definition.events.values():
+        moves = [(tr.sources, tr.target) for tr in spec.transitions if tr.track == track_id]
+        for sources, target in moves:
+            for source in sources:
+                if name(source) != name(target):
+                    edges[name(source)].add(name(target))
+    start = name(track.initial)
+    order, frontier = [start], [start]
+    while frontier:
+        following: list[str] = []
+        for state in frontier:
+            for nxt in sorted(edges[state]):
+                if nxt not in order:
+                    order.append(nxt)
+                    following.append(nxt)
+        frontier = following
+    every = [p for p in track.nodes if (track.nodes[p].parent is None if top else p in track.leaves)]
+    return order + sorted(p for p in every if p not in order)
+
+
+def _levels(definition: Definition, track_id: str, runs: Sequence[TrajectRun], van: date,
+            tot: date) -> dict[str, dict[str, int]]:
+    track = definition.tracks[track_id]
+    order = [p for p in process_order(definition, track_id) if p != track.initial]
+    figures = {p: {"bereikt": 0, "nu": 0} for p in order}
+    for r in runs:
+        entered: set[str] = set()
+        for m in r.moments:
+            state = m.after.state.get(track_id)
+            if state in figures and m.before.state.get(track_id) != state and _in(m, van, tot):
+                entered.add(state)
+        for state in entered:
+            figures[state]["bereikt"] += 1
+        last = r.at(tot)
+        if last is not None and last.state.get(track_id) in figures:
+            figures[last.state[track_id]]["nu"] += 1
+    return figures
+
+
+def _phases(definition: Definition, track_id: str, runs: Sequence[TrajectRun], van: date,
+            tot: date) -> dict[str, dict[str, Any]]:
+    track = definition.tracks[track_id]
+    order = [p for p in process_order(definition, track_id, top=True)
+             if not (not track.nodes[p].children and track.nodes[p].final)]
+    stays: dict[str, list[float]] = defaultdict(list)
+    running: Counter[str] = Counter()
+    for r in runs:
+        phase: str | None = None
+        since: datetime | None = None
+        for m in r.moments:
+            if m.entry.at.date() > tot:
+                break
+            now = m.after.state.get(track_id, "").split(".", 1)[0]
+            if now != phase:
+                if phase is not None and since is not None and m.entry.at.date() >= van:
+                    stays[phase].append((_aware(m.entry.at) - _aware(since)).total_seconds() / 86400)
+                phase, since = now, m.entry.at
+        if phase is not None and phase in order:
+            running[phase] += 1
+    return {p: {"median": round(statistics.median(stays[p]), 2) if stays[p] else None,
+                "afgerond": len(stays[p]), "lopend": running.get(p, 0)} for p in order}
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def compute_monitor(store: SQLStore, *, at: datetime | None = None,
-                    target: float = PLAN_TARGET) -> Monitor:
-    """Compute the monitor figures from ``store`` at moment ``at`` (default: now).
+def _active(run: TrajectRun, definition: Definition, van: date, tot: date) -> bool:
+    started = run.started
+    if started is None or started > tot:
+        return False
+    ended = run.ended(PHASE_TRACK, definition) if PHASE_TRACK in definition.tracks else None
+    return ended is None or ended >= van
 
-    >>> # print(compute_monitor(open_store("trajecten.db")).to_text())
+
+def _group(definition: Definition, runs: Sequence[TrajectRun], van: date, tot: date
+           ) -> dict[str, Any]:
+    return {"trajecten": len(runs),
+            "indicators": {ind.id: _indicator(ind, definition, runs, van, tot)
+                           for ind in definition.indicators}}
+
+
+def compute_figures(definition: Definition, runs: Iterable[TrajectRun], van: date, tot: date
+                    ) -> dict[str, Any]:
+    """The figures of one definition over ``[van, tot]``: all active trajecten, then per
+    gemeente and per organisation. Pure: feed it from any store.
+
+    >>> from eengezin import load_definition
+    >>> compute_figures(load_definition("basis"), [], date(2026, 1, 1), date(2026, 3, 31)
+    ...                 )["trajecten"]
+    0
     """
-    moment = _aware(at) if at is not None else datetime.now(UTC)
-    total = store.count()
-
-    applicable = 0
-    for ref, count in store.definitions().items():
-        try:
-            declares = PLAN_EVENT in store.definition(ref).events
-        except EengezinError:
-            declares = True  # cannot tell (e.g. host predicates missing): count it
-        if declares:
-            applicable += count
-    latest: dict[str, bool] = {}
-    for traject_id, _seq, entry in store.entries(PLAN_EVENT):
-        latest[traject_id] = entry.data.get("opgesteld") is True
-    with_plan = sum(1 for v in latest.values() if v)
-    without_plan = len(latest) - with_plan
-
-    reached: dict[str, int] = defaultdict(int)
-    initial: dict[str, str] = {}
-    for change in store.state_changes(ESCALATION_TRACK):
-        first = initial.setdefault(change.traject_id, change.state)
-        if change.state != first:
-            reached[change.state] += 1
-    declared, initial_states = _levels(store)
-    initial_states |= set(initial.values())
-    current = {k: v for k, v in store.counts(ESCALATION_TRACK).items()
-               if k not in initial_states}
-    names = [*declared, *sorted((set(reached) | set(current)) - set(declared))]
-    levels = {level: LevelFigure(reached.get(level, 0), current.get(level, 0))
-              for level in names}
-
-    stays: dict[str, list[float]] = defaultdict(list)
-    ongoing: dict[str, int] = defaultdict(int)
-    order: list[str] = []
-    previous: tuple[str, str, datetime] | None = None
-    for change in store.state_changes(PHASE_TRACK):
-        phase = change.state.split(".", 1)[0]
-        if phase not in order:
-            order.append(phase)
-        if previous is not None and previous[0] == change.traject_id:
-            if previous[1] == phase:
-                continue
-            days = (_aware(change.at) - _aware(previous[2])).total_seconds() / 86400
-            stays[previous[1]].append(days)
-        elif previous is not None:
-            ongoing[previous[1]] += 1
-        previous = (change.traject_id, phase, change.at)
-    if previous is not None:
-        ongoing[previous[1]] += 1
-    declared, finals = _phases(store)
-    phases = {
-        phase: PhaseFigure(
-            round(statistics.median(stays[phase]), 2) if stays[phase] else None,
-            len(stays[phase]), ongoing.get(phase, 0))
-        for phase in [*declared, *(p for p in order if p not in declared)] if phase not in finals
-    }
-    return Monitor(at=moment, trajecten=total, applicable=applicable, with_plan=with_plan,
-                   without_plan=without_plan, not_recorded=max(applicable - len(latest), 0),
-                   target=target, levels=levels, phases=phases)
+    active = [r for r in runs if _active(r, definition, van, tot)]
+    figures = {"id": definition.id, "version": definition.version, "title": definition.title,
+               **_group(definition, active, van, tot)}
+    by_gemeente: dict[str, list[TrajectRun]] = defaultdict(list)
+    by_organisatie: dict[str, list[TrajectRun]] = defaultdict(list)
+    for r in active:
+        by_gemeente[r.gemeente()].append(r)
+        by_organisatie[r.organisatie(tot)].append(r)
+    figures["per_gemeente"] = {g: _group(definition, rs, van, tot)
+                               for g, rs in sorted(by_gemeente.items())}
+    figures["per_organisatie"] = {o: _group(definition, rs, van, tot)
+                                  for o, rs in sorted(by_organisatie.items())}
+    return figures
 
 
-def _levels(store: SQLStore) -> tuple[list[str], set[str]]:
-    """The escalation levels the stored definitions declare (in their order), and the
-    tracks' initial states (no stagnation)."""
-    levels: list[str] = []
-    initials: set[str] = set()
+@attrs.frozen(slots=True)
+class Monitor:
+    """The figures over one period, per definition."""
+
+    van: date
+    tot: date
+    definitions: tuple[dict[str, Any], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures as a JSON-ready object (``eengezin monitor --json``)."""
+        return {"van": self.van.isoformat(), "tot": self.tot.isoformat(),
+                "definitions": list(self.definitions)}
+
+    def to_text(self) -> str:
+        """The figures as readable Dutch tables."""
+        lines = [f"Monitor over {self.van.isoformat()} tot en met {self.tot.isoformat()}"]
+        if not self.definitions:
+            lines.append("Geen trajecten in deze periode.")
+        for figures in self.definitions:
+            lines.append("")
+            lines.append(f"{figures['title']} ({figures['id']} v{figures['version']}): "
+                         f"{figures['trajecten']} trajecten")
+            lines.extend(_text_group(figures, "  "))
+            for label, key in (("gemeente", "per_gemeente"), ("organisatie", "per_organisatie")):
+                groups = figures[key]
+                if len(groups) > 1 or NO_GROUP not in groups:
+                    for name, group in groups.items():
+                        lines.append(f"  Per {label}: {name} ({group['trajecten']} trajecten)")
+                        lines.extend(_text_group(group, "    "))
+        return "\n".join(lines) + "\n"
+
+
+def _text_group(group: Mapping[str, Any], pad: str) -> list[str]:
+    lines: list[str] = []
+    for ind in group["indicators"].values():
+        kind = ind["kind"]
+        if kind == "count":
+            lines.append(f"{pad}{ind['title']}: {ind['count']}")
+        elif kind == "share":
+            share = "—" if ind["share"] is None else f"{ind['share']:.0%}"
+            target = ""
+            if ind["target"] is not None and ind["meets_target"] is not None:
+                verdict = "gehaald" if ind["meets_target"] else "niet gehaald"
+                target = f"; doel minstens {ind['target']:.0%}: {verdict}"
+            lines.append(f"{pad}{ind['title']}: {ind['ja']} van {ind['trajecten']} ({share}"
+                         f"{target}); nee: {ind['nee']}, niet vastgelegd: "
+                         f"{ind['niet_vastgelegd']}")
+        elif kind in ("count_by", "last_value"):
+            values = ", ".join(f"{k}: {v}" for k, v in ind["values"].items()) or "geen"
+            median = f" (mediaan {ind['median']})" if ind.get("median") is not None else ""
+            lines.append(f"{pad}{ind['title']}: {values}{median}")
+        elif kind == "final_states":
+            values = ", ".join(f"{k}: {v}" for k, v in ind["states"].items())
+            lines.append(f"{pad}{ind['title']}: {values}")
+        elif kind == "deadlines":
+            lines.append(f"{pad}{ind['title']} (gehaald / gemist / lopend):")
+            lines.extend(f"{pad}  {d:<40} {f['gehaald']:>4} / {f['gemist']:>4} / {f['lopend']:>4}"
+                         for d, f in ind["deadlines"].items())
+        elif kind == "levels":
+            lines.append(f"{pad}{ind['title']} (bereikt / nu):")
+            lines.extend(f"{pad}  {lvl:<40} {f['bereikt']:>4} / {f['nu']:>4}"
+                         for lvl, f in ind["levels"].items())
+        elif kind == "phase_days":
+            lines.append(f"{pad}{ind['title']} (mediaan dagen, afgerond, lopend):")
+            for phase, f in ind["phases"].items():
+                median = "—" if f["median"] is None else f"{f['median']:.1f}"
+                lines.append(f"{pad}  {phase:<40} {median:>7} {f['afgerond']:>5} {f['lopend']:>5}")
+    return lines
+
+
+def compute_monitor(store: SQLStore, *, van: date, tot: date) -> Monitor:
+    """The figures over ``[van, tot]`` of every definition in ``store``.
+
+    >>> # print(compute_monitor(open_store("trajecten.db"), van=date(2026, 1, 1),
+    >>> #                       tot=date(2026, 3, 31)).to_text())
+    """
+    if van > tot:
+        raise ValueError("van ligt na tot")
+    per_definition: dict[tuple[str, str], tuple[Definition, list[TrajectRun]]] = {}
     for ref in store.definitions():
         try:
-            track = store.definition(ref).tracks.get(ESCALATION_TRACK)
+            definition = store.definition(ref)
         except EengezinError:
-            continue
-        if track is None:
-            continue
-        initials.add(track.initial)
-        for path in track.nodes:
-            if path in track.leaves and path != track.initial and path not in levels:
-                levels.append(path)
-    return levels, initials
-
-
-def _phases(store: SQLStore) -> tuple[list[str], set[str]]:
-    """The phases (top-level states of the phase track) the stored definitions declare, in
-    their order, and those that are final."""
-    phases: list[str] = []
-    finals: set[str] = set()
-    for ref in store.definitions():
-        try:
-            track = store.definition(ref).tracks.get(PHASE_TRACK)
-        except EengezinError:
-            continue
-        if track is None:
-            continue
-        finals.update(path for path in track.finals if "." not in path)
-        phases.extend(p for p, node in track.nodes.items()
-                      if node.parent is None and p not in phases)
-    return phases, finals
+            continue  # cannot be compiled here (e.g. host predicates missing)
+        _, runs = per_definition.setdefault((definition.id, definition.version),
+                                            (definition, []))
+        for tid in store.ids(definition=ref):
+            runs.append(replay_history(definition, tid, store.history(tid)))
+    figures = tuple(compute_figures(d, runs, van, tot)
+                    for _key, (d, runs) in sorted(per_definition.items()))
+    return Monitor(van, tot, figures)

@@ -1,0 +1,91 @@
+"""``eengezin check`` finding ``advies_onmogelijk``: a rule names a way forward (``next``) that
+cannot be taken where the rule blocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eengezin import load_definition
+from eengezin.checker import check_definition
+
+from conftest import run_trace, write
+
+SMALL = """\
+id: advies
+version: "1"
+tracks:
+  fase:
+    initial: open
+    states:
+      open: {}
+      controle: {}
+      dicht: {final: true}
+events:
+  aanmelden:
+    payload: {}
+    when_in: {fase: open}
+  naar_controle:
+    payload: {}
+    transitions: [{track: fase, from: open, to: controle}]
+  terug:
+    payload: {}
+    transitions: [{track: fase, from: controle, to: open}]
+  goedkeuren:
+    payload: {}
+    when_in: {fase: open}
+    record: [{set: {fact: goedgekeurd, value: true}}]
+  sluiten:
+    payload: {}
+    transitions: [{track: fase, from: controle, to: dicht}]
+rules:
+  - id: advies.goedgekeurd
+    severity: block
+    on: sluiten
+    require: {is_true: facts.goedgekeurd}
+    message: Keur eerst goed.
+    next: [NEXT]
+    source: test
+"""
+
+
+def test_a_next_event_that_cannot_be_taken_where_the_rule_blocks_is_found(tmp_path: Path):
+    path = write(tmp_path, "advies.yaml", SMALL.replace("NEXT", "goedkeuren"))
+    result = check_definition(path)
+    found = [f for f in result.findings if f.kind == "advies_onmogelijk"]
+    assert len(found) == 1
+    finding = found[0]
+    assert finding.subject == "advies.goedgekeurd" and "goedkeuren" in finding.message
+    # the trace replays to a state where the rule blocks and the advice is impossible
+    traject = run_trace(load_definition(path), finding.trace or ())
+    assert traject.state["fase"] == "controle" and not traject.facts.get("goedgekeurd")
+
+
+def test_a_next_event_that_can_be_taken_is_no_finding(tmp_path: Path):
+    path = write(tmp_path, "advies.yaml", SMALL.replace("NEXT", "terug"))
+    assert [f for f in check_definition(path).findings if f.kind == "advies_onmogelijk"] == []
+
+
+def test_bundled_basis_has_no_impossible_advice():
+    assert [f for f in check_definition("basis").findings if f.kind == "advies_onmogelijk"] == []
+
+
+def test_the_dead_end_of_issue_10_is_found(tmp_path: Path):
+    """"Evalueer het plan" while evaluating is not possible in fase 6: the advice is found."""
+    path = write(tmp_path, "regio.yaml", """\
+id: regio
+version: "1"
+extends: basis
+rules:
+  - id: veiligheid.niet_afsluiten_bij_signalen
+    severity: block
+    on: afsluiten
+    require: {in_state: {veiligheid: geen_signalen}}
+    message: Er staan nog signalen open; evalueer het veiligheidsplan.
+    next: [veiligheidsplan_evalueren]
+    source: 002 fase 6 toelichting
+""")
+    found = [f for f in check_definition(path).findings if f.kind == "advies_onmogelijk"]
+    assert [(f.subject, "veiligheidsplan_evalueren" in f.message) for f in found] == [
+        ("veiligheid.niet_afsluiten_bij_signalen", True)]
+    traject = run_trace(load_definition(path), found[0].trace or ())
+    assert traject.state["regie"] == "afronding" and traject.state["veiligheid"] != "geen_signalen"
