@@ -22,7 +22,7 @@ from .errors import (
     SerializationError,
     UnknownEventError,
 )
-from .process import Definition, available_events, evaluate, new_traject, replay, step
+from .process import Definition, available_events, evaluate, event_possible, new_traject, replay, step
 from .rules import Context, PredicateRegistry, Verdict, Violation
 from .serialization import traject_from_json, traject_to_json
 from .store import open_store
@@ -57,6 +57,7 @@ __all__ = [
     "available_events",
     "bundled_ids",
     "evaluate",
+    "event_possible",
     "load_definition",
     "new_traject",
     "open_store",

@@ -84,6 +84,27 @@ def _availability(spec: EventSpec, traject: Traject, definition: Definition) -> 
     )
 
 
+def event_possible(definition: Definition, traject: Traject, event_name: str) -> bool:
+    """Whether the traject's state allows ``event_name`` now: the start event before the
+    traject is started, any other event after, in a state of every track it names.
+
+    Rules, role and payload are not asked (:func:`evaluate` does). Raises
+    :class:`UnknownEventError` for an event the definition does not declare.
+
+    >>> from eengezin import load_definition
+    >>> basis = load_definition("basis")
+    >>> t = new_traject(basis, "T1")
+    >>> event_possible(basis, t, "aanmelden"), event_possible(basis, t, "signaal_melden")
+    (True, False)
+    """
+    spec = definition.events.get(event_name)
+    if spec is None:
+        raise UnknownEventError(event_name, definition.id)
+    if not traject.started or event_name == definition.start_event:
+        return not traject.started and event_name == definition.start_event
+    return _availability(spec, traject, definition) is None
+
+
 def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
     """Every violation the event would meet now; changes nothing.
 

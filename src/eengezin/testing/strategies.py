@@ -21,19 +21,20 @@ time steps.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from hypothesis import strategies as st
 
-from ..checker import inert_events, representative_payloads
+from ..checker import inert_events
 from ..definition import load_definition
 from ..process.model import Definition, EventSpec
-from ..process.step import available_events, new_traject, step
+from ..process.step import available_events, evaluate, new_traject, step
+from ..rules.verdict import Verdict
 from ..traject import Actor, Event, Traject
-from ._payloads import payload_strategy
+from ._payloads import candidate_payloads, payload_strategy, satisfying_payloads
 
 __all__ = ["START", "DefinitionRef", "accepted_prefix", "actors_for", "event_for", "histories",
            "possible_events", "resolve"]
@@ -91,25 +92,207 @@ def actors_for(definition: Definition, spec: EventSpec) -> list[Actor]:
     return [Actor(ACTOR_ID), *(Actor(ACTOR_ID, role) for role in sorted(definition.roles))]
 
 
+def _ancestors(leaf: str) -> list[str]:
+    parts = leaf.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+class Walk:
+    """Where a steered walk is: the traject, every ``(track, state)`` it has been in
+    (compound states included), every combination of track states it has been in, and
+    the events accepted since the process last moved (a track with a final state, such
+    as ``regie``: side tracks such as ``veiligheid`` go back and forth)."""
+
+    def __init__(self, definition: Definition, traject: Traject) -> None:
+        self.traject = traject
+        self.main = [t for t, track in definition.tracks.items() if track.finals] or list(
+            definition.tracks)
+        self.visited: set[tuple[str, str]] = set()
+        self.combinations: set[tuple[tuple[str, str], ...]] = set()
+        self.recent: set[str] = set()
+        self.idle: set[str] = set()  # accepted without moving any track since one last moved
+        self._visit(traject)
+
+    def _visit(self, traject: Traject) -> None:
+        self.visited.update((track, path) for track, leaf in traject.state.items()
+                            for path in _ancestors(leaf))
+        self.combinations.add(tuple(sorted(traject.state.items())))
+
+    def accept(self, event: Event, traject: Traject) -> None:
+        """Note that ``event`` was accepted and led to ``traject``."""
+        if any(traject.state[t] != self.traject.state[t] for t in self.main):
+            self.recent.clear()
+        else:
+            self.recent.add(event.name)
+        if traject.state != self.traject.state:
+            self.idle.clear()
+        else:
+            self.idle.add(event.name)
+        self.traject = traject
+        self._visit(traject)
+
+
+def _targets(definition: Definition, traject: Traject, event_id: str) -> list[tuple[str, str]]:
+    """``(track, state)`` the event can move a track to from where it is now."""
+    spec = definition.events[event_id]
+    targets = [(tr.track, tr.target) for tr in spec.transitions
+               if traject.state.get(tr.track) in tr.sources]
+    targets += [move for effect in spec.effects for move in effect.moves
+                if traject.state.get(move[0]) != move[1]]
+    return targets
+
+
+def novel_moves(definition: Definition, walk: Walk, candidates: Sequence[str]
+                ) -> tuple[list[str], list[str], list[str]]:
+    """Those of ``candidates`` that can move a track (by a transition or an effect, read
+    from the compiled model) into a state the walk has not been in, and those that can
+    move the tracks into a combination of states the walk has not been in (a signal
+    closed while the process waits to be closed): ``(novel, ending, combined)``, where
+    ``ending`` are the events whose only new states are final ones (a walk that ends
+    early reaches less, so they get a smaller share)."""
+    novel: list[str] = []
+    ending: list[str] = []
+    combined: list[str] = []
+    state = walk.traject.state
+    for event_id in candidates:
+        targets = _targets(definition, walk.traject, event_id)
+        new = [(track, target) for track, target in targets if (track, target) not in walk.visited]
+        if new:
+            finals = all(target in definition.tracks[track].finals for track, target in new)
+            (ending if finals else novel).append(event_id)
+        elif any(tuple(sorted({**state, track: target}.items())) not in walk.combinations
+                 for track, target in targets):
+            combined.append(event_id)
+    return novel, ending, combined
+
+
 @st.composite
 def event_for(draw: st.DrawFn, definition: Definition, traject: Traject, event_id: str,
               at: datetime) -> Event:
-    """One event ``event_id`` for ``traject`` at ``at``, with a payload that mostly fits."""
+    """One event ``event_id`` for ``traject`` at ``at``: mostly with a payload that the core
+    accepts now (one that satisfies the blocking rules), else one that fits the payload type
+    or a representative that the rules refuse."""
     spec = definition.events[event_id]
-    choices: list[Any] = representative_payloads(definition, event_id, traject, today=at.date())
-    payload = draw(st.one_of(
-        st.sampled_from(choices),
-        payload_strategy(definition, event_id, today=at.date()),
-    ) if spec.payload_spec is not None else st.just({}))
     actor = draw(st.sampled_from(actors_for(definition, spec)))
+    if spec.payload_spec is None:
+        return Event(event_id, at, {}, actor)
+    good = satisfying_payloads(definition, traject, event_id, at, actor)
+    if good and draw(st.integers(0, 9)) < 9:
+        return Event(event_id, at, copy.deepcopy(draw(st.sampled_from(good))), actor)
+    payload = copy.deepcopy(draw(st.one_of(
+        st.sampled_from(candidate_payloads(definition, event_id, traject, at.date())),
+        payload_strategy(definition, event_id, today=at.date()),
+    )))
     return Event(event_id, at, payload, actor)
+
+
+def _blocks(verdict: Verdict) -> int:
+    return sum(1 for v in verdict.violations if v.severity == "block")
+
+
+def unblocking(definition: Definition, walk: Walk, at: datetime, blocked: Sequence[str],
+               recorders: Sequence[str]) -> list[str]:
+    """Those of ``recorders`` that, with their first payload the core accepts, leave the
+    ``blocked`` events (possible now, refused by rules that do not read the payload) with
+    fewer blocking violations: a step towards what holds the walk up. One step is looked
+    ahead per recorder, so this is only asked when nothing new can be reached directly."""
+    before = available_events(definition, walk.traject, at)
+    base = sum(_blocks(before[e]) for e in blocked)
+    out: list[str] = []
+    for event_id in recorders:
+        spec = definition.events[event_id]
+        actor = actors_for(definition, spec)[0]
+        payloads = ([{}] if spec.payload_spec is None else
+                    satisfying_payloads(definition, walk.traject, event_id, at, actor, limit=1))
+        if not payloads:
+            continue
+        outcome = step(definition, walk.traject, Event(event_id, at, payloads[0], actor))
+        if not outcome.accepted:
+            continue
+        after = available_events(definition, outcome.traject, at)
+        if sum(_blocks(after[e]) if e in after else _blocks(before[e]) for e in blocked) < base:
+            out.append(event_id)
+    return out
+
+
+@st.composite
+def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datetime
+                  ) -> Event | None:
+    """The next event of a walk that means to reach every state: an event possible now,
+    chosen by what it can do (read from the compiled model), with a payload that satisfies
+    its blocking rules when one of the kit's candidates does. None when nothing is possible.
+
+    Four times in ten an event that can move a track into a state the walk has not been
+    in, or else one that brings such a move closer (:func:`unblocking`); one time in ten
+    one that ends a track (a final state); two times in ten one
+    that takes a track without a final state back to its initial state (a signal closed)
+    or else moves the tracks into a combination of states the walk has not been in; two
+    times in ten one that records something a rule or a condition reads and that was not
+    accepted since a track last moved; else any possible event. Each group falls back on
+    the next when it is empty. Within the chosen group the events are tried in a drawn
+    order until one has a payload the core accepts.
+    """
+    traject = walk.traject
+    if not traject.started:
+        candidates = [definition.start_event]
+        ready = candidates
+        verdicts: dict[str, Verdict] = {}
+    else:
+        verdicts = available_events(definition, traject, at)
+        ready = [e for e, verdict in verdicts.items() if verdict.accepted]
+        candidates = ready + [e for e, verdict in verdicts.items() if not verdict.accepted]
+    if not candidates:
+        return None
+    inert = inert_events(definition)
+    # an event accepted since a track last moved, that moved nothing, may only move with
+    # another payload (an effect's condition): it is no longer counted as a move
+    novel, ending, combined = novel_moves(definition, walk,
+                                          [e for e in ready if e not in walk.idle])
+    # tracks without a final state (veiligheid, escalatie) come back to where they started
+    # before the process can close: events that take them there get their own share
+    settling = [e for e in ready if any(
+        target == definition.tracks[track].initial and not definition.tracks[track].finals
+        and traject.state[track] != target
+        for track, target in _targets(definition, traject, e))]
+    recorders = [e for e in ready if e not in inert and e not in novel]
+    fresh = [e for e in recorders if e not in walk.recent]
+    pick = draw(st.integers(0, 9))
+    group: list[str] = []
+    if pick < 4:
+        group = novel or ending
+        if not group:
+            blocked = [e for part in novel_moves(definition, walk, list(verdicts))[:2]
+                       for e in part if not verdicts[e].accepted]
+            if blocked:
+                group = unblocking(definition, walk, at, blocked, fresh)
+        groups = [group, settling, fresh, combined, recorders]
+    elif pick < 5:
+        groups = [ending, novel, fresh, combined, recorders]
+    elif pick < 7:
+        groups = [settling, combined, novel, fresh, recorders]
+    elif pick < 9:
+        groups = [fresh, novel, combined, recorders]
+    else:
+        groups = []
+    group = next((g for g in groups if g), candidates)
+    order = draw(st.permutations(group)) if len(group) > 1 else list(group)
+    for event_id in order:
+        spec = definition.events[event_id]
+        actor = draw(st.sampled_from(actors_for(definition, spec)))
+        if spec.payload_spec is None:
+            if evaluate(definition, traject, Event(event_id, at, {}, actor)).accepted:
+                return Event(event_id, at, {}, actor)
+            continue
+        good = satisfying_payloads(definition, traject, event_id, at, actor)
+        if good:
+            return Event(event_id, at, copy.deepcopy(draw(st.sampled_from(good))), actor)
+    return draw(event_for(definition, traject, order[0], at))
 
 
 @st.composite
 def _history(draw: st.DrawFn, definition: Definition, min_size: int, max_size: int,
              refusals: bool, start: datetime) -> list[Event]:
-    traject = new_traject(definition, "H")
-    inert = inert_events(definition)
+    walk = Walk(definition, new_traject(definition, "H"))
     events: list[Event] = []
     at = start
     size = draw(st.integers(min_size, max_size))
@@ -117,24 +300,16 @@ def _history(draw: st.DrawFn, definition: Definition, min_size: int, max_size: i
     for _ in range(size):
         at = at + timedelta(hours=draw(st.integers(0, 72)))
         stray = refusals and draw(st.integers(0, 9)) == 9
-        candidates = possible_events(definition, traject, at)
-        if stray or not candidates:
+        event = None if stray else draw(steered_event(definition, walk, at))
+        if event is None:
             event_id = draw(st.sampled_from(all_ids))
             payload = draw(st.one_of(
                 st.just({}), payload_strategy(definition, event_id, today=at.date())))
             event = Event(event_id, at, payload, Actor(ACTOR_ID))
-        else:
-            # three times in four an event that no rule refuses yet and that can move the
-            # process on (not a note or a reminder action), so walks get deep
-            movers = [e for e in candidates[:ready_count(definition, traject, at)]
-                      if e not in inert]
-            pool = movers if movers and draw(st.integers(0, 3)) < 3 else candidates
-            event_id = draw(st.sampled_from(pool))
-            event = draw(event_for(definition, traject, event_id, at))
         events.append(event)
-        outcome = step(definition, traject, event)
+        outcome = step(definition, walk.traject, event)
         if outcome.accepted:
-            traject = outcome.traject
+            walk.accept(event, outcome.traject)
     return events
 
 
