@@ -222,15 +222,15 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     chosen by what it can do (read from the compiled model), with a payload that satisfies
     its blocking rules when one of the kit's candidates does. None when nothing is possible.
 
-    Four times in ten an event that can move a track into a state the walk has not been
-    in, or else one that brings such a move closer (:func:`unblocking`); one time in ten
+    Three times in ten an event that can move a track into a state the walk has not been
+    in, or else one that brings such a move closer (:func:`unblocking`); two times in ten
     one that ends a track (a final state); two times in ten one
     that takes a track without a final state back to its initial state (a signal closed)
     or else moves the tracks into a combination of states the walk has not been in; two
     times in ten one that records something a rule or a condition reads and that was not
-    accepted since a track last moved; else any possible event. Each group falls back on
-    the next when it is empty. Within the chosen group the events are tried in a drawn
-    order until one has a payload the core accepts.
+    accepted since the process last moved; else any possible event. The events of the
+    chosen group are tried in a drawn order until one has a payload the core accepts;
+    when none has, the next group is tried, and at last every possible event.
     """
     traject = walk.traject
     if not traject.started:
@@ -258,35 +258,52 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     fresh = [e for e in recorders if e not in walk.recent]
     pick = draw(st.integers(0, 9))
     group: list[str] = []
-    if pick < 4:
+    if pick < 3:
         group = novel or ending
         if not group:
+            # what holds up a move into a new state; else whatever is refused now
             blocked = [e for part in novel_moves(definition, walk, list(verdicts))[:2]
                        for e in part if not verdicts[e].accepted]
+            helpers = fresh or recorders
             if blocked:
-                group = unblocking(definition, walk, at, blocked, fresh)
+                group = unblocking(definition, walk, at, blocked, helpers)
+            if not group:
+                group = unblocking(definition, walk, at,
+                                   [e for e, v in verdicts.items() if not v.accepted], helpers)
         groups = [group, settling, fresh, combined, recorders]
     elif pick < 5:
-        groups = [ending, novel, fresh, combined, recorders]
+        groups = [ending, novel, settling, fresh, combined, recorders]
     elif pick < 7:
         groups = [settling, combined, novel, fresh, recorders]
     elif pick < 9:
         groups = [fresh, novel, combined, recorders]
     else:
         groups = []
-    group = next((g for g in groups if g), candidates)
-    order = draw(st.permutations(group)) if len(group) > 1 else list(group)
-    for event_id in order:
-        spec = definition.events[event_id]
-        actor = draw(st.sampled_from(actors_for(definition, spec)))
-        if spec.payload_spec is None:
-            if evaluate(definition, traject, Event(event_id, at, {}, actor)).accepted:
-                return Event(event_id, at, {}, actor)
-            continue
-        good = satisfying_payloads(definition, traject, event_id, at, actor)
-        if good:
-            return Event(event_id, at, copy.deepcopy(draw(st.sampled_from(good))), actor)
-    return draw(event_for(definition, traject, order[0], at))
+    tried: set[str] = set()
+    for group in [*groups, candidates]:
+        todo = [e for e in group if e not in tried]
+        order = draw(st.permutations(todo)) if len(todo) > 1 else todo
+        for event_id in order:
+            tried.add(event_id)
+            event = _accepted_event(draw, definition, traject, event_id, at)
+            if event is not None:
+                return event
+    return draw(event_for(definition, traject, candidates[0], at))
+
+
+def _accepted_event(draw: st.DrawFn, definition: Definition, traject: Traject, event_id: str,
+                    at: datetime) -> Event | None:
+    """``event_id`` with a drawn actor and a payload the core accepts now, if there is one."""
+    spec = definition.events[event_id]
+    actor = draw(st.sampled_from(actors_for(definition, spec)))
+    if spec.payload_spec is None:
+        if evaluate(definition, traject, Event(event_id, at, {}, actor)).accepted:
+            return Event(event_id, at, {}, actor)
+        return None
+    good = satisfying_payloads(definition, traject, event_id, at, actor)
+    if not good:
+        return None
+    return Event(event_id, at, copy.deepcopy(draw(st.sampled_from(good))), actor)
 
 
 @st.composite
