@@ -143,14 +143,16 @@ def _targets(definition: Definition, traject: Traject, event_id: str) -> list[tu
 
 
 def novel_moves(definition: Definition, walk: Walk, candidates: Sequence[str]
-                ) -> tuple[list[str], list[str], list[str]]:
+                ) -> tuple[list[str], list[str], list[str], list[str]]:
     """Those of ``candidates`` that can move a track (by a transition or an effect, read
     from the compiled model) into a state the walk has not been in, and those that can
     move the tracks into a combination of states the walk has not been in (a signal
-    closed while the process waits to be closed): ``(novel, ending, combined)``, where
-    ``ending`` are the events whose only new states are final ones (a walk that ends
-    early reaches less, so they get a smaller share)."""
+    closed while the process waits to be closed): ``(main, side, ending, combined)``.
+    ``main`` move the process (a track with final states) into a new state, ``side``
+    only a side track (a signal, an escalation), ``ending`` only into a final state (a
+    walk that ends early reaches less, so they get a smaller share)."""
     novel: list[str] = []
+    side: list[str] = []
     ending: list[str] = []
     combined: list[str] = []
     state = walk.traject.state
@@ -158,12 +160,16 @@ def novel_moves(definition: Definition, walk: Walk, candidates: Sequence[str]
         targets = _targets(definition, walk.traject, event_id)
         new = [(track, target) for track, target in targets if (track, target) not in walk.visited]
         if new:
-            finals = all(target in definition.tracks[track].finals for track, target in new)
-            (ending if finals else novel).append(event_id)
+            if all(target in definition.tracks[track].finals for track, target in new):
+                ending.append(event_id)
+            elif any(track in walk.main for track, _target in new):
+                novel.append(event_id)
+            else:
+                side.append(event_id)
         elif any(tuple(sorted({**state, track: target}.items())) not in walk.combinations
                  for track, target in targets):
             combined.append(event_id)
-    return novel, ending, combined
+    return novel, side, ending, combined
 
 
 @st.composite
@@ -246,8 +252,9 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     inert = inert_events(definition)
     # an event accepted since a track last moved, that moved nothing, may only move with
     # another payload (an effect's condition): it is no longer counted as a move
-    novel, ending, combined = novel_moves(definition, walk,
-                                          [e for e in ready if e not in walk.idle])
+    main, side, ending, combined = novel_moves(definition, walk,
+                                               [e for e in ready if e not in walk.idle])
+    novel = main + side
     # tracks without a final state (veiligheid, escalatie) come back to where they started
     # before the process can close: events that take them there get their own share
     settling = [e for e in ready if any(
@@ -259,10 +266,10 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     pick = draw(st.integers(0, 9))
     group: list[str] = []
     if pick < 3:
-        group = novel or ending
+        group = main or side or ending
         if not group:
             # what holds up a move into a new state; else whatever is refused now
-            blocked = [e for part in novel_moves(definition, walk, list(verdicts))[:2]
+            blocked = [e for part in novel_moves(definition, walk, list(verdicts))[:3]
                        for e in part if not verdicts[e].accepted]
             helpers = fresh or recorders
             if blocked:
@@ -274,7 +281,7 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     elif pick < 5:
         groups = [ending, novel, settling, fresh, combined, recorders]
     elif pick < 7:
-        groups = [settling, combined, novel, fresh, recorders]
+        groups = [settling, side, combined, main, fresh, recorders]
     elif pick < 9:
         groups = [fresh, novel, combined, recorders]
     else:
