@@ -104,6 +104,7 @@ class Walk:
     as ``regie``: side tracks such as ``veiligheid`` go back and forth)."""
 
     def __init__(self, definition: Definition, traject: Traject) -> None:
+        self.definition = definition
         self.traject = traject
         self.main = [t for t, track in definition.tracks.items() if track.finals] or list(
             definition.tracks)
@@ -111,6 +112,9 @@ class Walk:
         self.combinations: set[tuple[tuple[str, str], ...]] = set()
         self.recent: set[str] = set()
         self.idle: set[str] = set()  # accepted without moving any track since one last moved
+        # moves an accepted event could have made and did not (an effect whose condition
+        # did not hold), since the process last moved: not counted as moves again
+        self.missed: set[tuple[str, str, str]] = set()
         self._visit(traject)
 
     def _visit(self, traject: Traject) -> None:
@@ -120,16 +124,24 @@ class Walk:
 
     def accept(self, event: Event, traject: Traject) -> None:
         """Note that ``event`` was accepted and led to ``traject``."""
+        promised = _targets(self.definition, self.traject, event.name)
         if any(traject.state[t] != self.traject.state[t] for t in self.main):
             self.recent.clear()
+            self.missed.clear()
         else:
             self.recent.add(event.name)
+            self.missed.update((event.name, track, target) for track, target in promised
+                               if not _under(traject.state[track], target))
         if traject.state != self.traject.state:
             self.idle.clear()
         else:
             self.idle.add(event.name)
         self.traject = traject
         self._visit(traject)
+
+
+def _under(leaf: str, path: str) -> bool:
+    return leaf == path or leaf.startswith(path + ".")
 
 
 def _targets(definition: Definition, traject: Traject, event_id: str) -> list[tuple[str, str]]:
@@ -157,7 +169,8 @@ def novel_moves(definition: Definition, walk: Walk, candidates: Sequence[str]
     combined: list[str] = []
     state = walk.traject.state
     for event_id in candidates:
-        targets = _targets(definition, walk.traject, event_id)
+        targets = [(track, target) for track, target in _targets(definition, walk.traject, event_id)
+                   if (event_id, track, target) not in walk.missed]
         new = [(track, target) for track, target in targets if (track, target) not in walk.visited]
         if new:
             if all(target in definition.tracks[track].finals for track, target in new):
@@ -200,10 +213,12 @@ def unblocking(definition: Definition, walk: Walk, at: datetime, blocked: Sequen
                recorders: Sequence[str]) -> list[str]:
     """Those of ``recorders`` that, with their first payload the core accepts, leave the
     ``blocked`` events (possible now, refused by rules that do not read the payload) with
-    fewer blocking violations: a step towards what holds the walk up. One step is looked
+    fewer blocking violations, and the events possible now with no more in all: a step
+    towards what holds the walk up. One step is looked
     ahead per recorder, so this is only asked when nothing new can be reached directly."""
     before = available_events(definition, walk.traject, at)
     base = sum(_blocks(before[e]) for e in blocked)
+    total = sum(_blocks(v) for v in before.values())
     out: list[str] = []
     for event_id in recorders:
         spec = definition.events[event_id]
@@ -216,7 +231,10 @@ def unblocking(definition: Definition, walk: Walk, at: datetime, blocked: Sequen
         if not outcome.accepted:
             continue
         after = available_events(definition, outcome.traject, at)
-        if sum(_blocks(after[e]) if e in after else _blocks(before[e]) for e in blocked) < base:
+        fewer = sum(_blocks(after[e]) if e in after else _blocks(before[e]) for e in blocked)
+        # and no more refusals elsewhere: else two helpers can undo each other for ever
+        # (a signal raised frees one event, closing it frees another)
+        if fewer < base and sum(_blocks(v) for v in after.values()) <= total:
             out.append(event_id)
     return out
 
