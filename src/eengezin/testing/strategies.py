@@ -1,16 +1,16 @@
 """Hypothesis strategies over a definition: histories of events it can decide.
 
 A history is a list of :class:`~eengezin.Event` values in time order; the first event
-that is accepted is the definition's start event. Each next event is chosen among those possible in the state the
-history has reached so far (decided by the real :func:`eengezin.step`), with a payload
-taken from the model checker's representative payloads (full, minimal, one change at a
-time, ids that exist in the traject) or drawn from the event's payload type. So most
-events are accepted and walks get deep into the process; about one in ten is an
-arbitrary event or payload, so refusals are in the mix too.
+that is accepted is the definition's start event. The walk steers by the compiled
+definition (:func:`steered_event`): each next event is one the state allows, chosen by
+what it can do (move the process into a state not visited yet, make such a move less
+blocked, end a track, bring a side track back to rest, record something new), with a
+payload that satisfies its blocking rules when one of the kit's candidate payloads does
+(:mod:`eengezin.testing._payloads`). So most events are accepted and walks reach the last
+phases; about one in ten is an arbitrary event or payload, so refusals are in the mix too.
 
-Shrinking works on the choices: a failing history shrinks towards fewer events, earlier
-events in the definition's order, the first (full) representative payload and smaller
-time steps.
+Shrinking works on the choices: a failing history shrinks towards fewer events, the
+first event of each group, the first accepted payload and smaller time steps.
 
 >>> from hypothesis import given
 >>> @given(histories("basis", max_size=5))
@@ -25,6 +25,7 @@ import copy
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from hypothesis import strategies as st
 
@@ -46,6 +47,27 @@ DefinitionRef = Definition | str | Path
 """A loaded definition, a bundled id such as ``"basis"`` or a path to a YAML file."""
 
 ACTOR_ID = "test"
+
+T = TypeVar("T")
+
+
+_INDEX: dict[int, st.SearchStrategy[int]] = {}
+
+
+def _choose(draw: st.DrawFn, items: Sequence[T]) -> T:
+    """One of ``items`` (shrinks towards the first); like ``st.sampled_from`` but without
+    building a strategy per call (walks draw thousands of times)."""
+    n = len(items)
+    if n == 1:
+        return items[0]
+    strategy = _INDEX.get(n)
+    if strategy is None:
+        strategy = _INDEX[n] = st.integers(0, n - 1)
+    return items[draw(strategy)]
+
+
+_DIGIT = st.integers(0, 9)
+_HOURS = st.integers(0, 72)
 
 
 def resolve(definition: DefinitionRef) -> Definition:
@@ -192,12 +214,12 @@ def event_for(draw: st.DrawFn, definition: Definition, traject: Traject, event_i
     accepts now (one that satisfies the blocking rules), else one that fits the payload type
     or a representative that the rules refuse."""
     spec = definition.events[event_id]
-    actor = draw(st.sampled_from(actors_for(definition, spec)))
+    actor = _choose(draw, actors_for(definition, spec))
     if spec.payload_spec is None:
         return Event(event_id, at, {}, actor)
     good = satisfying_payloads(definition, traject, event_id, at, actor)
-    if good and draw(st.integers(0, 9)) < 9:
-        return Event(event_id, at, copy.deepcopy(draw(st.sampled_from(good))), actor)
+    if good and draw(_DIGIT) < 9:
+        return Event(event_id, at, copy.deepcopy(_choose(draw, good)), actor)
     payload = copy.deepcopy(draw(st.one_of(
         st.sampled_from(candidate_payloads(definition, event_id, traject, at.date())),
         payload_strategy(definition, event_id, today=at.date()),
@@ -253,7 +275,7 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     or else moves the tracks into a combination of states the walk has not been in; two
     times in ten one that records something a rule or a condition reads and that was not
     accepted since the process last moved; else any possible event. The events of the
-    chosen group are tried in a drawn order until one has a payload the core accepts;
+    chosen group are tried, from a drawn one on, until one has a payload the core accepts;
     when none has, the next group is tried, and at last every possible event.
     """
     traject = walk.traject
@@ -281,7 +303,7 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
         for track, target in _targets(definition, traject, e))]
     recorders = [e for e in ready if e not in inert and e not in novel]
     fresh = [e for e in recorders if e not in walk.recent]
-    pick = draw(st.integers(0, 9))
+    pick = draw(_DIGIT)
     group: list[str] = []
     if pick < 3:
         group = main or side or ending
@@ -307,7 +329,10 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     tried: set[str] = set()
     for group in [*groups, candidates]:
         todo = [e for e in group if e not in tried]
-        order = draw(st.permutations(todo)) if len(todo) > 1 else todo
+        if not todo:
+            continue
+        first = todo.index(_choose(draw, todo))
+        order = todo[first:] + todo[:first]
         for event_id in order:
             tried.add(event_id)
             event = _accepted_event(draw, definition, traject, event_id, at)
@@ -320,7 +345,7 @@ def _accepted_event(draw: st.DrawFn, definition: Definition, traject: Traject, e
                     at: datetime) -> Event | None:
     """``event_id`` with a drawn actor and a payload the core accepts now, if there is one."""
     spec = definition.events[event_id]
-    actor = draw(st.sampled_from(actors_for(definition, spec)))
+    actor = _choose(draw, actors_for(definition, spec))
     if spec.payload_spec is None:
         if evaluate(definition, traject, Event(event_id, at, {}, actor)).accepted:
             return Event(event_id, at, {}, actor)
@@ -328,7 +353,7 @@ def _accepted_event(draw: st.DrawFn, definition: Definition, traject: Traject, e
     good = satisfying_payloads(definition, traject, event_id, at, actor)
     if not good:
         return None
-    return Event(event_id, at, copy.deepcopy(draw(st.sampled_from(good))), actor)
+    return Event(event_id, at, copy.deepcopy(_choose(draw, good)), actor)
 
 
 @st.composite
@@ -340,11 +365,11 @@ def _history(draw: st.DrawFn, definition: Definition, min_size: int, max_size: i
     size = draw(st.integers(min_size, max_size))
     all_ids = sorted(definition.events)
     for _ in range(size):
-        at = at + timedelta(hours=draw(st.integers(0, 72)))
-        stray = refusals and draw(st.integers(0, 9)) == 9
+        at = at + timedelta(hours=draw(_HOURS))
+        stray = refusals and draw(_DIGIT) == 9
         event = None if stray else draw(steered_event(definition, walk, at))
         if event is None:
-            event_id = draw(st.sampled_from(all_ids))
+            event_id = _choose(draw, all_ids)
             payload = draw(st.one_of(
                 st.just({}), payload_strategy(definition, event_id, today=at.date())))
             event = Event(event_id, at, payload, Actor(ACTOR_ID))
@@ -355,7 +380,7 @@ def _history(draw: st.DrawFn, definition: Definition, min_size: int, max_size: i
     return events
 
 
-def histories(definition: DefinitionRef, *, min_size: int = 0, max_size: int = 25,
+def histories(definition: DefinitionRef, *, min_size: int = 0, max_size: int = 50,
               refusals: bool = True, start: datetime = START) -> st.SearchStrategy[list[Event]]:
     """Event sequences ``definition`` can decide: mostly accepted, some refused.
 
