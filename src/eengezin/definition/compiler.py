@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
+import attrs
+
 from ..errors import DefinitionError, Location, Problem
 from ..process.model import (
     DeadlineSpec,
@@ -25,6 +27,7 @@ from ..process.model import (
     Track,
     Transition,
 )
+from ..process.statechart import entry_chains
 from ..rules.conditions import compile_condition
 from ..rules.paths import PathError, compile_single
 from ..rules.predicates import Check, ConditionError, PredicateRegistry
@@ -52,6 +55,7 @@ class _Compiler:
         self.fact_uses: list[tuple[str, Location]] = []
         self.facts_written: set[str] = set()
         self.reads_data = False
+        self.initial_child: dict[tuple[str, str], str] = {}  # (track, compound) -> initial child
         self.deadline_ids = {d.get("id") for d in self.data.get("deadlines", [])}
         self.event_ids = set(self.data.get("events", {}))
 
@@ -128,6 +132,11 @@ class _Compiler:
                     self.problem(self.loc.where(spec, "initial"),
                                  f"initiële staat {initial!r} bestaat niet in track {tid!r}")
                     continue
+                # where entering each state settles comes from the statechart (transitions
+                # enters a compound state through its initial child), not from a walk of our own
+                chains = entry_chains(nodes, {p: self.initial_child[tid, p] for p, n in nodes.items()
+                                              if n.children})
+                nodes = {p: attrs.evolve(n, initial_leaf=chains[p][-1]) for p, n in nodes.items()}
                 leaves = frozenset(p for p, n in nodes.items() if not n.children)
                 ancestors: dict[str, tuple[str, ...]] = {}
                 for leaf in leaves:
@@ -163,6 +172,7 @@ class _Compiler:
                     self.problem(loc, f"samengestelde staat {path!r} heeft een geldige 'initial' nodig")
                     ok = False
                     continue
+                self.initial_child[tid, path] = f"{path}.{init}"
                 initial_leaf = nodes[f"{path}.{init}"].initial_leaf if f"{path}.{init}" in nodes else path
             else:
                 initial_leaf = path
@@ -265,7 +275,8 @@ class _Compiler:
                         target = self.target(tr["track"], tr["to"], tr, "to")
                         when = self.condition(tr, "when")
                         if target is not None:
-                            transitions.append(Transition(tr["track"], sources, target, when))
+                            transitions.append(Transition(tr["track"], sources, target, when,
+                                                          to=tr["to"]))
                 if "when_in" not in spec and "transitions" not in spec:
                     self.problem(self.here, f"event {eid!r} heeft transitions of when_in nodig")
                 records = tuple(self.records(spec.get("record", []), spec, "record"))
@@ -328,15 +339,17 @@ class _Compiler:
                 events = self.event_list(spec, "on", parts)
                 when = self.condition(spec, "if")
                 moves: list[tuple[str, str]] = []
+                move_to: list[tuple[str, str]] = []
                 for track, state in spec.get("move", {}).items():
                     target = self.target(track, state, spec["move"], track)
                     if target is not None:
                         moves.append((track, target))
+                        move_to.append((track, state))
                 records = tuple(self.records(spec.get("record", []), spec, "record"))
                 if not moves and not records:
                     self.problem(self.here, "een effect heeft move en/of record nodig")
                 effect = Effect(spec["id"], events, when, tuple(moves), records, spec["source"],
-                                spec.get("description", ""))
+                                spec.get("description", ""), move_to=tuple(move_to))
                 out.append(effect)
                 for e in events:
                     parts[e]["effects"].append(effect)

@@ -73,10 +73,14 @@ class Record:
 
 @attrs.frozen(slots=True)
 class Transition:
+    """``sources`` are leaves; ``target`` is the leaf the track ends in; ``to`` is the state
+    the definition names (a compound state is entered through its initial child)."""
+
     track: str
     sources: frozenset[str]
     target: str
     when: Check | None = None
+    to: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -101,6 +105,7 @@ class Effect:
     records: tuple[Record, ...]
     source: str
     description: str
+    move_to: tuple[tuple[str, str], ...] = ()  # the states ``moves`` name (compound or leaf)
 
 
 @attrs.frozen(slots=True)
