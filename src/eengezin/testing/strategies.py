@@ -269,8 +269,8 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     its blocking rules when one of the kit's candidates does. None when nothing is possible.
 
     Three times in ten an event that can move a track into a state the walk has not been
-    in, or else one that brings such a move closer (:func:`unblocking`); two times in ten
-    one that ends a track (a final state); two times in ten one
+    in, or else one that brings such a move closer (:func:`unblocking`); three times in ten
+    one that ends a track (a final state); one time in ten one
     that takes a track without a final state back to its initial state (a signal closed)
     or else moves the tracks into a combination of states the walk has not been in; two
     times in ten one that records something a rule or a condition reads and that was not
@@ -306,7 +306,7 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
     pick = draw(_DIGIT)
     group: list[str] = []
     if pick < 3:
-        group = main or side or ending
+        group = main or side
         if not group:
             # what holds up a move into a new state; else whatever is refused now
             blocked = [e for part in novel_moves(definition, walk, list(verdicts))[:3]
@@ -317,8 +317,8 @@ def steered_event(draw: st.DrawFn, definition: Definition, walk: Walk, at: datet
             if not group:
                 group = unblocking(definition, walk, at,
                                    [e for e, v in verdicts.items() if not v.accepted], helpers)
-        groups = [group, settling, fresh, combined, recorders]
-    elif pick < 5:
+        groups = [group, settling, fresh, ending, combined, recorders]
+    elif pick < 6:
         groups = [ending, novel, settling, fresh, combined, recorders]
     elif pick < 7:
         groups = [settling, side, combined, main, fresh, recorders]
