@@ -36,7 +36,6 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..checker import representative_payloads
-from ..definition.payload import _months_ahead, _years_back
 from ..process.model import Definition
 from ..process.step import evaluate
 from ..traject import Actor, Event, Traject
@@ -54,6 +53,26 @@ TODAY = date(2026, 3, 2)
 
 _BASE = ("string", "text", "boolean", "integer", "number", "date", "datetime", "any",
          "object", "list")
+
+
+def _years_back(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _months_ahead(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day (as the payload check
+    counts; the bounds drawn here only need to stay inside the check's)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 class _Types:
