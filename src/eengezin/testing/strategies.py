@@ -184,7 +184,7 @@ def novel_moves(definition: Definition, walk: Walk, candidates: Sequence[str]
     closed while the process waits to be closed): ``(main, side, ending, combined)``.
     ``main`` move the process (a track with final states) into a new state, ``side``
     only a side track (a signal, an escalation), ``ending`` only into a final state (a
-    walk that ends early reaches less, so they get a smaller share)."""
+    walk that ends early reaches less, so these get a share of their own)."""
     novel: list[str] = []
     side: list[str] = []
     ending: list[str] = []
