@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from eengezin import Event, bundled_ids, load_definition
-from eengezin.checker import CheckResult, Finding, check_command, check_definition
+from eengezin.checker import CheckResult, Finding, check_definition
 from eengezin.cli import main
+from eengezin.cli.check import check_command
 from eengezin.process.model import Definition
 from eengezin.rules.context import Context
 from eengezin.traject import Actor, Traject
@@ -22,8 +23,8 @@ from conftest import run_trace, write
 def holds(definition: Definition, invariant_id: str, traject: Traject) -> bool:
     (inv,) = [i for i in definition.invariants if i.id == invariant_id]
     ctx = Context(data={}, facts=traject.facts, state=traject.state, event="",
-                  at=traject.history[-1].at if traject.history else None,  # type: ignore[arg-type]
-                  params=definition.params, history=traject.history, deadlines=traject.deadlines)
+                  at=traject.last_at,  # type: ignore[arg-type]
+                  params=definition.params, seen=traject.seen, deadlines=traject.deadlines)
     return inv.condition(ctx)
 
 

@@ -141,3 +141,62 @@ def test_console_script_runs_without_traceback():
     assert proc.returncode == 1
     assert "bestand niet gevonden" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_json_is_compact_and_pretty_indents():
+    code, compact = run("run", "basis", "--events", str(EXAMPLE), "--json")
+    assert code == 0 and compact.count("\n") == 1
+    assert '{"line":1,"event":"aanmelden"' in compact  # separators without spaces
+    code, pretty = run("run", "basis", "--events", str(EXAMPLE), "--json", "--pretty")
+    assert code == 0 and pretty.startswith('{\n  "definition"')
+    assert json.loads(pretty) == json.loads(compact)
+    code, listed = run("list", "--json")
+    assert listed.count("\n") == 1 and json.loads(listed) == json.loads(run("list", "--json",
+                                                                             "--pretty")[1])
+
+
+def test_moments_without_offset_are_dutch_local_time(tmp_path):
+    path = tmp_path / "s.jsonl"
+    first = json.loads(EXAMPLE.read_text(encoding="utf-8").splitlines()[0])
+    first["at"] = "2026-01-05T09:00:00"  # winter: +01:00
+    note = {"event": "notitie", "at": "2026-07-01T09:00:00", "data": {"tekst": "zomer"}}
+    aware = {"event": "notitie", "at": "2026-07-01T09:00:00+00:00", "data": {"tekst": "utc"}}
+    path.write_text("\n".join(json.dumps(x) for x in (first, note, aware)) + "\n",
+                    encoding="utf-8")
+    db = tmp_path / "t.db"
+    code, out = run("run", "basis", "--events", str(path), "--store", str(db), "--traject", "T",
+                    "--json")
+    assert code == 0 and all(s["accepted"] for s in json.loads(out)["steps"])
+    code, out = run("history", "--store", str(db), "T", "--json")
+    moments = [row["at"] for row in json.loads(out)["history"]]
+    assert moments == ["2026-01-05T09:00:00+01:00", "2026-07-01T09:00:00+02:00",
+                       "2026-07-01T09:00:00+00:00"]
+
+
+def test_an_event_dated_before_the_previous_one_is_refused(tmp_path):
+    path = tmp_path / "s.jsonl"
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([
+        lines[0],
+        '{"event": "notitie", "at": "2026-03-01T09:00:00", "data": {"tekst": "te vroeg"}}',
+        '{"event": "notitie", "at": "2026-03-02T09:00:00", "data": {"tekst": "zelfde moment"}}',
+    ]) + "\n", encoding="utf-8")
+    code, text = run("run", "basis", "--events", str(path), "--json")
+    steps = json.loads(text)["steps"]
+    assert code == 0
+    assert [s["accepted"] for s in steps] == [True, False, True]
+    assert [v["rule"] for v in steps[1]["violations"]] == ["event.te_vroeg"]
+
+
+def test_help_and_list_do_not_import_the_heavy_parts():
+    """Lazy imports: --help and list load no store, checker, jsonschema or holidays code."""
+    code = ("import sys, io\n"
+            "from eengezin.cli import main\n"
+            "main(['list'], out=io.StringIO())\n"
+            "heavy = [m for m in ('eengezin.store.postgres', 'eengezin.checker', 'jsonschema',"
+            " 'holidays', 'psycopg') if m in sys.modules]\n"
+            "print(heavy)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from eengezin import Actor, Engine, Event, Traject, evaluate, step
 from eengezin.deadlines import add_werkdagen
 
-from conftest import REGISSEUR, Walk, toestemming
+from conftest import AMS, REGISSEUR, Walk, toestemming
 
 START = datetime(2026, 3, 2, 9, 0)  # Monday
 
@@ -90,7 +90,7 @@ def tot_afronding(walk: Walk) -> Walk:
 
 def on(walk: Walk, day: date) -> None:
     """Move the walk's clock to 9:00 on ``day`` (the next fire adds one hour)."""
-    walk.at = datetime(day.year, day.month, day.day, 8, 0)
+    walk.at = datetime(day.year, day.month, day.day, 8, 0, tzinfo=AMS)
 
 
 def deadline_ids(walk: Walk) -> set[str]:
@@ -368,7 +368,7 @@ def test_overdue_appears_exactly_after_the_last_working_day(zl: Engine, start: d
         listed = {d.id: d.overdue for d in zl.deadlines(walk.traject, at=day)}
         assert listed["zl.ronde_tafel_termijn"] is overdue
         verdict = zl.evaluate(walk.traject, "notitie", {"tekst": "x"},
-                              at=datetime(day.year, day.month, day.day, 23, 59))
+                              at=datetime(day.year, day.month, day.day, 23, 59, tzinfo=AMS))
         assert ("zl.ronde_tafel_termijn" in verdict.rule_ids) is overdue
 
 
@@ -524,7 +524,7 @@ def _household_with(zl: Engine, born: date, at: datetime) -> Traject:
 def test_consent_verdicts_around_the_12th_and_16th_birthday(
         zl: Engine, born: date, turning: int, offset: int, van: list[str]):
     day = _birthday(born, turning) + timedelta(days=offset)
-    at = datetime(day.year, day.month, day.day, 12, 0)
+    at = datetime(day.year, day.month, day.day, 12, 0, tzinfo=AMS)
     traject = _household_with(zl, born, at)
     verdict = evaluate(zl.definition, traject,
                        Event("toestemming_vastleggen", at, consent("j1", van)))

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from eengezin import Event, load_definition
+from eengezin import Engine, load_definition
 from eengezin.cli import main
-from eengezin.store import SQLStore, fire
+from eengezin.store import MemoryStore, SQLStore, open_store
 from eengezin.store.monitor import compute_monitor
-from test_store_contract import AANMELDEN, DATA, make_store, store_url
+from test_store_contract import AANMELDEN, AMS, DATA, make_store, store_url
 
 __all__ = ["make_store", "store_url"]  # fixtures used by name
+
+AnyStore = SQLStore | MemoryStore
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "basis-onveiligheid.jsonl"
 
@@ -43,10 +45,15 @@ def test_run_store_commits_and_continues_across_runs(tmp_path: Path, store_url: 
     part = json.loads(out)
     accepted_first = sum(s["accepted"] for s in part["steps"])
     assert part["traject"] == "T-1" and part["version"] == accepted_first
+    # the second part starts with lines without a moment: they continue from the last one
+    # of the first part (without --at-start they would be dated now, and the dated lines
+    # after them refused as earlier: event.te_vroeg)
+    last_at = [json.loads(line)["at"] for line in lines[:10] if "at" in json.loads(line)][-1]
     code, out = run("run", "basis", "--events", str(second), "--store", store_url,
-                    "--traject", "T-1", "--json")
+                    "--traject", "T-1", "--at-start", last_at, "--json")
     assert code == 0
     rest = json.loads(out)
+    assert [s["line"] for s in rest["steps"] if not s["accepted"]] == [4, 17]
     # the stored result equals one uninterrupted in-memory run of the whole scenario
     code, whole = run("run", "basis", "--events", str(EXAMPLE), "--json")
     whole_json = json.loads(whole)
@@ -56,17 +63,66 @@ def test_run_store_commits_and_continues_across_runs(tmp_path: Path, store_url: 
     code, shown = run("show", "--store", store_url, "T-1", "--json")
     assert code == 0
     show = json.loads(shown)
-    assert set(show) == {"traject", "version", "definition", "state"}
+    assert set(show) == {"traject", "version", "definition", "state", "deadlines"}
     assert show["traject"] == "T-1" and show["version"] == total
     assert show["definition"]["id"] == "basis" and show["definition"]["version"] == "1"
     assert show["definition"]["hash"] == load_definition("basis").hash
     assert show["state"] == whole_json["final"]["state"]
     code, history = run("history", "--store", store_url, "T-1", "--json")
     rows = json.loads(history)["history"]
-    assert [r["seq"] for r in rows] == list(range(1, total + 1))
+    assert [r["version"] for r in rows] == list(range(1, total + 1))
     assert rows[0]["event"] == "aanmelden"
     code, text = run("history", "--store", store_url, "T-1")
     assert code == 0 and text.count("\n") >= total
+
+
+def test_run_store_twice_with_the_same_file_adds_nothing(tmp_path: Path, store_url: str) -> None:
+    """Each line carries an idempotency key derived from the file: a rerun (after a crash
+    half-way, or by mistake) writes nothing new."""
+    args = ("run", "basis", "--events", str(EXAMPLE), "--store", store_url, "--traject", "T-1",
+            "--json")
+    code, out = run(*args)
+    assert code == 0
+    first = json.loads(out)
+    code, history_before = run("history", "--store", store_url, "T-1", "--json")
+    code, out = run(*args)
+    assert code == 0
+    second = json.loads(out)
+    assert second["version"] == first["version"] > 0
+    assert second["final"]["state"] == first["final"]["state"]
+    assert run("history", "--store", store_url, "T-1", "--json")[1] == history_before
+    # half of the file again (a run that stopped half-way), then the whole file: the rest lands
+    half = tmp_path / "half.jsonl"
+    half.write_text("\n".join(scenario_lines()[:12]) + "\n", encoding="utf-8")
+    code, out = run("run", "basis", "--events", str(half), "--store", store_url,
+                    "--traject", "T-2", "--json")
+    assert code == 0
+    code, out = run("run", "basis", "--events", str(EXAMPLE), "--store", store_url,
+                    "--traject", "T-2", "--json")
+    assert code == 0 and json.loads(out)["version"] == first["version"]
+    assert [r["event"] for r in json.loads(run("history", "--store", store_url, "T-2",
+                                                "--json")[1])["history"]] == [
+        r["event"] for r in json.loads(history_before)["history"]]
+
+
+def test_history_pages_and_json_is_compact(store_url: str) -> None:
+    assert run("run", "basis", "--events", str(EXAMPLE), "--store", store_url,
+               "--traject", "T-1")[0] == 0
+    code, whole = run("history", "--store", store_url, "T-1", "--json")
+    assert code == 0 and whole.count("\n") == 1 and ", " not in whole.split('"data"')[0]
+    rows = json.loads(whole)["history"]
+    assert len(rows) == 26
+    code, page = run("history", "--store", store_url, "T-1", "--start", "10", "--limit", "5",
+                     "--json")
+    assert json.loads(page)["history"] == rows[10:15]
+    code, rest = run("history", "--store", store_url, "T-1", "--start", "20", "--json")
+    assert json.loads(rest)["history"] == rows[20:]
+    code, pretty = run("history", "--store", store_url, "T-1", "--limit", "2", "--json",
+                       "--pretty")
+    assert pretty.startswith("{\n  ") and json.loads(pretty)["history"] == rows[:2]
+    code, text = run("history", "--store", store_url, "T-1", "--start", "24")
+    assert [line.split()[0] for line in text.splitlines() if line[:5].strip().isdigit()] == [
+        "25", "26"]
 
 
 def test_run_store_text_and_a_second_aanmelden_is_refused(tmp_path: Path, store_url: str) -> None:
@@ -74,7 +130,11 @@ def test_run_store_text_and_a_second_aanmelden_is_refused(tmp_path: Path, store_
     path.write_text(scenario_lines()[0] + "\n", encoding="utf-8")
     code, out = run("run", "basis", "--events", str(path), "--store", store_url, "--traject", "X")
     assert code == 0 and "versie 1" in out
-    code, out = run("run", "basis", "--events", str(path), "--store", store_url,
+    again = tmp_path / "again.jsonl"
+    line = json.loads(scenario_lines()[0])
+    line["data"]["vraag"] = "Een tweede aanmelding"
+    again.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    code, out = run("run", "basis", "--events", str(again), "--store", store_url,
                     "--traject", "X", "--json")
     assert json.loads(out)["steps"][0]["accepted"] is False
     assert json.loads(out)["version"] == 1
@@ -138,17 +198,17 @@ def test_migrate_reports_trajecten_it_cannot_move(tmp_path: Path) -> None:
 
 
 MONITOR = DATA / "monitor.yaml"
-T0 = datetime(2026, 1, 5, 9)
+T0 = datetime(2026, 1, 5, 9, tzinfo=AMS)
 
 
-def build_monitor_store(store: SQLStore) -> None:
+def build_monitor_store(store: AnyStore) -> None:
     """Four trajecten with known phase durations, plans and stagnations."""
-    definition = load_definition(MONITOR)
+    engine = Engine(MONITOR, store=store)
 
     def go(tid: str, steps: list[tuple[int, str, dict[str, Any]]]) -> None:
         for day, name, data in steps:
-            decision = fire(store, definition, tid, Event(name, T0 + timedelta(days=day), data))
-            assert decision.accepted, (tid, name, decision.outcome)
+            outcome = engine.fire(tid, name, data, at=T0 + timedelta(days=day))
+            assert outcome.accepted, (tid, name, outcome.verdict.rule_ids)
 
     regie = {"regisseur": {"id": "r1", "naam": "Rita", "soort": "professional"}}
     go("A", [(0, "aanmelden", AANMELDEN), (2, "vraag_verhelderen", {}),
@@ -166,10 +226,10 @@ def build_monitor_store(store: SQLStore) -> None:
     go("D", [(0, "aanmelden", AANMELDEN)])
 
 
-def test_monitor_figures(make_store: Callable[..., SQLStore]) -> None:
+def test_monitor_figures(make_store: Callable[..., AnyStore]) -> None:
     store = make_store()
     build_monitor_store(store)
-    figures = compute_monitor(store, at=datetime(2026, 2, 1))
+    figures = compute_monitor(store, at=datetime(2026, 2, 1, tzinfo=AMS))
     data = figures.to_json()
     plan = data["familiegroepsplan"]
     # latest record counts: A and C made one, B chose not to, D has not recorded it
@@ -188,18 +248,18 @@ def test_monitor_figures(make_store: Callable[..., SQLStore]) -> None:
     assert "2 van 4 trajecten (50%" in text and "gehaald" in text
 
 
-def test_monitor_counts_only_definitions_with_the_event(make_store: Callable[..., SQLStore]
+def test_monitor_counts_only_definitions_with_the_event(make_store: Callable[..., AnyStore]
                                                         ) -> None:
     store = make_store()
-    basis = load_definition("basis")
-    fire(store, basis, "B-1", Event("aanmelden", T0, AANMELDEN))
+    assert Engine("basis", store=store).start("B-1", AANMELDEN, at=T0).accepted
     figures = compute_monitor(store, at=T0)
     assert figures.applicable == 0 and figures.share is None and figures.meets_target is None
     assert "geen trajecten onder een definitie" in figures.to_text()
 
 
-def test_monitor_command(store_url: str, make_store: Callable[..., SQLStore]) -> None:
-    build_monitor_store(make_store())
+def test_monitor_command(store_url: str) -> None:
+    with open_store(store_url) as store:
+        build_monitor_store(store)
     code, out = run("monitor", "--store", store_url, "--json", "--at", "2026-02-01T00:00:00")
     assert code == 0
     data = json.loads(out)
@@ -224,16 +284,15 @@ def test_deadlines_command(tmp_path: Path) -> None:
                               "--json")[1])) == 1
 
 
-def test_monitor_on_the_zuid_limburg_definition(make_store: Callable[..., SQLStore]) -> None:
+def test_monitor_on_the_zuid_limburg_definition(make_store: Callable[..., AnyStore]) -> None:
     """The bundled region: every level of its ladder and every phase is listed."""
     store = make_store()
-    zl = load_definition("zuid-limburg")
+    zl = Engine("zuid-limburg", store=store)
     for tid, plan in (("Z-1", True), ("Z-2", False), ("Z-3", None)):
-        assert fire(store, zl, tid, Event("aanmelden", T0, AANMELDEN)).accepted
+        assert zl.start(tid, AANMELDEN, at=T0).accepted
         if plan is not None:
-            assert fire(store, zl, tid, Event("familiegroepsplan_vastleggen",
-                                              T0 + timedelta(days=1), {"opgesteld": plan})
-                        ).accepted
+            assert zl.fire(tid, "familiegroepsplan_vastleggen", {"opgesteld": plan},
+                           at=T0 + timedelta(days=1)).accepted
     data = compute_monitor(store, at=T0 + timedelta(days=30)).to_json()
     plan_figures = data["familiegroepsplan"]
     assert (plan_figures["applicable"], plan_figures["with_plan"], plan_figures["without_plan"],
@@ -252,18 +311,26 @@ def test_verify_command(tmp_path: Path) -> None:
                "T")[0] == 0
     code, out = run("verify", "--store", str(db))
     assert code == 0 and "1 trajecten gecontroleerd, 0 problemen" in out
+    code, out = run("verify", "--store", str(db), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["checked"] == 1 and report["problems"] == 0
+    assert report["trajecten"][0]["ok"] is True and report["trajecten"][0]["findings"] == []
     import sqlite3
-
-    import attrs
-
-    from eengezin.store import codec, open_store
 
     with open_store(db) as store:
         loaded = store.load("T")
-    wrong = attrs.evolve(loaded, state={**loaded.state, "regie": "voortgang"})
-    with sqlite3.connect(db) as conn:  # a snapshot that no longer matches its history
-        conn.execute("INSERT INTO eengezin_snapshots (traject_id, version, body)"
-                     " VALUES (?, ?, ?)", ("T", loaded.version, codec.snapshot_to_json(wrong)))
+    with sqlite3.connect(db) as conn:  # a snapshot that no longer matches its log
+        body = json.loads(conn.execute("SELECT snapshot FROM eengezin_trajecten WHERE id = 'T'"
+                                       ).fetchone()[0])
+        body["state"]["regie"] = "voortgang"
+        conn.execute("UPDATE eengezin_trajecten SET snapshot = ? WHERE id = 'T'",
+                     (json.dumps(body),))
     conn.close()
     code, out = run("verify", "--store", str(db), "T")
-    assert code == 1 and "FOUT T:" in out
+    assert code == 1 and "FOUT T:" in out and "snapshot" in out
+    code, out = run("verify", "--store", str(db), "--json")
+    report = json.loads(out)
+    assert code == 1 and report["problems"] == 1
+    assert report["trajecten"][0]["ok"] is False
+    assert [f["kind"] for f in report["trajecten"][0]["findings"]] == ["snapshot"]
+    assert report["trajecten"][0]["version"] == loaded.version

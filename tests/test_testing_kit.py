@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis.stateful import invariant
 
-from eengezin import Event, load_definition, new_traject, step
+from eengezin import Event, HistoryEntry, load_definition, new_traject, replay, step
 from eengezin.testing import TrajectMachine, histories
 
 DEFINITION = load_definition("basis")  # or "hollands-midden", or a path to your YAML
@@ -11,14 +11,16 @@ DEFINITION = load_definition("basis")  # or "hollands-midden", or a path to your
 
 @settings(max_examples=50, deadline=None)
 @given(histories(DEFINITION))
-def test_every_accepted_event_is_counted(events: list[Event]) -> None:
+def test_history_replays_to_the_same_traject(events: list[Event]) -> None:
     traject = new_traject(DEFINITION, "T-1")
-    accepted = 0
+    log: list[HistoryEntry] = []
     for event in events:
         outcome = step(DEFINITION, traject, event)
-        accepted += outcome.accepted
         traject = outcome.traject
-    assert traject.version == accepted
+        if outcome.entry is not None:
+            log.append(outcome.entry)
+    assert replay(DEFINITION, "T-1", log) == traject
+    assert traject.version == len(log)
 
 
 class HostMachine(TrajectMachine):
@@ -58,7 +60,6 @@ from eengezin import (  # noqa: E402
     Traject,
     UnknownEventError,
     bundled_ids,
-    event_possible,
 )
 from eengezin.testing import (  # noqa: E402
     accepted_prefix,
@@ -66,9 +67,9 @@ from eengezin.testing import (  # noqa: E402
     sample_histories,
     traject_state_machine,
 )
-from eengezin.testing.strategies import Walk, novel_moves  # noqa: E402
+from eengezin.testing.strategies import Walk, event_possible, novel_moves  # noqa: E402
 
-from conftest import AANMELDEN, REGISSEUR  # noqa: E402
+from conftest import AANMELDEN, REGISSEUR, examples, is_deep  # noqa: E402
 
 
 def test_docs_example_is_this_file() -> None:
@@ -80,8 +81,7 @@ def test_docs_example_is_this_file() -> None:
 def test_histories_are_mostly_accepted() -> None:
     verdicts: Counter[bool] = Counter()
 
-    @settings(max_examples=60, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(30, deep=300), database=None)
     @given(histories("basis", min_size=10, max_size=25))
     def walk(events) -> None:
         traject = new_traject(DEFINITION, "T")
@@ -121,8 +121,8 @@ def test_histories_reach_every_state_of_basis() -> None:
 @pytest.mark.parametrize("def_id", sorted(set(bundled_ids()) - {"basis"}))
 def test_histories_reach_every_state_of_every_bundled_definition(def_id: str) -> None:
     """The same for the regional definitions; some seconds each, so only in the deep
-    profile (``--hypothesis-profile=deep``)."""
-    if settings.get_current_profile_name() != "deep":
+    profile (``pytest --deep``)."""
+    if not is_deep():
         pytest.skip("runs in the deep hypothesis profile")
     _reach_every_state_in(def_id)
 
@@ -278,7 +278,7 @@ def test_state_machine_reaches_every_state(def_id: str) -> None:
     missed: any signal, and in Zuid-Limburg any formal helper or family plan recorded
     before, rules it out, and the single-event rules record those freely (the histories
     reach it, see above)."""
-    if settings.get_current_profile_name() != "deep":
+    if not is_deep():
         pytest.skip("runs in the deep hypothesis profile")
     definition = load_definition(def_id)
     reached = _machine_reach(definition, 100, 100)

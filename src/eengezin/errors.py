@@ -68,7 +68,23 @@ class UnknownEventError(EengezinError):
 
 
 class DefinitionMismatchError(EengezinError):
-    """A traject was made under another definition (id, version or content hash)."""
+    """A traject was made under another definition (id, version or content hash).
+
+    ``traject_id``, ``expected`` (the traject's ref) and ``actual`` (the ref offered)
+    are set where known.
+    """
+
+    def __init__(self, message: str, *, traject_id: str | None = None,
+                 expected: object = None, actual: object = None) -> None:
+        self.traject_id = traject_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(message)
+
+
+class InputError(EengezinError):
+    """Data from outside (an events file, a payload, JSON) that cannot be read safely: too
+    deep, not UTF-8, not finite, lone surrogates. The message never quotes the data."""
 
 
 class SerializationError(EengezinError):
@@ -76,4 +92,48 @@ class SerializationError(EengezinError):
 
 
 class ConflictError(EengezinError):
-    """Another writer appended to the traject first (optimistic concurrency)."""
+    """Another writer appended to the traject first (optimistic concurrency).
+
+    ``expected`` is the version the writer decided on, ``actual`` the stored one (None
+    when unknown or when the traject is not stored).
+    """
+
+    def __init__(self, message: str, *, traject_id: str | None = None,
+                 expected: int | None = None, actual: int | None = None) -> None:
+        self.traject_id = traject_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(message)
+
+
+class IdempotencyConflictError(ConflictError):
+    """An idempotency key was used before for a different request (other event or payload)."""
+
+
+class ReplayError(EengezinError, ValueError):
+    """A logged entry does not follow when replayed: it would now be refused, or it is out
+    of order. ``traject_id``, ``version`` (of the entry) and ``event`` say which."""
+
+    def __init__(self, traject_id: str, version: int, event: str, reason: str) -> None:
+        self.traject_id = traject_id
+        self.version = version
+        self.event = event
+        self.reason = reason
+        super().__init__(f"traject {traject_id!r}: entry {version} ({event}) does not replay: {reason}")
+
+
+class HostPredicateError(EengezinError):
+    """A host predicate raised an exception; the event is refused (``predicaat.fout``).
+
+    ``predicate`` is its name; the original exception is ``__cause__`` / ``original``.
+    """
+
+    def __init__(self, predicate: str, original: BaseException | None = None) -> None:
+        self.predicate = predicate
+        self.original = original
+        super().__init__(f"host predicate {predicate!r} raised "
+                         f"{type(original).__name__ if original else 'an error'}")
+
+
+class NaiveDatetimeError(EengezinError, ValueError):
+    """A moment without a time zone was given where the engine needs an exact instant."""

@@ -1,37 +1,37 @@
-"""Loading definitions: YAML with positions, ``extends``, JSON Schema, compilation."""
+"""Loading definitions: YAML with positions, ``extends``, JSON Schema, compilation.
+
+Names load on first use (``eengezin list`` needs no YAML parser).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from ..process.model import Definition
-from ..rules.predicates import PredicateRegistry
-from .compiler import compile_definition
-from .loader import bundled_dir, bundled_ids, read_raw, schema
+if TYPE_CHECKING:
+    from ._yaml import load_yaml as parse_yaml
+    from .api import definition_from_tree, definition_header, load_definition
+    from .bundled import bundled_dir, bundled_ids
+    from .loader import schema
+    from .raw import Locator
 
-__all__ = ["bundled_dir", "bundled_ids", "load_definition", "schema"]
+_EXPORTS = {
+    "Locator": (".raw", "Locator"), "parse_yaml": ("._yaml", "load_yaml"),
+    "definition_from_tree": (".api", "definition_from_tree"),
+    "definition_header": (".api", "definition_header"),
+    "load_definition": (".api", "load_definition"),
+    "bundled_dir": (".bundled", "bundled_dir"), "bundled_ids": (".bundled", "bundled_ids"),
+    "schema": (".loader", "schema"),
+}
 
-_cache: dict[tuple[str, float], Definition] = {}
+__all__ = ["Locator", "bundled_dir", "bundled_ids", "definition_from_tree", "definition_header",
+           "load_definition", "parse_yaml", "schema"]
 
 
-def load_definition(ref: str | Path | Definition, *, predicates: PredicateRegistry | None = None
-                    ) -> Definition:
-    """Load a bundled id (``"basis"``) or a YAML path into a compiled, shareable definition.
-
-    Raises :class:`~eengezin.errors.DefinitionError` listing every problem with
-    ``file:line:col``. Bundled definitions loaded without host predicates are cached.
-
-    >>> load_definition("basis").id
-    'basis'
-    """
-    if isinstance(ref, Definition):
-        return ref
-    cacheable = predicates is None and isinstance(ref, str) and ref in bundled_ids()
-    if cacheable:
-        key = (str(ref), (bundled_dir() / f"{ref}.yaml").stat().st_mtime)
-        if key in _cache:
-            return _cache[key]
-    definition = compile_definition(read_raw(ref), predicates)
-    if cacheable:
-        _cache[key] = definition
-    return definition
+def __getattr__(name: str) -> Any:
+    found = _EXPORTS.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(found[0], __name__), found[1])
+    globals()[name] = value
+    return value

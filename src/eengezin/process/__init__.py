@@ -1,7 +1,7 @@
 """The compiled process and the pure core: ``step``, ``evaluate``, ``replay``."""
 
 from .model import Definition, EventSpec, Track
-from .step import available_events, evaluate, event_possible, new_traject, replay, step
+from .step import available_events, evaluate, new_traject, replay, step
 
 __all__ = [
     "Definition",
@@ -9,7 +9,6 @@ __all__ = [
     "Track",
     "available_events",
     "evaluate",
-    "event_possible",
     "new_traject",
     "replay",
     "step",

@@ -6,17 +6,23 @@ Built once by :func:`eengezin.definition.load` and never changed afterwards.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 import attrs
 
 from ..deadlines import Unit
+from ..rules.footprint import Condition
 from ..rules.predicates import Check
 from ..rules.verdict import Severity, Violation
 from ..traject import DefinitionRef
+from .zgw import ZgwModel
 
 if TYPE_CHECKING:
-    from ..definition.payload import Validator
+    from ..definition.payload import PayloadType, Validator
+
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 
 @attrs.frozen(slots=True)
@@ -69,6 +75,12 @@ class Record:
     value: Callable[[Any], Any] | None = None
     key: Callable[[Any], Any] | None = None
     when: Check | None = None
+    condition: Condition | None = None
+    """``when`` as a compiled tree, with what it reads."""
+    source: str | None = None
+    """The path the value is copied from (``data``, ``data.x``, ``facts.y``); None for a literal."""
+    key_source: str | None = None
+    """The path the key is read from (``put``/``remove``); None for a literal key."""
 
 
 @attrs.frozen(slots=True)
@@ -80,6 +92,7 @@ class Transition:
     sources: frozenset[str]
     target: str
     when: Check | None = None
+    condition: Condition | None = None
     to: str = ""
 
 
@@ -94,6 +107,8 @@ class Rule:
     require: Check
     violation: Violation
     reads_data: bool = False
+    if_condition: Condition | None = None
+    require_condition: Condition | None = None
 
 
 @attrs.frozen(slots=True)
@@ -105,6 +120,7 @@ class Effect:
     records: tuple[Record, ...]
     source: str
     description: str
+    condition: Condition | None = None
     move_to: tuple[tuple[str, str], ...] = ()  # the states ``moves`` name (compound or leaf)
 
 
@@ -119,6 +135,7 @@ class DeadlineSpec:
     cancelled_by: tuple[str, ...]
     violation: Violation
     description: str
+    start_condition: Condition | None = None
 
 
 @attrs.frozen(slots=True)
@@ -128,6 +145,9 @@ class Invariant:
     message: str
     source: str
     raw: Any
+    always: Condition | None = None
+    """The ``always`` condition, compiled; None for a ``reachable_final`` invariant."""
+    reachable_final: bool = False
 
 
 @attrs.frozen(slots=True)
@@ -145,6 +165,8 @@ class EventSpec:
     deadline_starts: tuple[DeadlineSpec, ...]
     deadline_ends: tuple[DeadlineSpec, ...]
     payload_spec: Any = None
+    payload: PayloadType | None = None
+    """The compiled payload type (an object with no fields when none is declared)."""
 
 
 @attrs.frozen(slots=True)
@@ -167,6 +189,12 @@ class Definition:
     source: str
     raw: Mapping[str, Any] = attrs.field(eq=False, repr=False)
     initial_state: Mapping[str, str] = attrs.field(eq=False, repr=False)
+    timezone: tzinfo = attrs.field(eq=False, repr=False, factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    """The calendar on which event moments become dates (terms, werkdagen, payload dates)."""
+    types: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    """The named payload types (``types:``), as written; ``EventSpec.payload_spec`` names them."""
+    zgw: ZgwModel | None = attrs.field(default=None, eq=False, repr=False)
+    """What the definition says about Zaakgericht werken (None only without tracks)."""
 
     @property
     def hash(self) -> str:

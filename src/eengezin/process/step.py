@@ -17,21 +17,39 @@ Order of a decision:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from ..deadlines import add_term
-from ..errors import UnknownEventError
+from ..errors import HostPredicateError, ReplayError, UnknownEventError
 from ..rules.context import Context
 from ..rules.paths import MISSING
 from ..rules.verdict import Verdict, Violation
-from ..traject import Event, HistoryEntry, OpenDeadline, Outcome, Traject
+from ..traject import MIGRATION_EVENT, Change, Event, HistoryEntry, OpenDeadline, Outcome, Traject
 from .model import Definition, EventSpec, Record
 
 NOT_STARTED = "traject.niet_gestart"
 ALREADY_STARTED = "traject.al_gestart"
 NOT_AVAILABLE = "event.niet_mogelijk"
 INVALID_PAYLOAD = "payload.ongeldig"
+TOO_EARLY = "event.te_vroeg"
+HOST_FAILED = "predicaat.fout"
+
+
+def local_moment(definition: Definition, at: datetime) -> datetime:
+    """``at`` as a naive wall-clock time on the definition's calendar (Europe/Amsterdam
+    unless the definition sets ``timezone:``). A naive ``at`` is taken as already local."""
+    if at.tzinfo is None:
+        return at
+    return at.astimezone(definition.timezone).replace(tzinfo=None)
+
+
+def local_day(definition: Definition, at: datetime) -> date:
+    """The calendar day of ``at`` on the definition's calendar (terms and werkdagen)."""
+    if at.tzinfo is None:
+        return at.date()
+    return at.astimezone(definition.timezone).date()
 
 
 def new_traject(definition: Definition, traject_id: str) -> Traject:
@@ -55,7 +73,7 @@ def _context(traject: Traject, event: Event, definition: Definition) -> Context:
         actor_id=actor.id if actor else None,
         actor_role=actor.role if actor else None,
         params=definition.params,
-        history=traject.history,
+        seen=traject.seen,
         deadlines=traject.deadlines,
     )
 
@@ -84,25 +102,13 @@ def _availability(spec: EventSpec, traject: Traject, definition: Definition) -> 
     )
 
 
-def event_possible(definition: Definition, traject: Traject, event_name: str) -> bool:
-    """Whether the traject's state allows ``event_name`` now: the start event before the
-    traject is started, any other event after, in a state of every track it names.
-
-    Rules, role and payload are not asked (:func:`evaluate` does). Raises
-    :class:`UnknownEventError` for an event the definition does not declare.
-
-    >>> from eengezin import load_definition
-    >>> basis = load_definition("basis")
-    >>> t = new_traject(basis, "T1")
-    >>> event_possible(basis, t, "aanmelden"), event_possible(basis, t, "signaal_melden")
-    (True, False)
-    """
-    spec = definition.events.get(event_name)
+def availability(definition: Definition, traject: Traject, event: str) -> Violation | None:
+    """Why ``event`` is not possible in the traject's current state (``event.niet_mogelijk``),
+    or None when its tracks allow it. Payload, role and rules are not looked at."""
+    spec = definition.events.get(event)
     if spec is None:
-        raise UnknownEventError(event_name, definition.id)
-    if not traject.started or event_name == definition.start_event:
-        return not traject.started and event_name == definition.start_event
-    return _availability(spec, traject, definition) is None
+        raise UnknownEventError(event, definition.id)
+    return _availability(spec, traject, definition)
 
 
 def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
@@ -110,7 +116,24 @@ def evaluate(definition: Definition, traject: Traject, event: Event) -> Verdict:
 
     Raises :class:`UnknownEventError` for an event the definition does not declare.
     """
-    return _decide(definition, traject, event)[0]
+    return _decide_safely(definition, traject, event)[0]
+
+
+def _host_failure(exc: HostPredicateError) -> Verdict:
+    return Verdict((Violation(
+        HOST_FAILED, "block",
+        f"een controle van het eigen systeem ('{exc.predicate}') gaf een fout; probeer het "
+        "later opnieuw of neem contact op met beheer",
+    ),))
+
+
+def _decide_safely(definition: Definition, traject: Traject, event: Event
+                   ) -> tuple[Verdict, Context | None, HostPredicateError | None]:
+    try:
+        verdict, ctx = _decide(definition, traject, event)
+    except HostPredicateError as exc:
+        return _host_failure(exc), None, exc
+    return verdict, ctx, None
 
 
 def _decide(definition: Definition, traject: Traject, event: Event
@@ -121,7 +144,7 @@ def _decide(definition: Definition, traject: Traject, event: Event
     if spec is None:
         raise UnknownEventError(event.name, definition.id)
     violations: list[Violation] = []
-    if not traject.history:
+    if not traject.version:
         if event.name != definition.start_event:
             violations.append(Violation(
                 NOT_STARTED, "block",
@@ -134,6 +157,13 @@ def _decide(definition: Definition, traject: Traject, event: Event
     unavailable = _availability(spec, traject, definition)
     if unavailable is not None:
         violations.append(unavailable)
+    last = traject.last_at
+    if last is not None and not event.backdated and _earlier(definition, event.at, last):
+        violations.append(Violation(
+            TOO_EARLY, "block",
+            "de datum ligt vóór de vorige gebeurtenis in dit traject; markeer een latere "
+            "registratie als 'backdated'",
+        ))
     if spec.roles is not None and spec.role_violation is not None:
         role = event.actor.role if event.actor else None
         if role not in spec.roles:
@@ -142,11 +172,11 @@ def _decide(definition: Definition, traject: Traject, event: Event
         errors: list[str] = []
         data = event.data
         if type(data) is dict:
-            spec.validate(data, "", errors, event.at.date())
+            spec.validate(data, "", errors, local_day(definition, event.at))
         elif not isinstance(data, Mapping):
             errors.append("de payload moet een object zijn")
         else:
-            spec.validate(dict(data), "", errors, event.at.date())
+            spec.validate(dict(data), "", errors, local_day(definition, event.at))
         if errors:
             violations.extend(Violation(INVALID_PAYLOAD, "block", msg) for msg in errors)
             return Verdict(tuple(violations)), None  # rules cannot read an invalid payload
@@ -157,7 +187,7 @@ def _decide(definition: Definition, traject: Traject, event: Event
         if not rule.require(ctx):
             violations.append(rule.violation)
     if traject.deadlines:
-        day = event.at.date()
+        day = local_day(definition, event.at)
         for open_deadline in traject.deadlines.values():
             if day > open_deadline.due:
                 dspec = definition.deadlines.get(open_deadline.id)
@@ -239,13 +269,18 @@ def apply_records(records: tuple[Record, ...], facts: dict[str, Any], ctx: Conte
 
 def _move(
     definition: Definition, state: dict[str, str], track_id: str, target: str, entered: list[str],
+    exited: list[str],
 ) -> None:
     track = definition.tracks[track_id]
     old = state[track_id]
     if old == target:
         return
-    old_chain = set(track.ancestors[old])
-    for path in reversed(track.ancestors[target]):
+    old_chain = track.ancestors[old]
+    new_chain = track.ancestors[target]
+    for path in old_chain:
+        if path not in new_chain:
+            exited.append(f"{track_id}:{path}")
+    for path in reversed(new_chain):
         if path not in old_chain:
             entered.append(f"{track_id}:{path}")
     state[track_id] = target
@@ -263,13 +298,16 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
     >>> out.accepted, out.traject.state["regie"]
     (True, 'aanmelding')
     """
-    verdict, ctx = _decide(definition, traject, event)
+    verdict, ctx, error = _decide_safely(definition, traject, event)
     if not verdict.accepted:
-        return Outcome(event=event, verdict=verdict, traject=traject)
+        return Outcome(event=event, verdict=verdict, traject=traject, error=error)
     spec = definition.events[event.name]
-    facts = dict(traject.facts)
+    old_facts = traject.facts
+    facts = dict(old_facts)
     state = dict(traject.state)
     entered: list[str] = []
+    exited: list[str] = []
+    applied: list[str] = []
     if ctx is None:
         ctx = _context(traject, event, definition)
     # the history keeps its own copy: a caller mutating its payload later changes nothing
@@ -277,7 +315,67 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
     ctx.data = data
     ctx.facts = facts
     ctx.state = state
-    _apply_records(spec.records, facts, ctx)
+    try:
+        _apply_records(spec.records, facts, ctx)
+        _transitions_and_effects(definition, spec, ctx, facts, state, entered, exited, applied)
+    except HostPredicateError as exc:  # a guard or a record's condition asked the host
+        return Outcome(event=event, verdict=_host_failure(exc), traject=traject, error=exc)
+    deadlines = traject.deadlines
+    started: tuple[OpenDeadline, ...] = ()
+    ended: tuple[str, ...] = ()
+    if spec.deadline_ends or spec.deadline_starts:
+        deadlines = dict(deadlines)
+        gone = [d.id for d in spec.deadline_ends if deadlines.pop(d.id, None) is not None]
+        day = local_day(definition, event.at)
+        fresh: list[OpenDeadline] = []
+        try:
+            for dspec in spec.deadline_starts:
+                if dspec.start_when is None or dspec.start_when(ctx):
+                    opened = OpenDeadline(dspec.id, day, add_term(day, dspec.amount, dspec.unit))
+                    deadlines[dspec.id] = opened
+                    fresh.append(opened)
+        except HostPredicateError as exc:
+            return Outcome(event=event, verdict=_host_failure(exc), traject=traject, error=exc)
+        started = tuple(fresh)
+        ended = tuple(g for g in gone if g not in deadlines)
+    moved_state = {t: s for t, s in state.items() if traject.state.get(t) != s}
+    changed = {k: v for k, v in facts.items() if old_facts.get(k, _ABSENT) is not v}
+    unset = tuple(k for k in old_facts if k not in facts)
+    version = traject.version + 1
+    entry = HistoryEntry(
+        event=event.name,
+        at=event.at,
+        data=data,
+        actor=event.actor,
+        definition=definition.ref,
+        warnings=verdict.violations,
+        version=version,
+        backdated=event.backdated,
+        change=Change(moved_state, changed, unset, started, ended, tuple(applied)),
+    )
+    seen = traject.seen
+    if event.name not in seen:
+        seen = seen | {event.name}
+    new = Traject(
+        id=traject.id,
+        definition=traject.definition,
+        state=state,
+        facts=facts,
+        deadlines=deadlines,
+        version=version,
+        seen=seen,
+        last_at=_later(definition, traject.last_at, event.at),
+    )
+    return Outcome(event=event, verdict=verdict, traject=new, effects=tuple(applied),
+                   entered=tuple(entered), exited=tuple(exited), entry=entry)
+
+
+_ABSENT = object()
+
+
+def _transitions_and_effects(definition: Definition, spec: EventSpec, ctx: Context,
+                             facts: dict[str, Any], state: dict[str, str], entered: list[str],
+                             exited: list[str], applied: list[str]) -> None:
     # at most one transition per track: the first whose source and guard match the state
     # the track had before this event (so 1->2 and 2->3 on one event never chain)
     before = dict(state)
@@ -287,63 +385,100 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
             continue
         if tr.when is None or tr.when(ctx):
             moved.add(tr.track)
-            _move(definition, state, tr.track, tr.target, entered)
-    applied: list[str] = []
+            _move(definition, state, tr.track, tr.target, entered, exited)
     for effect in spec.effects:
         if effect.when is not None and not effect.when(ctx):
             continue
         applied.append(effect.id)
         _apply_records(effect.records, facts, ctx)
         for track_id, target in effect.moves:
-            _move(definition, state, track_id, target, entered)
+            _move(definition, state, track_id, target, entered, exited)
     for label in entered:
         track_id, path = label.split(":", 1)
         node = definition.tracks[track_id].nodes[path]
         if node.on_enter:
             _apply_records(node.on_enter, facts, ctx)
+
+
+def apply(definition: Definition, traject: Traject, entry: HistoryEntry) -> Traject:
+    """The traject after a logged entry, from what the entry recorded: no rule and no
+    predicate (built-in or host) runs. This is how a store's log is trusted on load.
+
+    An entry without a recorded change (written before eengezin 0.2) is decided again.
+    Raises :class:`ReplayError` when the entry does not follow the traject (wrong version).
+    """
+    change = entry.change
+    if entry.version and entry.version != traject.version + 1:
+        raise ReplayError(traject.id, traject.version + 1, entry.event,
+                          f"entry has version {entry.version}")
+    if change is None:
+        out = step(definition, traject, Event(entry.event, entry.at, entry.data, entry.actor,
+                                              entry.backdated))
+        if not out.accepted:
+            raise ReplayError(traject.id, traject.version + 1, entry.event,
+                              "refused: " + ", ".join(out.verdict.rule_ids))
+        return out.traject
+    if entry.event == MIGRATION_EVENT:  # a whole snapshot under the new definition
+        return Traject(id=traject.id, definition=entry.definition, state=dict(change.state),
+                       facts=dict(change.facts), deadlines={d.id: d for d in change.started},
+                       version=traject.version + 1, seen=traject.seen,
+                       last_at=traject.last_at)
+    state = traject.state
+    if change.state:
+        state = {**state, **change.state}
+    facts = traject.facts
+    if change.facts or change.unset:
+        facts = dict(facts)
+        for key in change.unset:
+            facts.pop(key, None)
+        facts.update(change.facts)
     deadlines = traject.deadlines
-    if spec.deadline_ends or spec.deadline_starts:
+    if change.started or change.ended:
         deadlines = dict(deadlines)
-        for dspec in spec.deadline_ends:
-            deadlines.pop(dspec.id, None)
-        day = event.at.date()
-        for dspec in spec.deadline_starts:
-            if dspec.start_when is None or dspec.start_when(ctx):
-                deadlines[dspec.id] = OpenDeadline(
-                    dspec.id, day, add_term(day, dspec.amount, dspec.unit)
-                )
-    entry = HistoryEntry(
-        event=event.name,
-        at=event.at,
-        data=data,
-        actor=event.actor,
-        definition=definition.ref,
-        warnings=verdict.violations,
-    )
-    new = Traject(
-        id=traject.id,
-        definition=traject.definition,
-        state=state,
-        facts=facts,
-        deadlines=deadlines,
-        history=(*traject.history, entry),
-    )
-    return Outcome(event=event, verdict=verdict, traject=new, effects=tuple(applied),
-                   entered=tuple(entered))
+        for did in change.ended:
+            deadlines.pop(did, None)
+        for d in change.started:
+            deadlines[d.id] = d
+    seen = traject.seen if entry.event in traject.seen else traject.seen | {entry.event}
+    return Traject(id=traject.id, definition=traject.definition, state=state, facts=facts,
+                   deadlines=deadlines, version=traject.version + 1, seen=seen,
+                   last_at=_later(definition, traject.last_at, entry.at))
 
 
-def replay(definition: Definition, traject_id: str, history: tuple[HistoryEntry, ...]) -> Traject:
-    """Rebuild a traject from its history; every entry must be accepted again.
+def _later(definition: Definition, last: datetime | None, at: datetime) -> datetime:
+    if last is None or not _earlier(definition, at, last):
+        return at
+    return last
 
-    Raises :class:`ValueError` if an entry would now be refused (the history does
-    not belong to this definition).
+
+def _earlier(definition: Definition, a: datetime, b: datetime) -> bool:
+    """``a`` before ``b``; moments with and without a zone compare on the local calendar."""
+    if (a.tzinfo is None) == (b.tzinfo is None):
+        return a < b  # the usual case: one C comparison
+    return local_moment(definition, a) < local_moment(definition, b)
+
+
+def restore(definition: Definition, traject_id: str, entries: Iterable[HistoryEntry]) -> Traject:
+    """Rebuild a traject by applying its log (trusting the recorded changes)."""
+    traject = new_traject(definition, traject_id)
+    for entry in entries:
+        traject = apply(definition, traject, entry)
+    return traject
+
+
+def replay(definition: Definition, traject_id: str, history: Iterable[HistoryEntry | Event]) -> Traject:
+    """Rebuild a traject by deciding every entry (or event) again; each must be accepted.
+
+    Raises :class:`ReplayError` (an :class:`~eengezin.errors.EengezinError`) when one
+    would now be refused: the history does not belong to this definition.
     """
     traject = new_traject(definition, traject_id)
-    for i, h in enumerate(history):
-        out = step(definition, traject, Event(h.event, h.at, h.data, h.actor))
+    for h in history:
+        event = h if isinstance(h, Event) else Event(h.event, h.at, h.data, h.actor, h.backdated)
+        out = step(definition, traject, event)
         if not out.accepted:
-            ids = ", ".join(out.verdict.rule_ids)
-            raise ValueError(f"history entry {i + 1} ({h.event}) is refused on replay: {ids}")
+            raise ReplayError(traject_id, traject.version + 1, event.name,
+                              "refused: " + ", ".join(out.verdict.rule_ids))
         traject = out.traject
     return traject
 
@@ -357,7 +492,7 @@ def available_events(definition: Definition, traject: Traject, at: Any) -> dict[
     """
     result: dict[str, Verdict] = {}
     for name, spec in definition.events.items():
-        if (name == definition.start_event) == bool(traject.history):
+        if (name == definition.start_event) == bool(traject.version):
             continue
         if _availability(spec, traject, definition) is not None:
             continue

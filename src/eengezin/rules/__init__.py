@@ -2,15 +2,19 @@
 
 from .conditions import compile_condition
 from .context import Context
+from .footprint import Condition, Declared, Reads
 from .predicates import Check, CompileEnv, ConditionError, PredicateRegistry, age_on
 from .verdict import Severity, Verdict, Violation
 
 __all__ = [
     "Check",
     "CompileEnv",
+    "Condition",
     "ConditionError",
     "Context",
+    "Declared",
     "PredicateRegistry",
+    "Reads",
     "Severity",
     "Verdict",
     "Violation",

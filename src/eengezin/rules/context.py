@@ -12,8 +12,8 @@ class Context:
 
     Attributes a host predicate may use: ``data`` (payload), ``facts``,
     ``state`` (track -> dotted state), ``actor_id``, ``actor_role``, ``event``
-    (its id), ``at`` (the event's moment), ``params``, ``history`` (the traject's
-    history entries), ``deadlines`` (open deadlines by id) and ``item``.
+    (its id), ``at`` (the event's moment), ``params``, ``seen`` (ids of the
+    events accepted before in this traject), ``deadlines`` (open deadlines by id) and ``item``.
     """
 
     __slots__ = (
@@ -24,9 +24,9 @@ class Context:
         "deadlines",
         "event",
         "facts",
-        "history",
         "item",
         "params",
+        "seen",
         "state",
     )
 
@@ -41,7 +41,7 @@ class Context:
         actor_id: str | None = None,
         actor_role: str | None = None,
         params: Mapping[str, Any],
-        history: tuple[Any, ...] = (),
+        seen: frozenset[str] = frozenset(),
         deadlines: Mapping[str, Any] | None = None,
     ) -> None:
         self.data = data
@@ -52,7 +52,7 @@ class Context:
         self.actor_id = actor_id
         self.actor_role = actor_role
         self.params = params
-        self.history = history
+        self.seen = seen
         self.deadlines = deadlines if deadlines is not None else {}
         self.item: Any = None
 

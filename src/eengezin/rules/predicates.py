@@ -11,20 +11,34 @@ paths (see :mod:`eengezin.rules.paths`); a host adds its own from Python::
         return ctx.facts.get("indicatie") is not None
 
 An unknown predicate name in a definition is a load error, never a runtime surprise.
+
+Every built-in declares what it reads when it is compiled: its factory returns
+:class:`~eengezin.rules.footprint.Declared` (the check and its
+:class:`~eengezin.rules.footprint.Reads`). Tools such as the model checker rely on it;
+``tests/test_footprint.py`` fails for a built-in that declares nothing. A host predicate
+declares nothing and counts as reading anything.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from datetime import date
 from typing import Any, Protocol
 
+from ..errors import HostPredicateError
 from .context import Context
-from .paths import MISSING, PathError, compile_getter, compile_single
+from .footprint import Condition, Declared, Reads
+from .paths import MISSING, ROOTS, PathError, compile_getter, compile_single
 
 Check = Callable[[Context], bool]
 HostPredicate = Callable[[Context, Mapping[str, Any]], bool]
+
+
+HOST_CALLS: ContextVar[list[str] | None] = ContextVar("eengezin_host_calls", default=None)
+"""While set to a list, every host predicate call appends its name (``verify`` uses it to
+tell a host predicate that now answers differently from a corrupt log)."""
 
 
 class ConditionError(ValueError):
@@ -36,13 +50,15 @@ class CompileEnv(Protocol):
 
     def check_state(self, track: str, state: str) -> None: ...
     def leaves_under(self, track: str, state: str) -> frozenset[str]: ...
-    def compile_condition(self, spec: Any) -> Check: ...
+    def compile_condition(self, spec: Any) -> Condition: ...
     def check_deadline(self, deadline_id: str) -> None: ...
     def check_event(self, event_id: str) -> None: ...
     def note_path(self, path: str) -> None: ...
 
 
-Factory = Callable[[Any, CompileEnv], Check]
+Factory = Callable[[Any, CompileEnv], "Declared | Check"]
+"""Compiles a predicate's parameters. Built-ins return :class:`Declared` (the check and what it
+reads); a factory that returns a bare check is opaque: it may read anything."""
 
 
 class PredicateRegistry:
@@ -70,9 +86,21 @@ class PredicateRegistry:
         """Decorator: register a host predicate ``fn(ctx, params) -> bool`` under ``name``."""
 
         def deco(fn: HostPredicate) -> HostPredicate:
-            def factory(params: Any, env: CompileEnv) -> Check:
+            def factory(params: Any, env: CompileEnv) -> Declared:
                 frozen = dict(params) if isinstance(params, Mapping) else {"value": params}
-                return lambda ctx: bool(fn(ctx, frozen))
+
+                def check(ctx: Context) -> bool:
+                    calls = HOST_CALLS.get()
+                    if calls is not None:
+                        calls.append(name)
+                    try:
+                        return bool(fn(ctx, frozen))
+                    except Exception as exc:  # the host's code: never crash the caller
+                        raise HostPredicateError(name, exc) from exc
+
+                # it may read anything; the paths its parameters name are read for sure
+                reads = Reads(paths=frozenset(_path_texts(params)), opaque=True)
+                return Declared(check, reads)
 
             self.add_factory(name, factory)
             return fn
@@ -133,10 +161,40 @@ def _operand(params: dict[str, Any], env: CompileEnv, name: str) -> Callable[[Co
     return lambda ctx: value
 
 
+def _operand_reads(path: str, params: Mapping[str, Any]) -> Reads:
+    """What ``path`` compared with ``value`` (a literal) or ``other`` (a path) reads."""
+    if "other" in params:
+        return Reads(paths=frozenset({path, params["other"]}),
+                     compared=((path, params["other"]),))
+    return Reads(paths=frozenset({path}), literals=((path, params["value"]),))
+
+
+def _bounds(path: str, *bounds: Any) -> tuple[tuple[str, int], ...]:
+    return tuple((path, b) for b in bounds if isinstance(b, int) and not isinstance(b, bool))
+
+
+def _items(path: str) -> str:
+    """The ``item`` a quantifier over ``path`` binds: an element of it."""
+    return path if path.endswith("[]") else f"{path}[]"
+
+
+def _path_texts(node: Any) -> Iterator[str]:
+    """Every string in ``node`` that looks like a path (a host predicate's parameters)."""
+    if isinstance(node, str):
+        if node.split(".", 1)[0].removesuffix("[]") in ROOTS:
+            yield node
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            yield from _path_texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _path_texts(value)
+
+
 # ---------------------------------------------------------------- built-ins
 
 
-def in_state(params: Any, env: CompileEnv) -> Check:
+def in_state(params: Any, env: CompileEnv) -> Declared:
     """``in_state: {regie: afronding}`` — true when each named track is in (a child of) the state."""
     if not isinstance(params, Mapping) or not params:
         raise ConditionError("in_state verwacht {track: staat of [staten]}")
@@ -150,13 +208,14 @@ def in_state(params: Any, env: CompileEnv) -> Check:
             env.check_state(track, state)
             leaves |= env.leaves_under(track, state)
         tests.append((track, frozenset(leaves)))
+    reads = Reads(states=tuple(tests))
     if len(tests) == 1:
         (track, leaves_set), = tests
-        return lambda ctx: ctx.state.get(track) in leaves_set
-    return lambda ctx: all(ctx.state.get(t) in ls for t, ls in tests)
+        return Declared(lambda ctx: ctx.state.get(track) in leaves_set, reads)
+    return Declared(lambda ctx: all(ctx.state.get(t) in ls for t, ls in tests), reads)
 
 
-def present(params: Any, env: CompileEnv) -> Check:
+def present(params: Any, env: CompileEnv) -> Declared:
     """``present: data.plan.doelen[].acties[].wie`` — filled in, for every element reached."""
     paths = [params] if isinstance(params, str) else params
     if not isinstance(paths, list) or not paths:
@@ -173,10 +232,10 @@ def present(params: Any, env: CompileEnv) -> Check:
                     return False
         return True
 
-    return check
+    return Declared(check, Reads(paths=frozenset(paths)))
 
 
-def is_true(params: Any, env: CompileEnv) -> Check:
+def is_true(params: Any, env: CompileEnv) -> Declared:
     """``is_true: data.vervolg`` — the value is the boolean true (for every element reached)."""
     get = _path(params, env)
 
@@ -184,28 +243,30 @@ def is_true(params: Any, env: CompileEnv) -> Check:
         leaves = get(ctx)
         return leaves.complete and bool(leaves.values) and all(v is True for v in leaves.values)
 
-    return check
+    return Declared(check, Reads(paths=frozenset({params})))
 
 
-def equals(params: Any, env: CompileEnv) -> Check:
+def equals(params: Any, env: CompileEnv) -> Declared:
     """``equals: {path: data.onderwerp, value: overleg}`` or ``{path: …, other: facts.x}``."""
     p = _mapping(params, "equals", ("path",), ("value", "other"))
     get = _single(p["path"], env)
     other = _operand(p, env, "equals")
-    return lambda ctx: (v := get(ctx)) is not MISSING and v == other(ctx)
+    return Declared(lambda ctx: (v := get(ctx)) is not MISSING and v == other(ctx),
+                    _operand_reads(p["path"], p))
 
 
-def one_of(params: Any, env: CompileEnv) -> Check:
+def one_of(params: Any, env: CompileEnv) -> Declared:
     """``one_of: {path: actor.role, values: [a, b]}``."""
     p = _mapping(params, "one_of", ("path", "values"))
     if not isinstance(p["values"], list):
         raise ConditionError("one_of: values moet een lijst zijn")
     get = _single(p["path"], env)
     values = list(p["values"])
-    return lambda ctx: get(ctx) in values
+    reads = Reads(paths=frozenset({p["path"]}), literals=tuple((p["path"], v) for v in values))
+    return Declared(lambda ctx: get(ctx) in values, reads)
 
 
-def contains(params: Any, env: CompileEnv) -> Check:
+def contains(params: Any, env: CompileEnv) -> Declared:
     """``contains: {path: facts.signalen, other: data.id}`` — list member or mapping key."""
     p = _mapping(params, "contains", ("path",), ("value", "other"))
     get = _single(p["path"], env)
@@ -220,10 +281,10 @@ def contains(params: Any, env: CompileEnv) -> Check:
         except TypeError:
             return False
 
-    return check
+    return Declared(check, _operand_reads(p["path"], p))
 
 
-def count(params: Any, env: CompileEnv) -> Check:
+def count(params: Any, env: CompileEnv) -> Declared:
     """``count: {path: facts.signalen, min: 1}`` — number of elements (list, mapping or ``[]`` leaves)."""
     p = _mapping(params, "count", ("path",), ("min", "max"))
     lo, hi = p.get("min"), p.get("max")
@@ -251,7 +312,7 @@ def count(params: Any, env: CompileEnv) -> Check:
         n = size(ctx)
         return (lo is None or n >= lo) and (hi is None or n <= hi)
 
-    return check
+    return Declared(check, Reads(paths=frozenset({text}), bounds=_bounds(text, lo, hi)))
 
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -264,7 +325,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def compare(params: Any, env: CompileEnv) -> Check:
+def compare(params: Any, env: CompileEnv) -> Declared:
     """``compare: {path: facts.schaal, op: ">=", value: 10}`` — numbers, or ISO dates as text."""
     p = _mapping(params, "compare", ("path", "op"), ("value", "other"))
     fn = _OPS.get(p["op"]) if isinstance(p["op"], str) else None
@@ -282,14 +343,15 @@ def compare(params: Any, env: CompileEnv) -> Check:
         except TypeError:
             return False
 
-    return check
+    return Declared(check, _operand_reads(p["path"], p))
 
 
 def _quantifier(name: str, want_all: bool) -> Factory:
-    def factory(params: Any, env: CompileEnv) -> Check:
+    def factory(params: Any, env: CompileEnv) -> Declared:
         p = _mapping(params, name, ("path", "require"))
         get = _single(p["path"], env)
-        cond = env.compile_condition(p["require"])
+        inner = env.compile_condition(p["require"])
+        cond = inner.check
 
         def check(ctx: Context) -> bool:
             coll = get(ctx)
@@ -306,37 +368,40 @@ def _quantifier(name: str, want_all: bool) -> Factory:
             finally:
                 ctx.item = saved
 
-        return check
+        path = p["path"]
+        return Declared(check, Reads(paths=frozenset({path})) | inner.reads.within(_items(path)))
 
+    factory.__doc__ = (f"``{name}: {{path: facts.x, require: …}}`` — the condition holds for "
+                       f"{'every' if want_all else 'some'} element (``item``) of a list or mapping.")
     return factory
 
 
-def actor_role(params: Any, env: CompileEnv) -> Check:
+def actor_role(params: Any, env: CompileEnv) -> Declared:
     """``actor_role: [gemeentelijk_aanspreekpunt]`` — the actor has one of these roles."""
     roles = [params] if isinstance(params, str) else params
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise ConditionError("actor_role verwacht een rol of een lijst rollen")
     allowed = frozenset(roles)
-    return lambda ctx: ctx.actor_role in allowed
+    return Declared(lambda ctx: ctx.actor_role in allowed, Reads(actor=True))
 
 
-def event_seen(params: Any, env: CompileEnv) -> Check:
+def event_seen(params: Any, env: CompileEnv) -> Declared:
     """``event_seen: signaal_melden`` — the event was accepted earlier in this traject."""
     if not isinstance(params, str):
         raise ConditionError("event_seen verwacht een event-id")
     env.check_event(params)
-    return lambda ctx: any(h.event == params for h in ctx.history)
+    return Declared(lambda ctx: params in ctx.seen, Reads(seen=frozenset({params})))
 
 
-def deadline_open(params: Any, env: CompileEnv) -> Check:
+def deadline_open(params: Any, env: CompileEnv) -> Declared:
     """``deadline_open: zl.ronde_tafel_termijn`` — the deadline is running."""
     if not isinstance(params, str):
         raise ConditionError("deadline_open verwacht een termijn-id")
     env.check_deadline(params)
-    return lambda ctx: params in ctx.deadlines
+    return Declared(lambda ctx: params in ctx.deadlines, Reads(deadlines=frozenset({params})))
 
 
-def deadline_overdue(params: Any, env: CompileEnv) -> Check:
+def deadline_overdue(params: Any, env: CompileEnv) -> Declared:
     """``deadline_overdue: id`` — the deadline is running and its last day has passed."""
     if not isinstance(params, str):
         raise ConditionError("deadline_overdue verwacht een termijn-id")
@@ -346,10 +411,11 @@ def deadline_overdue(params: Any, env: CompileEnv) -> Check:
         d = ctx.deadlines.get(params)
         return d is not None and ctx.at.date() > d.due
 
-    return check
+    ids = frozenset({params})
+    return Declared(check, Reads(deadlines=ids, overdue=ids, clock=True))
 
 
-def age_between(params: Any, env: CompileEnv) -> Check:
+def age_between(params: Any, env: CompileEnv) -> Declared:
     """``age_between: {birth: item.geboortedatum, min: 12, max: 16}`` — age in whole years at the
     event's date is ``>= min`` and ``< max`` (birthdays exact; an unborn person is younger than 0)."""
     p = _mapping(params, "age_between", ("birth",), ("min", "max"))
@@ -367,7 +433,7 @@ def age_between(params: Any, env: CompileEnv) -> Check:
         age = age_on(born, ctx.at.date())
         return (lo is None or age >= lo) and (hi is None or age < hi)
 
-    return check
+    return Declared(check, Reads(paths=frozenset({p["birth"]}), clock=True))
 
 
 def age_on(born: date, day: date) -> int:
@@ -388,7 +454,7 @@ def _elements(coll: Any) -> list[Any]:
     return list(coll) if isinstance(coll, list) else []
 
 
-def find(params: Any, env: CompileEnv) -> Check:
+def find(params: Any, env: CompileEnv) -> Declared:
     """``find`` — look up the element of a list (or mapping) whose field ``key`` equals a value,
     then test ``require`` on it with ``item`` set to that element. False when nothing matches.
 
@@ -408,7 +474,8 @@ def find(params: Any, env: CompileEnv) -> Check:
     key = p["key"]
     get = _single(p["path"], env)
     wanted = _operand(p, env, "find")
-    cond = env.compile_condition(p["require"]) if "require" in p else None
+    inner = env.compile_condition(p["require"]) if "require" in p else None
+    cond = inner.check if inner is not None else None
 
     def check(ctx: Context) -> bool:
         target = wanted(ctx)
@@ -426,10 +493,14 @@ def find(params: Any, env: CompileEnv) -> Check:
                     ctx.item = saved
         return False
 
-    return check
+    path = p["path"]
+    reads = _operand_reads(path, p) | Reads(paths=frozenset({f"{_items(path)}.{key}"}))
+    if inner is not None:
+        reads = reads | inner.reads.within(_items(path))
+    return Declared(check, reads)
 
 
-def count_where(params: Any, env: CompileEnv) -> Check:
+def count_where(params: Any, env: CompileEnv) -> Declared:
     """``count_where`` — how many elements of a list (or mapping) meet ``where``, within
     ``min``/``max``; ``item`` is the element under test. More than two professionals::
 
@@ -446,7 +517,8 @@ def count_where(params: Any, env: CompileEnv) -> Check:
         if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
             raise ConditionError("count_where: min en max moeten gehele getallen zijn")
     get = _single(p["path"], env)
-    cond = env.compile_condition(p["where"])
+    inner = env.compile_condition(p["where"])
+    cond = inner.check
 
     def check(ctx: Context) -> bool:
         saved = ctx.item
@@ -460,7 +532,9 @@ def count_where(params: Any, env: CompileEnv) -> Check:
             ctx.item = saved
         return (lo is None or n >= lo) and (hi is None or n <= hi)
 
-    return check
+    path = p["path"]
+    reads = Reads(paths=frozenset({path}), bounds=_bounds(path, lo, hi))
+    return Declared(check, reads | inner.reads.within(_items(path)))
 
 
 BUILTINS: dict[str, Factory] = {

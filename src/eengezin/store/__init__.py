@@ -1,27 +1,26 @@
-"""Persistence: one store contract, an embedded SQLite store and a PostgreSQL store.
+"""Persistence: one store contract, an in-memory store, an embedded SQLite store and a
+PostgreSQL store. A store persists and queries; the :class:`eengezin.Engine` decides.
 
 >>> import os, tempfile
->>> from datetime import datetime
->>> from eengezin import Event, load_definition
->>> from eengezin.store import open_store, fire
->>> basis = load_definition("basis")
+>>> from datetime import datetime, timezone
+>>> from eengezin import Engine
+>>> from eengezin.store import open_store
 >>> store = open_store(os.path.join(tempfile.mkdtemp(), "trajecten.db"))
->>> d = fire(store, basis, "T-1", Event("aanmelden", datetime(2026, 1, 5, 9),
-...          {"huishouden": {"leden": [{"id": "m1", "rol": "ouder"}]}, "vraag": "hulp"}))
->>> d.accepted, store.load("T-1", basis).version
+>>> engine = Engine("basis", store=store)
+>>> out = engine.start("T-1", {"huishouden": {"leden": [{"id": "m1", "rol": "ouder"}]},
+...                            "vraag": "hulp"}, at=datetime(2026, 1, 5, 9, tzinfo=timezone.utc))
+>>> out.accepted, engine.load("T-1").version
 (True, 1)
 >>> store.close()
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..rules.predicates import PredicateRegistry
-from ._sql import AppendResult, Decision, SQLStore, StateChange, StoredDeadline, fire
-from .codec import MIGRATION_EVENT
-from .contract import Store
 from .errors import (
     MigrationError,
     StoreCorruptError,
@@ -29,19 +28,30 @@ from .errors import (
     StoreOpenError,
     TrajectNotFoundError,
 )
-from .migration import (
-    Migration,
-    MigrationFailure,
-    MigrationReport,
-    apply_journaled,
-    check_migration,
-    find_migrations,
-    load_migration,
-    migrate_store,
-    migrate_traject,
-)
-from .monitor import Monitor, compute_monitor
-from .sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from ._sql import AppendResult, SQLStore, StateChange, StoredDeadline
+    from .codec import MIGRATION_EVENT
+    from .contract import Store
+    from .memory import MemoryStore
+    from .monitor import Monitor, compute_monitor
+    from .sqlite import SQLiteStore
+
+_LAZY = {
+    "AppendResult": "._sql", "SQLStore": "._sql", "StateChange": "._sql",
+    "StoredDeadline": "._sql", "MIGRATION_EVENT": ".codec", "Store": ".contract",
+    "MemoryStore": ".memory", "Monitor": ".monitor", "compute_monitor": ".monitor",
+    "SQLiteStore": ".sqlite",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # backends load when first used, so importing eengezin stays cheap
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -62,32 +72,35 @@ def sqlite_path(url: str) -> Path:
 
 
 def open_store(url: str | Path, *, create: bool = True,
-               predicates: PredicateRegistry | None = None, **options: Any) -> SQLStore:
+               predicates: PredicateRegistry | None = None, outbox: bool | None = None,
+               **options: Any) -> SQLStore:
     """Open a store: a file path or ``sqlite:///file.db`` (SQLite), or a PostgreSQL URL.
 
     With ``create=False`` a store that does not exist yet is an error instead of being
-    created. Raises :class:`StoreOpenError` with a clear message for an unknown scheme,
-    an unreachable server, or a file that is not an eengezin store.
+    created. ``outbox=True`` switches the store's outbox on (for every writer, it is kept
+    in the store), ``False`` off, ``None`` leaves it as it is. Raises
+    :class:`StoreOpenError` with a clear message for an unknown scheme, an unreachable
+    server, or a file that is not an eengezin store.
     """
+    from .sqlite import SQLiteStore
+
     text = str(url)
     if text.startswith(POSTGRES_SCHEMES):
         from .postgres import PostgresStore
 
-        return PostgresStore(text, create=create, predicates=predicates, **options)
+        return PostgresStore(text, create=create, predicates=predicates, outbox=outbox, **options)
     if "://" in text and not text.startswith("sqlite:"):
         raise StoreOpenError(f"{text}: unknown store scheme (use a path, sqlite:///file.db or "
                              "postgresql://…)")
-    return SQLiteStore(sqlite_path(text), create=create, predicates=predicates, **options)
+    return SQLiteStore(sqlite_path(text), create=create, predicates=predicates, outbox=outbox,
+                       **options)
 
 
 __all__ = [
     "MIGRATION_EVENT",
     "AppendResult",
-    "Decision",
-    "Migration",
+    "MemoryStore",
     "MigrationError",
-    "MigrationFailure",
-    "MigrationReport",
     "Monitor",
     "SQLStore",
     "SQLiteStore",
@@ -98,14 +111,7 @@ __all__ = [
     "StoreOpenError",
     "StoredDeadline",
     "TrajectNotFoundError",
-    "apply_journaled",
-    "check_migration",
     "compute_monitor",
-    "find_migrations",
-    "fire",
-    "load_migration",
-    "migrate_store",
-    "migrate_traject",
     "open_store",
     "sqlite_path",
 ]

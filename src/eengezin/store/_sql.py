@@ -1,18 +1,23 @@
 """The store logic both SQL backends share; each backend supplies connections and a dialect.
 
-Tables (all prefixed ``eengezin_`` so a PostgreSQL database can be shared with the host):
+A store only persists and queries: it never decides an event (that is the
+:class:`eengezin.Engine`'s job). Tables (all prefixed ``eengezin_`` so a PostgreSQL
+database can be shared with the host):
 
-- ``meta``: format marker and schema version (a foreign database is recognised by its absence);
-- ``definitions``: every definition a traject was pinned to, as its merged tree (JSON), so a
-  history can be replayed long after the YAML file changed;
-- ``trajecten``: id, pinned definition hash, version (= number of history entries);
-- ``events``: one row per history entry, primary key ``(traject_id, seq)``, optional
-  idempotency key (unique per traject);
-- ``snapshots``: the traject without history at some versions (every ``snapshot_every``
-  events and at every migration);
+- ``meta``: format marker, schema version and settings (a foreign database is recognised
+  by the marker's absence);
+- ``definitions``: every definition a traject was pinned to, as its merged tree (JSON), so
+  a log can be verified long after the YAML file changed;
+- ``trajecten``: id, pinned definition hash, version, and the current snapshot (the
+  traject without its log: state, facts, open deadlines; its size does not grow with the
+  history, so loading costs the same at 10 events as at 100,000);
+- ``events``: the append-only log, one row per entry, primary key ``(traject_id, seq)``,
+  optional idempotency key (unique per traject) bound to a hash of the request;
 - ``states`` / ``state_changes``: the current state per track and every change of it
-  (indexed; queries and the monitor read these instead of replaying);
-- ``deadlines``: open deadlines, indexed by due date.
+  (indexed; queries and the monitor read these);
+- ``deadlines``: open deadlines, indexed by due date;
+- ``outbox``: when enabled, one record per accepted decision, written in the transaction
+  that appends the event (:meth:`SQLStore.claim` / :meth:`SQLStore.ack`).
 
 Every write is one transaction that checks the expected version first, so a concurrent
 writer gets :class:`~eengezin.errors.ConflictError` and nothing is half written.
@@ -22,29 +27,28 @@ from __future__ import annotations
 
 import abc
 import json
-import random
-import time
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
-from datetime import UTC, date, datetime
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import attrs
 
-from ..definition._yaml import Locator
-from ..definition.compiler import compile_definition
-from ..definition.loader import RawDefinition
-from ..errors import ConflictError, DefinitionError, DefinitionMismatchError
-from ..process import new_traject, step
+from ..decision import Decision, OutboxRecord
+from ..definition import definition_from_tree
+from ..errors import ConflictError, DefinitionMismatchError, IdempotencyConflictError
+from ..log import get_logger
 from ..process.model import Definition
 from ..rules.predicates import PredicateRegistry
-from ..traject import DefinitionRef, Event, HistoryEntry, OpenDeadline, Outcome, Traject
+from ..traject import MIGRATION_EVENT, DefinitionRef, HistoryEntry, OpenDeadline, Traject
 from . import codec
 from .errors import StoreCorruptError, StoreError, StoreOpenError, TrajectNotFoundError
 
+log = get_logger("eengezin.store")
+
 FORMAT = "eengezin-store"
-SCHEMA_VERSION = 1
-DEFAULT_SNAPSHOT_EVERY = 100
+SCHEMA_VERSION = 2
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS eengezin_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -52,17 +56,15 @@ SCHEMA = (
     " version TEXT NOT NULL, source TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS eengezin_trajecten (id TEXT PRIMARY KEY,"
     " definition_hash TEXT NOT NULL, version INTEGER NOT NULL, created TEXT NOT NULL,"
-    " updated TEXT NOT NULL)",
+    " updated TEXT NOT NULL, snapshot TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS eengezin_trajecten_definition"
     " ON eengezin_trajecten (definition_hash)",
     "CREATE TABLE IF NOT EXISTS eengezin_events (traject_id TEXT NOT NULL, seq INTEGER NOT NULL,"
     " event TEXT NOT NULL, at TEXT NOT NULL, entry TEXT NOT NULL, idempotency_key TEXT,"
-    " PRIMARY KEY (traject_id, seq))",
+    " request_hash TEXT, PRIMARY KEY (traject_id, seq))",
     "CREATE UNIQUE INDEX IF NOT EXISTS eengezin_events_key"
     " ON eengezin_events (traject_id, idempotency_key) WHERE idempotency_key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS eengezin_events_event ON eengezin_events (event)",
-    "CREATE TABLE IF NOT EXISTS eengezin_snapshots (traject_id TEXT NOT NULL,"
-    " version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (traject_id, version))",
     "CREATE TABLE IF NOT EXISTS eengezin_states (traject_id TEXT NOT NULL, track TEXT NOT NULL,"
     " state TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (traject_id, track))",
     "CREATE INDEX IF NOT EXISTS eengezin_states_state ON eengezin_states (track, state)",
@@ -77,9 +79,11 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS eengezin_deadlines_due ON eengezin_deadlines (due)",
 )
 
+DEFAULT_LEASE = timedelta(seconds=60)
+
 
 class Cursor(Protocol):
-    """The part of a DB-API cursor the stores use."""
+    """The part of a DB-API cursor the store uses (``?`` placeholders)."""
 
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any: ...
@@ -116,19 +120,30 @@ class StateChange:
     at: datetime
 
 
-@attrs.frozen(slots=True)
-class Decision:
-    """What :func:`fire` did: the outcome (None for a duplicate) and the stored version."""
-
-    outcome: Outcome | None
-    traject: Traject
-    duplicate: bool
-    attempts: int
-
-    @property
-    def accepted(self) -> bool:
-        """True when the event is in the history (now or, for a duplicate, before)."""
-        return self.duplicate or (self.outcome is not None and self.outcome.accepted)
+def state_changes_of(initial: Mapping[str, str], old_states: Mapping[str, str],
+                     expected_version: int, entries: Sequence[HistoryEntry], after: Traject
+                     ) -> Iterator[tuple[int, str, str, str]]:
+    """``(seq, track, state, at)`` for every track that entered a state along ``entries``,
+    appended after ``expected_version`` to a traject whose tracks were ``old_states``
+    (``initial``: the definition's first states, what the start event starts from)."""
+    current = dict(old_states) if expected_version else {}
+    for i, entry in enumerate(entries):
+        seq = expected_version + i + 1
+        if i == len(entries) - 1:
+            target = dict(after.state)  # the stored snapshot is the authority
+        elif entry.change is None:
+            continue  # an entry without a recorded change: its moves show in later entries
+        elif entry.event == MIGRATION_EVENT:
+            target = dict(entry.change.state)  # a migration replaces every state
+        else:
+            target = {**(current if seq > 1 else initial), **entry.change.state}
+        at = entry.at.isoformat()
+        for track, state in target.items():
+            if current.get(track) != state:
+                current[track] = state
+                yield seq, track, state, at
+        for track in [t for t in current if t not in target]:
+            del current[track]
 
 
 def _now() -> str:
@@ -143,21 +158,21 @@ def _parse_at(text: str) -> datetime:
 class SQLStore(abc.ABC):
     """Store logic over a DB-API connection; subclasses supply the connection and dialect.
 
-    Use :func:`eengezin.store.open_store` rather than a subclass directly. One store object
-    belongs to one thread; open one per thread or process.
+    Use :func:`eengezin.store.open_store` rather than a subclass directly. A store object
+    may be shared between threads: its transactions take turns on its one connection.
     """
 
     url: str
     backend: str = "sql"
+    _serial_id = "INTEGER PRIMARY KEY AUTOINCREMENT"
 
-    def __init__(self, *, predicates: PredicateRegistry | None = None,
-                 snapshot_every: int = DEFAULT_SNAPSHOT_EVERY) -> None:
-        if snapshot_every < 1:
-            raise ValueError("snapshot_every must be at least 1")
+    def __init__(self, *, predicates: PredicateRegistry | None = None) -> None:
         self.predicates = predicates
-        self.snapshot_every = snapshot_every
         self._definitions: dict[str, Definition] = {}
         self._stored_hashes: set[str] = set()
+        self._lock = threading.RLock()
+        self._current: Cursor | None = None  # the open transaction, while one is open
+        self.outbox_enabled = False
 
     # ------------------------------------------------------------ dialect hooks
 
@@ -174,6 +189,19 @@ class SQLStore(abc.ABC):
                     (traject_id,))
         return cur.fetchone()
 
+    @contextmanager
+    def exclusive(self, traject_id: str) -> Iterator[None]:
+        """Hold the traject's write lock: a load, decision and append inside run as one
+        transaction that no other writer can interleave (the engine uses it after a write
+        conflict, so a writer next to a busy one is never starved)."""
+        with self._transaction(write=True) as cur:
+            self._lock_traject(cur, traject_id)
+            yield
+
+    def _claim_sql(self) -> str:
+        return ("SELECT id, body FROM eengezin_outbox WHERE claimed_until IS NULL"
+                " OR claimed_until < ? ORDER BY id LIMIT ?")
+
     @abc.abstractmethod
     def close(self) -> None:
         """Close the connection."""
@@ -189,7 +217,12 @@ class SQLStore(abc.ABC):
 
     # ------------------------------------------------------------ schema
 
-    def _init_schema(self, cur: Cursor, existing_tables: set[str]) -> None:
+    def _outbox_schema(self) -> str:
+        return (f"CREATE TABLE IF NOT EXISTS eengezin_outbox (id {self._serial_id},"
+                " traject_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,"
+                " claimed_until TEXT)")
+
+    def _init_schema(self, cur: Cursor, existing_tables: set[str], outbox: bool | None) -> None:
         """Check the format marker (or create the schema in an empty database)."""
         if "eengezin_meta" in existing_tables:
             cur.execute("SELECT key, value FROM eengezin_meta")
@@ -204,16 +237,30 @@ class SQLStore(abc.ABC):
                 raise StoreOpenError(
                     f"{self.url}: written by a newer eengezin (store schema {version}, "
                     f"this version reads {SCHEMA_VERSION})")
-            return
-        ours = {t for t in existing_tables if t.startswith("eengezin_")}
-        if ours:
-            raise StoreOpenError(f"{self.url}: eengezin tables without a format marker "
-                                 f"({', '.join(sorted(ours))}): not a complete store")
-        for statement in SCHEMA:
-            cur.execute(statement)
-        cur.execute("INSERT INTO eengezin_meta (key, value) VALUES (?, ?)", ("format", FORMAT))
-        cur.execute("INSERT INTO eengezin_meta (key, value) VALUES (?, ?)",
-                    ("schema_version", str(SCHEMA_VERSION)))
+            if version < SCHEMA_VERSION:
+                raise StoreOpenError(
+                    f"{self.url}: written by eengezin 0.1 (store schema {version}); this version "
+                    f"keeps the log apart from the snapshot (schema {SCHEMA_VERSION}): export the "
+                    "histories with eengezin 0.1 and import them into a new store")
+            self.outbox_enabled = meta.get("outbox") == "on"
+        else:
+            ours = {t for t in existing_tables if t.startswith("eengezin_")}
+            if ours:
+                raise StoreOpenError(f"{self.url}: eengezin tables without a format marker "
+                                     f"({', '.join(sorted(ours))}): not a complete store")
+            for statement in SCHEMA:
+                cur.execute(statement)
+            cur.execute(self._outbox_schema())
+            cur.execute("CREATE INDEX IF NOT EXISTS eengezin_outbox_traject"
+                        " ON eengezin_outbox (traject_id, version)")
+            cur.execute("INSERT INTO eengezin_meta (key, value) VALUES (?, ?)", ("format", FORMAT))
+            cur.execute("INSERT INTO eengezin_meta (key, value) VALUES (?, ?)",
+                        ("schema_version", str(SCHEMA_VERSION)))
+        if outbox is not None and outbox != self.outbox_enabled:
+            cur.execute("DELETE FROM eengezin_meta WHERE key = ?", ("outbox",))
+            cur.execute("INSERT INTO eengezin_meta (key, value) VALUES (?, ?)",
+                        ("outbox", "on" if outbox else "off"))
+            self.outbox_enabled = outbox
 
     # ------------------------------------------------------------ definitions
 
@@ -252,12 +299,9 @@ class SQLStore(abc.ABC):
             raise StoreError(f"definition {digest[:12]} is not in the store")
         try:
             tree = json.loads(row[2])
-        except ValueError as exc:
-            raise StoreCorruptError(f"stored definition {row[0]} v{row[1]} unreadable: {exc}"
-                                    ) from None
-        name = f"<store:{row[0]}@{row[1]}>"
-        definition = compile_definition(RawDefinition(tree, Locator(), [name], name),
-                                        self.predicates)
+        except ValueError:
+            raise StoreCorruptError(f"stored definition {row[0]} v{row[1]} is not JSON") from None
+        definition = definition_from_tree(tree, f"<store:{row[0]}@{row[1]}>", self.predicates)
         if definition.hash != digest:
             raise StoreCorruptError(f"stored definition {row[0]} v{row[1]} does not match its hash")
         self._committed(definition)
@@ -274,112 +318,124 @@ class SQLStore(abc.ABC):
 
     # ------------------------------------------------------------ writing
 
-    def append(self, definition: Definition, traject: Traject, *, expected_version: int,
-               idempotency_key: str | None = None) -> AppendResult:
-        """Store the entries of ``traject.history`` after ``expected_version``, atomically.
+    def append(self, definition: Definition, traject: Traject, entries: Sequence[HistoryEntry], *,
+               expected_version: int, idempotency_key: str | None = None,
+               request_hash: str | None = None, decisions: Sequence[Decision] = ()
+               ) -> AppendResult:
+        """Append ``entries`` to the traject's log and store ``traject`` (the snapshot after
+        them) in one transaction, with the ``decisions`` in the outbox when it is enabled.
 
-        ``traject`` is what :func:`~eengezin.process.step` returned (usually one new entry).
         Raises :class:`~eengezin.errors.ConflictError` when the stored version is not
         ``expected_version`` (another writer was first); nothing is written then. When
         ``idempotency_key`` was recorded before for this traject, nothing is written and
-        ``applied`` is False.
-
-        >>> # store.append(basis, outcome.traject, expected_version=0)
+        ``applied`` is False; if it was recorded for another request (``request_hash``
+        differs), :class:`~eengezin.errors.IdempotencyConflictError`.
         """
         if traject.definition != definition.ref:
             raise DefinitionMismatchError(
                 f"traject {traject.id!r} is pinned to {traject.definition.id} "
-                f"v{traject.definition.version}, not to {definition.id} v{definition.version}")
-        if not 0 <= expected_version < len(traject.history):
-            raise StoreError(f"nothing to append: traject {traject.id!r} has "
-                             f"{len(traject.history)} entries, expected version {expected_version}")
-        new = traject.history[expected_version:]
-        version = len(traject.history)
-        migrated = any(e.event == codec.MIGRATION_EVENT for e in new)
+                f"v{traject.definition.version}, not to {definition.id} v{definition.version}",
+                traject_id=traject.id, expected=traject.definition, actual=definition.ref)
+        if not entries or traject.version != expected_version + len(entries):
+            raise StoreError(f"traject {traject.id!r}: {len(entries)} entries do not lead from "
+                             f"version {expected_version} to {traject.version}")
+        version = traject.version
+        migrated = any(e.event == codec.MIGRATION_EVENT for e in entries)
         try:
             with self._transaction(write=True) as cur:
                 row = self._lock_traject(cur, traject.id)
                 if idempotency_key is not None:  # checked under the lock: a retry racing
-                    seen = self._seen(cur, traject.id, idempotency_key)  # its original
+                    seen = self._seen(cur, traject.id, idempotency_key, request_hash)
                     if seen is not None:
                         return AppendResult(seen, applied=False)
                 now = _now()
+                snapshot = codec.snapshot_to_json(traject)
                 if row is None:
                     if expected_version != 0:
-                        raise ConflictError(f"traject {traject.id!r} is not stored at version "
-                                            f"{expected_version}")
+                        raise ConflictError(f"traject {traject.id!r} is not stored",
+                                            traject_id=traject.id, expected=expected_version)
                     self._remember_definition(cur, definition)
                     cur.execute("INSERT INTO eengezin_trajecten"
-                                " (id, definition_hash, version, created, updated)"
-                                " VALUES (?, ?, ?, ?, ?)",
-                                (traject.id, definition.hash, version, now, now))
+                                " (id, definition_hash, version, created, updated, snapshot)"
+                                " VALUES (?, ?, ?, ?, ?, ?)",
+                                (traject.id, definition.hash, version, now, now, snapshot))
                     old_states: dict[str, str] = {}
                 else:
                     stored_hash, stored_version = row[0], int(row[1])
                     if stored_version != expected_version:
                         raise ConflictError(
                             f"traject {traject.id!r} is at version {stored_version}, "
-                            f"not {expected_version}: another writer was first")
+                            f"not {expected_version}: another writer was first",
+                            traject_id=traject.id, expected=expected_version,
+                            actual=stored_version)
                     if stored_hash != definition.hash:
                         if not migrated:
                             raise DefinitionMismatchError(
                                 f"traject {traject.id!r} is stored under definition "
                                 f"{stored_hash[:12]}, not {definition.id} v{definition.version} "
-                                f"({definition.hash[:12]}): migrate it first")
+                                f"({definition.hash[:12]}): migrate it first",
+                                traject_id=traject.id, expected=stored_hash, actual=definition.ref)
                         self._remember_definition(cur, definition)
                     cur.execute("UPDATE eengezin_trajecten SET version = ?, updated = ?,"
-                                " definition_hash = ? WHERE id = ? AND version = ?",
-                                (version, now, definition.hash, traject.id, expected_version))
+                                " definition_hash = ?, snapshot = ? WHERE id = ? AND version = ?",
+                                (version, now, definition.hash, snapshot, traject.id,
+                                 expected_version))
                     cur.execute("SELECT track, state FROM eengezin_states WHERE traject_id = ?",
                                 (traject.id,))
                     old_states = {r[0]: r[1] for r in cur.fetchall()}
-                for i, entry in enumerate(new):
+                rows = []
+                for i, entry in enumerate(entries):
                     seq = expected_version + i + 1
-                    key = idempotency_key if seq == version else None
-                    cur.execute("INSERT INTO eengezin_events"
-                                " (traject_id, seq, event, at, entry, idempotency_key)"
-                                " VALUES (?, ?, ?, ?, ?, ?)",
-                                (traject.id, seq, entry.event, entry.at.isoformat(),
-                                 codec.entry_to_json(entry), key))
-                self._index(cur, traject, old_states, version, new[-1].at)
-                due = version // self.snapshot_every > expected_version // self.snapshot_every
-                if migrated or due:
-                    cur.execute("INSERT INTO eengezin_snapshots (traject_id, version, body)"
-                                " VALUES (?, ?, ?)",
-                                (traject.id, version, codec.snapshot_to_json(traject)))
+                    last = seq == version
+                    rows.append((traject.id, seq, entry.event, entry.at.isoformat(),
+                                 codec.entry_to_json(entry), idempotency_key if last else None,
+                                 request_hash if last else None))
+                cur.executemany("INSERT INTO eengezin_events (traject_id, seq, event, at, entry,"
+                                " idempotency_key, request_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                rows)
+                self._index(cur, traject, old_states, expected_version, entries,
+                            definition.initial_state)
+                if self.outbox_enabled and decisions:
+                    cur.executemany("INSERT INTO eengezin_outbox (traject_id, version, body)"
+                                    " VALUES (?, ?, ?)",
+                                    [(d.traject_id, d.version, codec.decision_to_json(d))
+                                     for d in decisions])
         except StoreError:
             raise
         except Exception as exc:
             if self._is_unique_violation(exc):
                 if idempotency_key is not None:
                     with self._transaction(write=False) as cur:
-                        seen = self._seen(cur, traject.id, idempotency_key)
+                        seen = self._seen(cur, traject.id, idempotency_key, request_hash)
                     if seen is not None:
                         return AppendResult(seen, applied=False)
-                raise ConflictError(
-                    f"traject {traject.id!r}: another writer appended first") from None
+                raise ConflictError(f"traject {traject.id!r}: another writer appended first",
+                                    traject_id=traject.id, expected=expected_version) from None
             raise
         self._committed(definition)
+        log.debug("eengezin.store.append", traject=traject.id, version=version,
+                  entries=len(entries), backend=self.backend)
         return AppendResult(version, applied=True)
 
-    def import_trajecten(self, definition: Definition, trajecten: Iterable[Traject], *,
+    def import_trajecten(self, definition: Definition,
+                         items: Iterable[tuple[Traject, Sequence[HistoryEntry]]], *,
                          batch: int = 5000) -> int:
-        """Store whole new trajecten (with their histories) in batches; returns how many.
+        """Store whole new trajecten, each with its log, in batches; returns how many.
 
         For hosts moving existing cases into a store, and for benchmarks. Every traject must
-        be pinned to ``definition`` and must not be stored yet (else
-        :class:`~eengezin.errors.ConflictError` and that batch is not written). Each batch
-        is one transaction.
+        be pinned to ``definition``, its log must lead to its version, and it must not be
+        stored yet (else :class:`~eengezin.errors.ConflictError` and that batch is not
+        written). Each batch is one transaction.
         """
         done = 0
-        chunk: list[Traject] = []
-        for traject in trajecten:
+        chunk: list[tuple[Traject, Sequence[HistoryEntry]]] = []
+        for traject, entries in items:
             if traject.definition != definition.ref:
                 raise DefinitionMismatchError(f"traject {traject.id!r} is pinned to another "
-                                              "definition")
-            if not traject.history:
-                raise StoreError(f"traject {traject.id!r} has no history to import")
-            chunk.append(traject)
+                                              "definition", traject_id=traject.id)
+            if not entries or len(entries) != traject.version:
+                raise StoreError(f"traject {traject.id!r}: its log does not lead to its version")
+            chunk.append((traject, entries))
             if len(chunk) >= batch:
                 done += self._import_batch(definition, chunk)
                 chunk = []
@@ -387,38 +443,40 @@ class SQLStore(abc.ABC):
             done += self._import_batch(definition, chunk)
         return done
 
-    def _import_batch(self, definition: Definition, chunk: Sequence[Traject]) -> int:
+    def _import_batch(self, definition: Definition,
+                      chunk: Sequence[tuple[Traject, Sequence[HistoryEntry]]]) -> int:
         now = _now()
         rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k in (
-            "trajecten", "events", "states", "changes", "deadlines", "snapshots")}
-        for traject in chunk:
+            "trajecten", "events", "states", "changes", "deadlines")}
+        for traject, entries in chunk:
             version = traject.version
-            last = traject.history[-1].at.isoformat()
-            rows["trajecten"].append((traject.id, definition.hash, version, now, now))
-            for seq, entry in enumerate(traject.history, start=1):
+            last = entries[-1].at.isoformat()
+            rows["trajecten"].append((traject.id, definition.hash, version, now, now,
+                                      codec.snapshot_to_json(traject)))
+            for seq, entry in enumerate(entries, start=1):
+                if entry.event == codec.MIGRATION_EVENT:
+                    raise StoreError(f"traject {traject.id!r}: import a migrated traject by "
+                                     "appending, not by import_trajecten")
                 rows["events"].append((traject.id, seq, entry.event, entry.at.isoformat(),
-                                       codec.entry_to_json(entry), None))
-            for seq, at, track, state in self._changes(definition, traject):
-                rows["changes"].append((traject.id, seq, track, state, at))
+                                       codec.entry_to_json(entry), None, None))
+            rows["changes"].extend(
+                (traject.id, seq, track, state, at) for seq, track, state, at in
+                state_changes_of(definition.initial_state, {}, 0, entries, traject))
             rows["states"].extend((traject.id, track, state, last)
                                   for track, state in traject.state.items())
             rows["deadlines"].extend((traject.id, d.id, d.started.isoformat(), d.due.isoformat())
                                      for d in traject.deadlines.values())
-            if version >= self.snapshot_every:
-                rows["snapshots"].append((traject.id, version, codec.snapshot_to_json(traject)))
         sql = {
             "trajecten": "INSERT INTO eengezin_trajecten (id, definition_hash, version, created,"
-                         " updated) VALUES (?, ?, ?, ?, ?)",
+                         " updated, snapshot) VALUES (?, ?, ?, ?, ?, ?)",
             "events": "INSERT INTO eengezin_events (traject_id, seq, event, at, entry,"
-                      " idempotency_key) VALUES (?, ?, ?, ?, ?, ?)",
+                      " idempotency_key, request_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             "states": "INSERT INTO eengezin_states (traject_id, track, state, since)"
                       " VALUES (?, ?, ?, ?)",
             "changes": "INSERT INTO eengezin_state_changes (traject_id, seq, track, state, at)"
                        " VALUES (?, ?, ?, ?, ?)",
             "deadlines": "INSERT INTO eengezin_deadlines (traject_id, deadline_id, started, due)"
                          " VALUES (?, ?, ?, ?)",
-            "snapshots": "INSERT INTO eengezin_snapshots (traject_id, version, body)"
-                         " VALUES (?, ?, ?)",
         }
         try:
             with self._transaction(write=True) as cur:
@@ -426,6 +484,8 @@ class SQLStore(abc.ABC):
                 for table, values in rows.items():
                     if values:
                         cur.executemany(sql[table], values)
+        except StoreError:
+            raise
         except Exception as exc:
             if self._is_unique_violation(exc):
                 raise ConflictError("import: a traject in this batch is already stored"
@@ -434,46 +494,33 @@ class SQLStore(abc.ABC):
         self._committed(definition)
         return len(chunk)
 
-    @staticmethod
-    def _changes(definition: Definition, traject: Traject
-                 ) -> Iterator[tuple[int, str, str, str]]:
-        """(seq, at, track, state) for every change of a track along the history."""
-        if traject.version == 1:
-            at = traject.history[0].at.isoformat()
-            for track, state in traject.state.items():
-                yield 1, at, track, state
-            return
-        current: dict[str, str] = {}
-        replayed = new_traject(definition, traject.id)
-        for seq, entry in enumerate(traject.history, start=1):
-            if entry.event == codec.MIGRATION_EVENT:
-                raise StoreError(f"traject {traject.id!r}: import a migrated traject by "
-                                 "appending, not by import_trajecten")
-            out = step(definition, replayed, Event(entry.event, entry.at, entry.data,
-                                                   entry.actor))
-            if not out.accepted:
-                raise StoreError(f"traject {traject.id!r}: entry {seq} ({entry.event}) is "
-                                 "refused by the definition")
-            replayed = out.traject
-            for track, state in replayed.state.items():
-                if current.get(track) != state:
-                    current[track] = state
-                    yield seq, entry.at.isoformat(), track, state
-
-    def _seen(self, cur: Cursor, traject_id: str, key: str) -> int | None:
-        cur.execute("SELECT seq FROM eengezin_events WHERE traject_id = ? AND idempotency_key = ?",
-                    (traject_id, key))
+    def _seen(self, cur: Cursor, traject_id: str, key: str, request_hash: str | None
+              ) -> int | None:
+        cur.execute("SELECT seq, request_hash FROM eengezin_events WHERE traject_id = ?"
+                    " AND idempotency_key = ?", (traject_id, key))
         row = cur.fetchone()
-        return None if row is None else int(row[0])
+        if row is None:
+            return None
+        if request_hash is not None and row[1] is not None and row[1] != request_hash:
+            raise IdempotencyConflictError(
+                f"traject {traject_id!r}: idempotency key was used before for another request",
+                traject_id=traject_id, actual=int(row[0]))
+        return int(row[0])
 
-    def _index(self, cur: Cursor, traject: Traject, old_states: Mapping[str, str], version: int,
-               at: datetime) -> None:
-        moment = at.isoformat()
+    def _index(self, cur: Cursor, traject: Traject, old_states: Mapping[str, str],
+               expected_version: int, entries: Sequence[HistoryEntry],
+               initial: Mapping[str, str]) -> None:
+        # every change of every entry, not only the last (an append may carry several)
+        rows = [(traject.id, seq, track, state, at)
+                for seq, track, state, at in state_changes_of(initial, old_states,
+                                                              expected_version, entries, traject)]
+        if rows:
+            cur.executemany("INSERT INTO eengezin_state_changes (traject_id, seq, track, state,"
+                            " at) VALUES (?, ?, ?, ?, ?)", rows)
+        moment = entries[-1].at.isoformat()
         for track, state in traject.state.items():
             if old_states.get(track) == state:
                 continue
-            cur.execute("INSERT INTO eengezin_state_changes (traject_id, seq, track, state, at)"
-                        " VALUES (?, ?, ?, ?, ?)", (traject.id, version, track, state, moment))
             if track in old_states:
                 cur.execute("UPDATE eengezin_states SET state = ?, since = ?"
                             " WHERE traject_id = ? AND track = ?",
@@ -508,7 +555,7 @@ class SQLStore(abc.ABC):
         return self.version(traject_id) is not None
 
     def version(self, traject_id: str) -> int | None:
-        """The stored version (number of history entries), or None for an unknown traject."""
+        """The stored version (number of log entries), or None for an unknown traject."""
         with self._transaction(write=False) as cur:
             cur.execute("SELECT version FROM eengezin_trajecten WHERE id = ?", (traject_id,))
             row = cur.fetchone()
@@ -517,72 +564,71 @@ class SQLStore(abc.ABC):
     def applied(self, traject_id: str, idempotency_key: str) -> int | None:
         """The version at which this idempotency key was applied, or None."""
         with self._transaction(write=False) as cur:
-            return self._seen(cur, traject_id, idempotency_key)
-
-    def _read(self, traject_id: str) -> tuple[str, int, tuple[HistoryEntry, ...],
-                                               tuple[int, str] | None]:
-        with self._transaction(write=False) as cur:
-            cur.execute("SELECT definition_hash, version FROM eengezin_trajecten WHERE id = ?",
-                        (traject_id,))
-            row = cur.fetchone()
-            if row is None:
-                raise TrajectNotFoundError(traject_id)
-            digest, version = row[0], int(row[1])
-            cur.execute("SELECT seq, entry FROM eengezin_events WHERE traject_id = ? AND seq <= ?"
-                        " ORDER BY seq", (traject_id, version))
-            rows = cur.fetchall()
-            cur.execute("SELECT version, body FROM eengezin_snapshots WHERE traject_id = ?"
-                        " AND version <= ? ORDER BY version DESC LIMIT 1", (traject_id, version))
-            snap = cur.fetchone()
-        if [int(r[0]) for r in rows] != list(range(1, version + 1)):
-            raise StoreCorruptError(f"traject {traject_id!r}: history rows do not match its "
-                                    f"version {version}")
-        history = tuple(codec.entry_from_json(r[1]) for r in rows)
-        return digest, version, history, (None if snap is None else (int(snap[0]), snap[1]))
-
-    def history(self, traject_id: str) -> tuple[HistoryEntry, ...]:
-        """The stored history, oldest first."""
-        return self._read(traject_id)[2]
+            return self._seen(cur, traject_id, idempotency_key, None)
 
     def load(self, traject_id: str, definition: Definition | None = None) -> Traject:
-        """The traject: the latest snapshot plus a replay of the entries after it.
+        """The traject as stored: its current snapshot. Nothing is decided again.
 
         With ``definition``, the traject must be pinned to exactly that definition (id,
         version and hash), else :class:`~eengezin.errors.DefinitionMismatchError` (migrate
-        first). Without it, the definition the store keeps for the traject is used.
+        first). Raises :class:`TrajectNotFoundError` for an unknown id.
         """
-        digest, _version, history, snap = self._read(traject_id)
+        with self._transaction(write=False) as cur:
+            cur.execute("SELECT definition_hash, version, snapshot FROM eengezin_trajecten"
+                        " WHERE id = ?", (traject_id,))
+            row = cur.fetchone()
+        if row is None:
+            raise TrajectNotFoundError(traject_id)
+        digest, version, body = row[0], int(row[1]), row[2]
         if definition is not None and definition.hash != digest:
             pinned = self._describe(digest)
             raise DefinitionMismatchError(
                 f"traject {traject_id!r} is pinned to {pinned}; the definition given is "
                 f"{definition.id} v{definition.version} ({definition.hash[:12]}): "
-                "migrate it first (eengezin migrate --store URL --to DEF)")
-        if definition is None:
-            definition = self.definition(digest)
-        if snap is not None:
-            base_version, body = snap
-            traject = codec.snapshot_from_json(body, history[:base_version])
-        else:
-            base_version, traject = 0, new_traject(definition, traject_id)
-        if traject.definition != definition.ref:
-            raise StoreCorruptError(f"traject {traject_id!r}: snapshot {base_version} is pinned to "
-                                    f"another definition than the traject")
-        return self._replay(definition, traject, history[base_version:], traject_id)
-
-    def _replay(self, definition: Definition, traject: Traject,
-                tail: Sequence[HistoryEntry], traject_id: str) -> Traject:
-        for entry in tail:
-            if entry.event == codec.MIGRATION_EVENT:
-                raise StoreCorruptError(f"traject {traject_id!r}: no snapshot at its migration "
-                                        "(use verify to rebuild)")
-            out = step(definition, traject, Event(entry.event, entry.at, entry.data, entry.actor))
-            if not out.accepted:
-                raise StoreCorruptError(
-                    f"traject {traject_id!r}: entry {traject.version + 1} ({entry.event}) is "
-                    f"refused on replay ({', '.join(out.verdict.rule_ids)})")
-            traject = attrs.evolve(out.traject, history=(*traject.history, entry))
+                "migrate it first (eengezin migrate --store URL --to DEF)",
+                traject_id=traject_id, expected=digest, actual=definition.ref)
+        traject = codec.snapshot_from_json(body)
+        if traject.id != traject_id or traject.version != version or traject.definition.hash != digest:
+            raise StoreCorruptError(f"traject {traject_id!r}: its snapshot does not match its row")
         return traject
+
+    def history(self, traject_id: str, *, start: int = 0, limit: int | None = None
+                ) -> list[HistoryEntry]:
+        """Log entries after version ``start`` (oldest first), at most ``limit`` of them.
+
+        Page through a long log with ``start=page[-1].version``.
+        """
+        sql = ("SELECT seq, entry FROM eengezin_events WHERE traject_id = ? AND seq > ?"
+               " ORDER BY seq")
+        params: list[Any] = [traject_id, int(start)]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        with self._transaction(write=False) as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+            if not rows:
+                cur.execute("SELECT 1 FROM eengezin_trajecten WHERE id = ?", (traject_id,))
+                if cur.fetchone() is None:
+                    raise TrajectNotFoundError(traject_id)
+        expected = int(start) + 1
+        entries: list[HistoryEntry] = []
+        for seq, text in rows:
+            if int(seq) != expected:
+                raise StoreCorruptError(f"traject {traject_id!r}: log entry {expected} is missing")
+            entries.append(codec.entry_from_json(text))
+            expected += 1
+        return entries
+
+    def iter_history(self, traject_id: str, *, page: int = 1000) -> Iterator[HistoryEntry]:
+        """The whole log, read page by page (memory stays flat for long histories)."""
+        start = 0
+        while True:
+            chunk = self.history(traject_id, start=start, limit=page)
+            yield from chunk
+            if len(chunk) < page:
+                return
+            start += len(chunk)
 
     def _describe(self, digest: str) -> str:
         with self._transaction(write=False) as cur:
@@ -590,37 +636,38 @@ class SQLStore(abc.ABC):
             row = cur.fetchone()
         return f"{row[0]} v{row[1]} ({digest[:12]})" if row else digest[:12]
 
-    def rebuild(self, traject_id: str) -> Traject:
-        """Derive the traject from its whole history alone (no snapshot), across migrations.
+    # ------------------------------------------------------------ outbox
 
-        Each segment is replayed under the definition its entries name (kept by the store);
-        a migration entry is applied as journaled. See docs/storage.md, "Replay".
-        """
-        from .migration import MigrationFailure, apply_journaled
+    def claim(self, limit: int = 100, *, lease: timedelta = DEFAULT_LEASE) -> list[OutboxRecord]:
+        """Up to ``limit`` outbox records not acknowledged and not claimed by a live lease,
+        oldest first; they are leased to the caller for ``lease``. Raises
+        :class:`StoreError` when the outbox is not enabled."""
+        if not self.outbox_enabled:
+            raise StoreError(f"{self.url}: the outbox is not enabled (open the store with "
+                             "outbox=True)")
+        now = datetime.now(UTC)
+        with self._transaction(write=True) as cur:
+            cur.execute(self._claim_sql(), (now.isoformat(), int(limit)))
+            rows = cur.fetchall()
+            if rows:
+                until = (now + lease).isoformat()
+                cur.executemany("UPDATE eengezin_outbox SET claimed_until = ? WHERE id = ?",
+                                [(until, int(r[0])) for r in rows])
+        return [OutboxRecord(int(r[0]), codec.decision_from_json(r[1])) for r in rows]
 
-        _digest, _version, history, _snap = self._read(traject_id)
-        if not history:
-            raise StoreCorruptError(f"traject {traject_id!r} has an empty history")
-        definition = self.definition(history[0].definition)
-        traject = new_traject(definition, traject_id)
-        for entry in history:
-            if entry.event == codec.MIGRATION_EVENT:
-                try:
-                    traject = apply_journaled(traject, entry)
-                except MigrationFailure as exc:
-                    raise StoreCorruptError(str(exc)) from None
-                definition = self.definition(entry.definition)
-                continue
-            traject = self._replay(definition, traject, (entry,), traject_id)
-        return traject
+    def ack(self, ids: Iterable[int]) -> None:
+        """Remove relayed records from the outbox (unknown ids are ignored)."""
+        done = [(int(i),) for i in ids]
+        if not done:
+            return
+        with self._transaction(write=True) as cur:
+            cur.executemany("DELETE FROM eengezin_outbox WHERE id = ?", done)
 
-    def verify(self, traject_id: str) -> Traject:
-        """Check that the snapshot path and the full replay give the same traject."""
-        loaded = self.load(traject_id)
-        rebuilt = self.rebuild(traject_id)
-        if loaded != rebuilt:
-            raise StoreCorruptError(f"traject {traject_id!r}: snapshot and history disagree")
-        return loaded
+    def outbox_size(self) -> int:
+        """How many records wait in the outbox (claimed or not)."""
+        with self._transaction(write=False) as cur:
+            cur.execute("SELECT COUNT(*) FROM eengezin_outbox")
+            return int(cur.fetchone()[0])
 
     # ------------------------------------------------------------ queries
 
@@ -701,42 +748,10 @@ class SQLStore(abc.ABC):
             yield r[0], int(r[1]), codec.entry_from_json(r[2])
 
 
-def fire(store: SQLStore, definition: Definition, traject_id: str, event: Event, *,
-         idempotency_key: str | None = None, max_attempts: int = 50) -> Decision:
-    """Load (or create), decide ``event`` and store it; on a conflict, reload and decide again.
-
-    A refused event stores nothing. With ``idempotency_key``, a request that was applied
-    before is not applied again (``duplicate`` is True).
-
-    >>> # decision = fire(store, basis, "T-1", Event("notitie", now, {"tekst": "..."}))
-    """
-    for attempt in range(1, max_attempts + 1):
-        if idempotency_key is not None and store.applied(traject_id, idempotency_key) is not None:
-            return Decision(None, store.load(traject_id, definition), True, attempt)
-        try:
-            traject = store.load(traject_id, definition)
-        except TrajectNotFoundError:
-            traject = new_traject(definition, traject_id)
-        outcome = step(definition, traject, event)
-        if not outcome.accepted:
-            return Decision(outcome, traject, False, attempt)
-        try:
-            result = store.append(definition, outcome.traject, expected_version=traject.version,
-                                  idempotency_key=idempotency_key)
-        except ConflictError:
-            time.sleep(random.uniform(0, 0.002 * min(attempt, 20)))
-            continue
-        if not result.applied:
-            return Decision(None, store.load(traject_id, definition), True, attempt)
-        return Decision(outcome, outcome.traject, False, attempt)
-    raise ConflictError(f"traject {traject_id!r}: still conflicting after {max_attempts} attempts")
-
-
 def describe_error(exc: BaseException) -> str:
     """A one-line description of a backend error for a :class:`StoreError` message."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
 
-__all__ = ["AppendResult", "Decision", "DefinitionError", "SQLStore", "StateChange",
-           "StoredDeadline", "fire"]
+__all__ = ["AppendResult", "SQLStore", "StateChange", "StoredDeadline"]

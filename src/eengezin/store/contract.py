@@ -1,11 +1,17 @@
-"""The store contract every backend fulfils (checked by tests/test_store_contract.py)."""
+"""The store contract every backend fulfils (checked by tests/test_store_contract.py).
+
+Everything that holds trajecten is typed against :class:`Store`: the engine, the CLI,
+migrations and the monitor. A store persists and queries; it never decides an event.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
+from ..decision import Decision
 from ..process.model import Definition
 from ..traject import DefinitionRef, HistoryEntry, Traject
 from ._sql import AppendResult, StateChange, StoredDeadline
@@ -13,95 +19,82 @@ from ._sql import AppendResult, StateChange, StoredDeadline
 
 @runtime_checkable
 class Store(Protocol):
-    """Where trajecten live: an append-only history per traject plus snapshots and indexes.
+    """Where trajecten live: a snapshot per traject, its append-only log, and indexes.
 
-    - :meth:`append` stores new history entries in one transaction, only when the stored
-      version is ``expected_version`` (else :class:`~eengezin.errors.ConflictError`);
-      an idempotency key makes a retried request a no-op.
-    - :meth:`load` returns the latest snapshot plus a replay of the tail, and refuses a
-      traject pinned to another definition (:class:`~eengezin.errors.DefinitionMismatchError`).
-    - :meth:`rebuild` derives the traject from the history alone; :meth:`verify` checks
-      that both agree.
+    - :meth:`append` adds log entries and the new snapshot in one transaction, only when
+      the stored version is ``expected_version`` (else
+      :class:`~eengezin.errors.ConflictError`); an idempotency key makes a retried request
+      a no-op, and binds to the request's hash.
+    - :meth:`load` returns the stored snapshot: nothing is decided again.
+    - :meth:`history` reads the log page by page.
     """
 
     url: str
     backend: str
 
-    def append(self, definition: Definition, traject: Traject, *, expected_version: int,
-               idempotency_key: str | None = None) -> AppendResult:
-        """Store ``traject.history[expected_version:]`` atomically."""
-        ...
+    def append(self, definition: Definition, traject: Traject, entries: Sequence[HistoryEntry], *,
+               expected_version: int, idempotency_key: str | None = None,
+               request_hash: str | None = None, decisions: Sequence[Decision] = ()
+               ) -> AppendResult:
+        """Append entries and store the snapshot after them (see :class:`Store`)."""
 
-    def import_trajecten(self, definition: Definition, trajecten: Iterable[Traject], *,
-                         batch: int = 5000) -> int:
-        """Store whole new trajecten in batched transactions."""
-        ...
+    def exclusive(self, traject_id: str) -> AbstractContextManager[None]:
+        """Hold the traject's write lock for a load, a decision and an append."""
 
     def load(self, traject_id: str, definition: Definition | None = None) -> Traject:
-        """The traject (snapshot + replayed tail)."""
-        ...
+        """The stored snapshot (:class:`~eengezin.store.TrajectNotFoundError` if unknown)."""
 
-    def rebuild(self, traject_id: str) -> Traject:
-        """The traject from its whole history, across migrations."""
-        ...
+    def history(self, traject_id: str, *, start: int = 0, limit: int | None = None
+                ) -> list[HistoryEntry]:
+        """Log entries after version ``start``, oldest first, at most ``limit``."""
 
-    def verify(self, traject_id: str) -> Traject:
-        """Load and rebuild, and check they agree."""
-        ...
-
-    def history(self, traject_id: str) -> tuple[HistoryEntry, ...]:
-        """The stored history, oldest first."""
-        ...
+    def iter_history(self, traject_id: str, *, page: int = 1000) -> Iterator[HistoryEntry]:
+        """The whole log, page by page."""
 
     def version(self, traject_id: str) -> int | None:
-        """Number of stored entries, or None for an unknown traject."""
-        ...
+        """The stored version, or None."""
 
     def exists(self, traject_id: str) -> bool:
         """True when the traject is stored."""
-        ...
 
     def applied(self, traject_id: str, idempotency_key: str) -> int | None:
-        """The version at which the key was applied, or None."""
-        ...
+        """The version at which the idempotency key was applied, or None."""
 
     def definition(self, ref: DefinitionRef | str) -> Definition:
-        """A definition the store keeps, by reference or hash."""
-        ...
+        """A definition the store keeps, by ref or hash."""
 
     def definitions(self) -> dict[DefinitionRef, int]:
-        """The definitions trajecten are pinned to, with their counts."""
-        ...
+        """Definitions in use, with the number of trajecten pinned to each."""
 
     def ids(self, *, definition: DefinitionRef | str | None = None) -> list[str]:
-        """Stored traject ids."""
-        ...
+        """Stored traject ids, sorted."""
 
     def count(self) -> int:
         """Number of stored trajecten."""
-        ...
 
     def find(self, track: str, state: str) -> list[str]:
-        """Trajecten whose track is in (or under) a state."""
-        ...
+        """Ids of trajecten whose ``track`` is in ``state`` (or nested under it)."""
 
     def counts(self, track: str) -> dict[str, int]:
-        """Trajecten per state of a track."""
-        ...
+        """Trajecten per state of ``track``."""
 
     def open_deadlines(self, due_before: date | None = None, *, limit: int | None = None
                        ) -> list[StoredDeadline]:
         """Open deadlines, earliest first."""
-        ...
 
     def overdue(self, at: datetime | date, *, limit: int | None = None) -> list[StoredDeadline]:
-        """Open deadlines past their last day at ``at``."""
-        ...
+        """Open deadlines whose last day is before ``at``."""
 
     def state_changes(self, track: str) -> Iterator[StateChange]:
-        """Every change of a track, per traject in order."""
-        ...
+        """Every change of ``track``, per traject in log order."""
+
+    def entries(self, event: str) -> Iterator[tuple[str, int, HistoryEntry]]:
+        """Every stored entry of one event id, as (traject id, version, entry)."""
+
+    def import_trajecten(self, definition: Definition,
+                         items: Iterable[tuple[Traject, Sequence[HistoryEntry]]], *,
+                         batch: int = 5000) -> int:
+        """Store whole new trajecten with their logs."""
 
     def close(self) -> None:
-        """Release the connection."""
-        ...
+        """Release the store's resources."""

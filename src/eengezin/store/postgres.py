@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..rules.predicates import PredicateRegistry
-from ._sql import DEFAULT_SNAPSHOT_EVERY, Cursor, SQLStore, describe_error
+from ._sql import Cursor, SQLStore, describe_error
 from .errors import StoreError, StoreOpenError
 
 
@@ -43,27 +43,38 @@ class PostgresStore(SQLStore):
 
     backend = "postgresql"
 
-    def __init__(self, dsn: str, *, create: bool = True, connect_timeout: int = 10,
-                 predicates: PredicateRegistry | None = None,
-                 snapshot_every: int = DEFAULT_SNAPSHOT_EVERY) -> None:
-        super().__init__(predicates=predicates, snapshot_every=snapshot_every)
+    _serial_id = "BIGSERIAL PRIMARY KEY"
+
+    def __init__(self, dsn: str | None = None, *, create: bool = True, connect_timeout: int = 10,
+                 predicates: PredicateRegistry | None = None, outbox: bool | None = None,
+                 connection: Any = None) -> None:
+        super().__init__(predicates=predicates)
         try:
             import psycopg
         except ImportError:  # pragma: no cover - depends on the installation
             raise StoreOpenError(
                 "PostgreSQL needs psycopg: pip install 'eengezin[postgres]'") from None
         self._psycopg = psycopg
-        self.url = dsn
         self._connect_timeout = connect_timeout
         self._closed = False
-        try:
-            self._conn = psycopg.connect(dsn, connect_timeout=connect_timeout,
-                                         autocommit=True)
-        except psycopg.Error as exc:
-            raise StoreOpenError(f"{_redact(dsn)}: cannot connect: {describe_error(exc)}"
-                                 ) from None
-        except Exception as exc:  # psycopg raises ProgrammingError for a bad DSN
-            raise StoreOpenError(f"{_redact(dsn)}: {describe_error(exc)}") from None
+        self._owned = connection is None
+        if connection is not None:
+            # the host's connection: our transactions nest in the host's (as savepoints when
+            # the host has one open), so a decision commits with the host's own writes
+            self._conn = connection
+            self.url = dsn or "postgresql://(host connection)"
+        else:
+            if dsn is None:
+                raise StoreOpenError("PostgresStore needs a DSN or a connection")
+            self.url = dsn
+            try:
+                self._conn = psycopg.connect(dsn, connect_timeout=connect_timeout,
+                                             autocommit=True)
+            except psycopg.Error as exc:
+                raise StoreOpenError(f"{_redact(dsn)}: cannot connect: {describe_error(exc)}"
+                                     ) from None
+            except Exception as exc:  # psycopg raises ProgrammingError for a bad DSN
+                raise StoreOpenError(f"{_redact(dsn)}: {describe_error(exc)}") from None
         try:
             with self._transaction(write=True) as cur:
                 # concurrent first use: one process creates the tables, the others wait
@@ -72,16 +83,30 @@ class PostgresStore(SQLStore):
                             " WHERE table_schema = current_schema()")
                 tables = {r[0] for r in cur.fetchall()}
                 if not create and "eengezin_meta" not in tables:
-                    raise StoreOpenError(f"{_redact(dsn)}: no eengezin store in this database")
-                self._init_schema(cur, tables)
+                    raise StoreOpenError(f"{_redact(self.url)}: no eengezin store in this database")
+                self._init_schema(cur, tables, outbox)
         except BaseException:
-            self._conn.close()
+            if self._owned:
+                self._conn.close()
             raise
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Cursor]:
+        with self._lock:
+            if self._current is not None:  # joins the transaction of SQLStore.exclusive
+                yield self._current
+                return
+            with self._transaction_unlocked(write) as cur:
+                self._current = cur
+                try:
+                    yield cur
+                finally:
+                    self._current = None
+
+    @contextmanager
+    def _transaction_unlocked(self, write: bool) -> Iterator[Cursor]:
         psycopg = self._psycopg
-        if self._conn.closed and not self._closed:
+        if self._conn.closed and not self._closed and self._owned:
             # the server dropped the connection (restart, failover, idle timeout): the failed
             # transaction was rolled back, so connecting again is safe
             try:
@@ -107,10 +132,17 @@ class PostgresStore(SQLStore):
         errors = self._psycopg.errors
         return isinstance(exc, errors.UniqueViolation | errors.SerializationFailure)
 
+    def _claim_sql(self) -> str:
+        # concurrent relays skip each other's rows instead of waiting for them
+        return ("SELECT id, body FROM eengezin_outbox WHERE claimed_until IS NULL"
+                " OR claimed_until < ? ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")
+
     def close(self) -> None:
-        """Close the connection (a closed store does not reconnect)."""
+        """Close the connection (a closed store does not reconnect); a host's connection
+        is left open."""
         self._closed = True
-        self._conn.close()
+        if self._owned:
+            self._conn.close()
 
     def drop_all(self) -> None:
         """Remove every eengezin table from the database (tests and benchmarks only)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..rules.predicates import PredicateRegistry
-from ._sql import DEFAULT_SNAPSHOT_EVERY, Cursor, SQLStore, describe_error
+from ._sql import Cursor, SQLStore, describe_error
 from .errors import StoreCorruptError, StoreError, StoreOpenError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -33,9 +33,8 @@ class SQLiteStore(SQLStore):
     backend = "sqlite"
 
     def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 30.0,
-                 predicates: PredicateRegistry | None = None,
-                 snapshot_every: int = DEFAULT_SNAPSHOT_EVERY) -> None:
-        super().__init__(predicates=predicates, snapshot_every=snapshot_every)
+                 predicates: PredicateRegistry | None = None, outbox: bool | None = None) -> None:
+        super().__init__(predicates=predicates)
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         exists = self.path.exists()
@@ -66,7 +65,7 @@ class SQLiteStore(SQLStore):
                     raise StoreOpenError(
                         f"{self.path}: not an eengezin store (a SQLite database with other "
                         f"tables: {', '.join(sorted(tables)[:5])})")
-                self._init_schema(cur, tables)
+                self._init_schema(cur, tables, outbox)
         except StoreCorruptError as exc:
             self._conn.close()
             raise StoreOpenError(f"{self.path}: corrupt store: {exc}") from None
@@ -80,6 +79,21 @@ class SQLiteStore(SQLStore):
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Cursor]:
+        # one connection, shared by the threads that share this store; a transaction opened
+        # inside another (see :meth:`SQLStore.exclusive`) joins it
+        with self._lock:
+            if self._current is not None:
+                yield self._current
+                return
+            with self._transaction_unlocked(write) as cur:
+                self._current = cur
+                try:
+                    yield cur
+                finally:
+                    self._current = None
+
+    @contextmanager
+    def _transaction_unlocked(self, write: bool) -> Iterator[Cursor]:
         try:
             cur = self._conn.cursor()
         except sqlite3.ProgrammingError as exc:

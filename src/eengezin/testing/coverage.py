@@ -15,9 +15,9 @@ import attrs
 from hypothesis import HealthCheck, Phase, given, settings
 
 from ..process.model import Definition, Transition
-from ..process.step import event_possible, new_traject, step
+from ..process.step import new_traject, step
 from ..traject import Event
-from .strategies import DefinitionRef, histories, resolve
+from .strategies import DefinitionRef, event_possible, histories, resolve
 
 __all__ = ["Coverage", "coverage", "sample_histories"]
 

@@ -143,7 +143,7 @@ def reference_next_state(definition: Definition, traject: Traject, event: Event
     ctx = Context(
         data=event.data, facts=facts, state=state, event=event.name, at=event.at,
         actor_id=actor.id if actor else None, actor_role=actor.role if actor else None,
-        params=definition.params, history=traject.history, deadlines=traject.deadlines,
+        params=definition.params, seen=traject.seen, deadlines=traject.deadlines,
     )
     with ref.lock:
         chart.load(state)

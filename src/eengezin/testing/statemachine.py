@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from ..process.model import Definition, Invariant
-from ..process.step import event_possible, new_traject, step
+from ..process.step import new_traject, replay, restore, step
 from ..rules.context import Context
-from ..traject import Actor, Event, Outcome, Traject
+from ..traject import Actor, Event, HistoryEntry, Outcome, Traject
 from ._payloads import payload_strategy
 from .strategies import (
     ACTOR_ID,
@@ -37,6 +37,7 @@ from .strategies import (
     DefinitionRef,
     Walk,
     event_for,
+    event_possible,
     resolve,
     steered_event,
 )
@@ -58,7 +59,7 @@ def invariant_holds(definition: Definition, inv: Invariant, traject: Traject,
     if not (isinstance(inv.raw, dict) and "always" in inv.raw):
         return True
     ctx = Context(data={}, facts=traject.facts, state=traject.state, event="", at=at,
-                  params=definition.params, history=traject.history, deadlines=traject.deadlines)
+                  params=definition.params, seen=traject.seen, deadlines=traject.deadlines)
     return bool(inv.condition(ctx))
 
 
@@ -101,6 +102,7 @@ class TrajectMachine(RuleBasedStateMachine):
         self.traject: Traject = new_traject(self.definition, "T-state-machine")
         self.outcomes: list[Outcome] = []
         self.accepted: list[Event] = []
+        self.log: list[HistoryEntry] = []
         self._checked = -1  # len(self.accepted) when the replay promise was last checked
         self.now: datetime = START
         self._walk = Walk(self.definition, self.traject)
@@ -113,6 +115,8 @@ class TrajectMachine(RuleBasedStateMachine):
             assert outcome.traject is before, f"refused {event.name} changed the traject"
         else:
             self.accepted.append(event)
+            if outcome.entry is not None:
+                self.log.append(outcome.entry)
             if self._walk.traject is not before:  # the traject was set from outside
                 self._walk = Walk(self.definition, before)
             self._walk.accept(event, outcome.traject)
@@ -122,19 +126,15 @@ class TrajectMachine(RuleBasedStateMachine):
 
     @invariant()
     def state_equals_replay(self) -> None:
-        """The traject is exactly what deciding its accepted events again gives."""
+        """The traject is exactly what deciding its accepted events again gives, and what
+        applying their log entries as recorded gives."""
         if self._checked == len(self.accepted) and self.traject is self._walk.traject:
             return  # nothing was accepted since the last check
         self._checked = len(self.accepted)
-        rebuilt = new_traject(self.definition, self.traject.id)
-        for i, event in enumerate(self.accepted):
-            out = step(self.definition, rebuilt, event)
-            assert out.accepted, f"event {i + 1} ({event.name}) is refused on replay"
-            rebuilt = out.traject
-        assert rebuilt.state == self.traject.state, (rebuilt.state, self.traject.state)
-        assert rebuilt.facts == self.traject.facts
-        assert rebuilt.deadlines == self.traject.deadlines
-        assert rebuilt.version == self.traject.version == len(self.accepted)
+        rebuilt = replay(self.definition, self.traject.id, self.accepted)
+        assert rebuilt == self.traject, (rebuilt.state, self.traject.state)
+        assert restore(self.definition, self.traject.id, self.log) == self.traject
+        assert self.traject.version == len(self.accepted)
 
     @rule(data=st.data())
     def fire_next_step(self, data: st.DataObject) -> None:

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from ..checker import inert_events
 from ..definition import load_definition
 from ..process.model import Definition, EventSpec
-from ..process.step import available_events, evaluate, new_traject, step
+from ..process.step import availability, available_events, evaluate, new_traject, step
 from ..rules.verdict import Verdict
 from ..traject import Actor, Event, Traject
 from ._payloads import candidate_payloads, payload_strategy, satisfying_payloads
@@ -93,6 +93,20 @@ def possible_events(definition: Definition, traject: Traject, at: datetime = STA
     verdicts = available_events(definition, traject, at)
     ready = [eid for eid, verdict in verdicts.items() if verdict.accepted]
     return ready + [eid for eid, verdict in verdicts.items() if not verdict.accepted]
+
+
+def event_possible(definition: Definition, traject: Traject, event_id: str) -> bool:
+    """Whether the traject's state allows ``event_id`` now: the start event before the
+    traject started, any other after, in a state of every track it names
+    (:func:`eengezin.process.step.availability`); rules, role and payload are not asked.
+
+    >>> basis = resolve("basis")
+    >>> event_possible(basis, new_traject(basis, "T"), "aanmelden")
+    True
+    """
+    if not traject.started or event_id == definition.start_event:
+        return not traject.started and event_id == definition.start_event
+    return availability(definition, traject, event_id) is None
 
 
 def ready_count(definition: Definition, traject: Traject, at: datetime) -> int:
@@ -368,6 +382,8 @@ def _history(draw: st.DrawFn, definition: Definition, min_size: int, max_size: i
         at = at + timedelta(hours=draw(_HOURS))
         stray = refusals and draw(_DIGIT) == 9
         event = None if stray else draw(steered_event(definition, walk, at))
+        if event is None and not stray and len(events) >= min_size:
+            break  # nothing is possible any more: the process has ended
         if event is None:
             event_id = _choose(draw, all_ids)
             payload = draw(st.one_of(

@@ -1,33 +1,39 @@
 """Store commands of the ``eengezin`` CLI: run --store, show, history, migrate, monitor,
-deadlines, verify.
+deadlines, verify. Everything that decides goes through the :class:`~eengezin.Engine`.
 
-Registered by :func:`register` into the main parser (``eengezin/cli.py``); ``run --store``
-branches to :func:`cmd_run_stored`. Exit codes follow the main CLI: 0 ok, 1 findings
-(a migration with failures), 2 usage or store errors (message, never a traceback).
+Exit codes follow the main CLI: 0 ok, 1 findings (a migration with failures, a verify
+problem), 2 usage or store errors (message, never a traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..definition import bundled_dir, load_definition
-from ..errors import ConflictError, EengezinError
-from ..process import new_traject
-from ..traject import Traject
-from . import open_store
-from ._sql import SQLStore
-from .codec import MIGRATION_EVENT, ref_dict
-from .errors import TrajectNotFoundError
-from .migration import find_migrations, migrate_store
-from .monitor import compute_monitor
-from .sqlite import SQLiteStore
-
-MAX_ATTEMPTS = 50
+from ..engine import Engine
+from ..errors import EengezinError
+from ..migration import find_migrations, migrate_store
+from ..store import SQLiteStore, SQLStore, TrajectNotFoundError, compute_monitor, open_store
+from ..store.codec import ref_dict
+from ..traject import MIGRATION_EVENT, Traject
+from .common import (
+    UsageError,
+    decide,
+    definition_json,
+    dump_json,
+    final_json,
+    parse_moment,
+    print_step_text,
+    read_events,
+    step_json,
+    to_event,
+)
+from .progress import Progress
 
 
 def _open(url: str, *, create: bool) -> SQLStore:
@@ -35,8 +41,6 @@ def _open(url: str, *, create: bool) -> SQLStore:
 
 
 def _usage(message: str) -> EengezinError:
-    from ..cli import UsageError
-
     return UsageError(message)
 
 
@@ -45,71 +49,75 @@ def _usage(message: str) -> EengezinError:
 
 def cmd_run_stored(args: argparse.Namespace, out: TextIO) -> int:
     """``eengezin run DEF --events F --store URL --traject ID``: apply a scenario to a stored
-    traject, committing each accepted event; on a conflict, reload and decide it again."""
-    from .. import cli as main
+    traject through the :class:`~eengezin.Engine`, committing each accepted event.
 
+    Each line gets an idempotency key derived from the file and the line, so running the
+    same file again adds nothing. On failure, ``--json`` still reports the lines that were
+    committed."""
     if not args.traject:
-        raise _usage("run --store: geef het traject met --traject ID")
+        raise UsageError("run --store: geef het traject met --traject ID")
     definition = load_definition(args.definition)
-    start = main.parse_moment(args.at_start, "--at-start") if args.at_start else datetime.now(UTC)
-    path = Path(args.events)
-    try:
-        handle = sys.stdin if args.events == "-" else path.open(encoding="utf-8")
-    except OSError as exc:
-        raise _usage(f"{args.events}: kan niet lezen: {exc.strerror}") from None
-    with handle:
-        scenario = list(main.read_scenario(iter(handle), args.events))
+    start = parse_moment(args.at_start, "--at-start") if args.at_start else datetime.now(UTC)
+    scenario = read_events(args.events)
+    base = hashlib.sha256(f"{args.traject}\0{definition.hash}".encode()).hexdigest()[:16]
     at = start
     steps: list[dict[str, Any]] = []
+    error: EengezinError | None = None
     with _open(args.store, create=True) as store:
-        traject = _current(store, definition, args.traject)
+        engine = Engine(definition, store=store)
+        try:
+            traject = _current(engine, args.traject)
+        except EengezinError:
+            raise
         if not args.json:
             out.write(f"{definition.id} v{definition.version} — {definition.title} — traject "
                       f"{args.traject} (versie {traject.version}) in {store.backend}\n")
         for number, obj in scenario:
             if "at" in obj:
-                at = main.parse_moment(obj["at"], f"{args.events}:{number}")
-            event = main.to_event(obj, at)
-            for _attempt in range(MAX_ATTEMPTS):
-                verdict, after = main.decide(definition, traject, event)
-                if not verdict.accepted:
-                    break
-                try:
-                    store.append(definition, after, expected_version=traject.version)
-                except ConflictError:
-                    traject = _current(store, definition, args.traject)
-                    continue
-                traject = after
+                at = parse_moment(obj["at"], f"{args.events}:{number}")
+            event = to_event(obj, at)
+            key = f"run:{base}:{hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:24]}:{number}"
+            try:
+                if event.name not in definition.events:
+                    verdict, traject = decide(definition, traject, event)
+                else:
+                    outcome = engine.fire(args.traject, event.name, event.data, actor=event.actor,
+                                          at=event.at, idempotency_key=key)
+                    verdict, traject = outcome.verdict, outcome.traject
+            except EengezinError as exc:
+                error = exc
                 break
-            else:
-                raise ConflictError(f"{args.events}:{number}: bleef botsen met andere schrijvers")
-            steps.append(main.step_json(number, obj["event"], verdict, traject))
+            steps.append(step_json(number, obj["event"], verdict, traject))
             if not args.json:
-                main.print_step_text(out, number, obj["event"], verdict, traject)
+                print_step_text(out, number, obj["event"], verdict, traject)
         version = store.version(args.traject) or 0
-    final = main.final_json(definition, traject, at)
+    final = final_json(definition, traject, at)
     if args.json:
-        result = {
-            "definition": main.definition_json(definition),
+        result: dict[str, Any] = {
+            "definition": definition_json(definition),
             "traject": args.traject,
             "version": version,
             "steps": steps,
             "final": final,
         }
-        out.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        if error is not None:
+            result["error"] = str(error)
+        dump_json(result, out, pretty=args.pretty)
     else:
         accepted = sum(1 for s in steps if s["accepted"])
         out.write(f"\n{accepted} van {len(steps)} events geaccepteerd en opgeslagen; traject "
                   f"{args.traject} staat op versie {version}; eindstaat: "
                   + ", ".join(f"{k}={v}" for k, v in final["state"].items()) + "\n")
+    if error is not None:
+        raise error
     return 0
 
 
-def _current(store: SQLStore, definition: Any, traject_id: str) -> Traject:
+def _current(engine: Engine, traject_id: str) -> Traject:
     try:
-        return store.load(traject_id, definition)
+        return engine.load(traject_id)
     except TrajectNotFoundError:
-        return new_traject(definition, traject_id)
+        return engine.new(traject_id)
 
 
 # ---------------------------------------------------------------- show / history
@@ -120,12 +128,14 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     with _open(args.store, create=False) as store:
         traject = store.load(args.traject)
     if args.json:
-        out.write(json.dumps({
+        dump_json({
             "traject": traject.id,
             "version": traject.version,
             "definition": ref_dict(traject.definition),
             "state": dict(traject.state),
-        }, ensure_ascii=False, indent=2) + "\n")
+            "deadlines": [{"id": d.id, "started": d.started.isoformat(), "due": d.due.isoformat()}
+                          for d in sorted(traject.deadlines.values(), key=lambda d: (d.due, d.id))],
+        }, out, pretty=args.pretty)
         return 0
     ref = traject.definition
     out.write(f"traject {traject.id}: versie {traject.version}, definitie {ref.id} v{ref.version} "
@@ -138,29 +148,34 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
-    """``eengezin history --store URL ID``: every stored entry, oldest first."""
+    """``eengezin history --store URL ID [--start V] [--limit N]``: the log, oldest first,
+    read page by page."""
     with _open(args.store, create=False) as store:
-        history = store.history(args.traject)
-        if not history and not store.exists(args.traject):
-            raise TrajectNotFoundError(args.traject)
+        if args.limit is None:
+            history = list(store.iter_history(args.traject))
+        else:
+            history = store.history(args.traject, start=args.start, limit=args.limit)
+        if args.limit is None and args.start:
+            history = history[args.start:]
     if args.json:
         rows = [{
-            "seq": i,
+            "version": e.version or i,
             "event": e.event,
             "at": e.at.isoformat(),
             "actor": None if e.actor is None else {"id": e.actor.id, "role": e.actor.role},
             "data": dict(e.data),
             "definition": ref_dict(e.definition),
             "warnings": [v.rule for v in e.warnings],
-        } for i, e in enumerate(history, start=1)]
-        out.write(json.dumps({"traject": args.traject, "history": rows}, ensure_ascii=False,
-                             indent=2, default=str) + "\n")
+            "backdated": e.backdated,
+        } for i, e in enumerate(history, start=args.start + 1)]
+        dump_json({"traject": args.traject, "history": rows}, out, pretty=args.pretty)
         return 0
-    for i, e in enumerate(history, start=1):
+    for i, e in enumerate(history, start=args.start + 1):
         who = f" door {e.actor.id}" if e.actor else ""
         mark = "  [migratie]" if e.event == MIGRATION_EVENT else ""
-        out.write(f"{i:>5}  {e.at.isoformat()}  {e.event}{who}  "
-                  f"({e.definition.id} v{e.definition.version}){mark}\n")
+        late = "  [later geregistreerd]" if e.backdated else ""
+        out.write(f"{e.version or i:>5}  {e.at.isoformat()}  {e.event}{who}  "
+                  f"({e.definition.id} v{e.definition.version}){mark}{late}\n")
         for v in e.warnings:
             out.write(f"         let op: [{v.rule}] {v.message}\n")
     return 0
@@ -184,10 +199,11 @@ def cmd_migrate(args: argparse.Namespace, out: TextIO) -> int:
     """``eengezin migrate --store URL --to DEF [--dry-run]``: move trajecten to DEF."""
     target = load_definition(args.to)
     migrations = find_migrations(_migration_paths(args))
-    with _open(args.store, create=False) as store:
-        report = migrate_store(store, target, migrations, dry_run=args.dry_run)
+    with _open(args.store, create=False) as store, Progress("migrate", store.count()) as progress:
+        report = migrate_store(store, target, migrations, dry_run=args.dry_run,
+                               progress=lambda _tid: progress.advance())
     if args.json:
-        out.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
+        dump_json(report.to_json(), out, pretty=args.pretty)
     else:
         verb = "zou verhuizen" if report.dry_run else "verhuisd"
         out.write(f"naar {target.id} v{target.version} ({target.hash[:12]})"
@@ -210,13 +226,11 @@ def cmd_migrate(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_monitor(args: argparse.Namespace, out: TextIO) -> int:
     """``eengezin monitor --store URL [--json]``: the Zuid-Limburg monitor figures."""
-    from .. import cli as main
-
-    at = main.parse_moment(args.at, "--at") if args.at else None
+    at = parse_moment(args.at, "--at") if args.at else None
     with _open(args.store, create=False) as store:
         figures = compute_monitor(store, at=at)
     if args.json:
-        out.write(json.dumps(figures.to_json(), ensure_ascii=False, indent=2) + "\n")
+        dump_json(figures.to_json(), out, pretty=args.pretty)
     else:
         out.write(figures.to_text())
     return 0
@@ -234,9 +248,8 @@ def cmd_deadlines(args: argparse.Namespace, out: TextIO) -> int:
         else:
             rows = store.open_deadlines(limit=args.limit)
     if args.json:
-        out.write(json.dumps([{"traject": d.traject_id, "id": d.id,
-                               "started": d.started.isoformat(), "due": d.due.isoformat()}
-                              for d in rows], ensure_ascii=False, indent=2) + "\n")
+        dump_json([{"traject": d.traject_id, "id": d.id, "started": d.started.isoformat(),
+                    "due": d.due.isoformat()} for d in rows], out, pretty=args.pretty)
         return 0
     for d in rows:
         out.write(f"{d.due.isoformat()}  {d.traject_id}  {d.id} (sinds {d.started.isoformat()})\n")
@@ -244,70 +257,47 @@ def cmd_deadlines(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    """``eengezin verify --store URL [ID …]``: rebuild trajecten from their histories and
-    compare with what loading gives; exit 1 when any differs or cannot be read."""
+    """``eengezin verify --store URL [ID …]``: decide every logged entry again and compare
+    with what the log recorded, and the snapshot with where the log leads; exit 1 on
+    corruption (a host predicate that now answers differently is reported, not an error)."""
     problems: list[str] = []
+    notes: list[str] = []
+    reports: list[dict[str, Any]] = []
     with _open(args.store, create=False) as store:
         if isinstance(store, SQLiteStore):
             problems.extend(f"sqlite: {p}" for p in store.integrity_check())
         ids = args.traject or store.ids()
+        engines: dict[str, Engine] = {}
+        progress = Progress("verify", len(ids))
         for tid in ids:
+            progress.advance()
             try:
-                store.verify(tid)
+                traject = store.load(tid)
+                engine = engines.get(traject.definition.hash)
+                if engine is None:
+                    engine = engines[traject.definition.hash] = Engine(
+                        store.definition(traject.definition), store=store)
+                report = engine.verify(tid)
             except EengezinError as exc:
                 problems.append(f"{tid}: {exc}")
+                reports.append({"traject": tid, "ok": False, "error": str(exc), "findings": []})
+                continue
+            for f in report.findings:
+                line = f"{tid}: regel {f.version} ({f.event or '-'}): {f.kind}: {f.detail}"
+                (notes if f.kind == "host_predicate" else problems).append(line)
+            reports.append({"traject": tid, "ok": report.ok, "version": report.version,
+                            "findings": [{"kind": f.kind, "version": f.version, "event": f.event,
+                                          "detail": f.detail} for f in report.findings]})
+    if args.json:
+        dump_json({"checked": len(ids), "problems": len(problems), "trajecten": reports}, out,
+                  pretty=args.pretty)
+        return 1 if problems else 0
+    progress.__exit__()
+    for note in notes:
+        out.write(f"LET OP {note}\n")
     for problem in problems:
         out.write(f"FOUT {problem}\n")
     out.write(f"{len(ids)} trajecten gecontroleerd, {len(problems)} problemen\n")
     return 1 if problems else 0
 
 
-# ---------------------------------------------------------------- registration
-
-
-def add_store_option(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    """Add ``--store URL`` to a subcommand."""
-    parser.add_argument("--store", required=required, metavar="URL",
-                        help="pad of sqlite:///bestand.db, of postgresql://…")
-
-
-def register(sub: Any) -> None:
-    """Add show, history, migrate, monitor, verify and deadlines to the main CLI's subparsers."""
-    p = sub.add_parser("show", help="een opgeslagen traject: versie, definitie, staat")
-    add_store_option(p, required=True)
-    p.add_argument("traject", metavar="ID")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_show)
-
-    p = sub.add_parser("history", help="de geschiedenis van een opgeslagen traject")
-    add_store_option(p, required=True)
-    p.add_argument("traject", metavar="ID")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_history)
-
-    p = sub.add_parser("migrate", help="zet opgeslagen trajecten over naar een nieuwe versie")
-    add_store_option(p, required=True)
-    p.add_argument("--to", required=True, metavar="DEF", help="de nieuwe definitie")
-    p.add_argument("--migration", action="append", metavar="FILE",
-                   help="migratiebestand of map (standaard: migrations/ naast DEF)")
-    p.add_argument("--dry-run", action="store_true", help="alleen rapporteren, niets wijzigen")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_migrate)
-
-    p = sub.add_parser("monitor", help="monitorcijfers (Zuid-Limburg) over een opslag")
-    add_store_option(p, required=True)
-    p.add_argument("--at", metavar="ISO", help="moment van de meting (standaard: nu)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_monitor)
-
-    p = sub.add_parser("verify", help="controleer dat snapshots en geschiedenis overeenkomen")
-    add_store_option(p, required=True)
-    p.add_argument("traject", metavar="ID", nargs="*", help="standaard: alle trajecten")
-    p.set_defaults(handler=cmd_verify)
-
-    p = sub.add_parser("deadlines", help="open of verlopen termijnen in een opslag")
-    add_store_option(p, required=True)
-    p.add_argument("--overdue-at", metavar="DATE", help="alleen termijnen verlopen op DATE")
-    p.add_argument("--limit", type=int, metavar="N")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_deadlines)

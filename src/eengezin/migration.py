@@ -27,7 +27,9 @@ and lists named data transforms (no code)::
 :func:`check_migration` checks completeness against both definitions. Applying it to a
 traject is pure (:func:`migrate_traject`): it appends one history entry
 (:data:`~eengezin.store.codec.MIGRATION_EVENT`) whose data records the migration as it was
-applied, so :func:`apply_journaled` can redo it during a full replay without the file.
+applied, and whose recorded change is the whole traject under the new definition, so the
+log is applied across a migration without the file (:func:`eengezin.process.apply`).
+:func:`migrate_store` moves every traject of a store through the :class:`~eengezin.Engine`.
 """
 
 from __future__ import annotations
@@ -36,20 +38,19 @@ import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from ..definition._yaml import Locator, load_yaml
-from ..errors import ConflictError, DefinitionError, EengezinError, Location, Problem
-from ..process.model import Definition
-from ..rules.context import Context
-from ..traject import Actor, DefinitionRef, HistoryEntry, OpenDeadline, Traject
-from .codec import MIGRATION_EVENT, ref_dict
-from .errors import MigrationError
-
-if TYPE_CHECKING:
-    from ._sql import SQLStore
+from .definition import Locator, parse_yaml
+from .engine import Engine
+from .errors import DefinitionError, EengezinError, Location, Problem
+from .process.model import Definition
+from .rules.context import Context
+from .store.codec import ref_dict
+from .store.contract import Store
+from .store.errors import MigrationError
+from .traject import MIGRATION_EVENT, Actor, Change, DefinitionRef, HistoryEntry, OpenDeadline, Traject
 
 SAME = "same"
 TRANSFORMS = ("rename", "copy", "drop", "set", "default", "map_value")
@@ -121,7 +122,7 @@ def load_migration(path: str | Path) -> Migration:
                              ) from None
     locator = Locator()
     try:
-        tree = load_yaml(text, filename, locator)
+        tree = parse_yaml(text, filename, locator)
     except DefinitionError as exc:
         raise MigrationError(exc.problems) from None
     return parse_migration(tree, filename, locator)
@@ -353,8 +354,8 @@ def _apply_transforms(facts: Mapping[str, Any], ops: Sequence[Mapping[str, Any]]
 
 
 def migrate_traject(migration: Migration, traject: Traject, old: Definition, new: Definition,
-                    at: datetime, actor: Actor = MIGRATION_ACTOR) -> Traject:
-    """The traject moved to ``new``, with the migration journaled as its last history entry.
+                    at: datetime, actor: Actor = MIGRATION_ACTOR) -> tuple[Traject, HistoryEntry]:
+    """The traject moved to ``new``, and the log entry that journals the migration.
 
     Pure. Raises :class:`MigrationFailure` when this traject cannot move (its state is not
     a state of ``old``, or a data transform fails). Call :func:`check_migration` first.
@@ -390,48 +391,32 @@ def migrate_traject(migration: Migration, traject: Traject, old: Definition, new
         "termijnen": deadlines,
         "data": [dict(op) for op in migration.data],
     }
+    facts = _apply_transforms(traject.facts, migration.data)
+    open_deadlines: dict[str, OpenDeadline] = {}
+    for did, open_deadline in traject.deadlines.items():
+        target = deadlines[did]
+        if target is not None:
+            open_deadlines[target] = OpenDeadline(target, open_deadline.started, open_deadline.due)
     entry = HistoryEntry(event=MIGRATION_EVENT, at=at, data=data, actor=actor,
-                         definition=new.ref)
-    moved = apply_journaled(traject, entry)
+                         definition=new.ref, version=traject.version + 1,
+                         change=Change(state=state, facts=facts,
+                                       started=tuple(open_deadlines.values())))
+    moved = Traject(id=traject.id, definition=new.ref, state=state, facts=facts,
+                    deadlines=open_deadlines, version=traject.version + 1, seen=traject.seen,
+                    last_at=traject.last_at)
     broken = violated_invariants(new, moved, at)
     if broken:
         raise MigrationFailure("na de migratie geldt niet: " + "; ".join(broken))
-    return moved
+    return moved, entry
 
 
 def violated_invariants(definition: Definition, traject: Traject, at: datetime) -> list[str]:
     """The ``always`` invariants of ``definition`` that ``traject`` breaks (``id: message``)."""
     ctx = Context(data={}, facts=traject.facts, state=traject.state, event=MIGRATION_EVENT,
-                  at=at, params=definition.params, history=traject.history,
+                  at=at, params=definition.params, seen=traject.seen,
                   deadlines=traject.deadlines)
     return [f"{inv.id}: {inv.message.strip()}" for inv in definition.invariants
             if isinstance(inv.raw, Mapping) and "always" in inv.raw and not inv.condition(ctx)]
-
-
-def apply_journaled(traject: Traject, entry: HistoryEntry) -> Traject:
-    """Redo a journaled migration entry on the traject as it was just before it. Pure.
-
-    The entry carries everything (the resulting states, the deadline renames, the data
-    transforms), so replay across a migration needs neither the migration file nor the
-    old definition's states.
-    """
-    data = entry.data
-    try:
-        if data["was"] != dict(traject.state) or data["van"] != ref_dict(traject.definition):
-            raise MigrationFailure(f"traject {traject.id!r}: the journaled migration starts "
-                                   "from another state or definition")
-        facts = _apply_transforms(traject.facts, data["data"])
-        renames: Mapping[str, str | None] = data["termijnen"]
-        deadlines: dict[str, OpenDeadline] = {}
-        for did, open_deadline in traject.deadlines.items():
-            target = renames.get(did, did)
-            if target is not None:
-                deadlines[target] = OpenDeadline(target, open_deadline.started, open_deadline.due)
-        state = {str(k): str(v) for k, v in data["staat"].items()}
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise MigrationFailure(f"unreadable migration entry: {exc!r}") from None
-    return Traject(id=traject.id, definition=entry.definition, state=state, facts=facts,
-                   deadlines=deadlines, history=(*traject.history, entry))
 
 
 # ---------------------------------------------------------------- over a whole store
@@ -483,7 +468,7 @@ class MigrationReport:
         }
 
 
-def migrate_store(store: SQLStore, target: Definition, migrations: Sequence[Migration], *,
+def migrate_store(store: Store, target: Definition, migrations: Sequence[Migration], *,
                   dry_run: bool = False, at: datetime | None = None,
                   actor: Actor = MIGRATION_ACTOR,
                   progress: Callable[[str], None] | None = None) -> MigrationReport:
@@ -517,30 +502,26 @@ def migrate_store(store: SQLStore, target: Definition, migrations: Sequence[Migr
             failed.extend(Failure(tid, ref, f"oude definitie niet te laden: {exc}") for tid in ids)
             continue
         check_migration(migration, old, target)
+        engine = Engine(target, store=store)
         for tid in ids:
-            result = _migrate_one(store, migration, tid, old, target, moment, actor, dry_run)
+            result = _migrate_one(engine, migration, tid, old, target, moment, actor, dry_run)
             (moved if isinstance(result, Move) else failed).append(result)  # type: ignore[arg-type]
             if progress is not None:
                 progress(tid)
     return MigrationReport(target.ref, dry_run, tuple(moved), tuple(failed), current)
 
 
-def _migrate_one(store: SQLStore, migration: Migration, tid: str, old: Definition,
+def _migrate_one(engine: Engine, migration: Migration, tid: str, old: Definition,
                  new: Definition, at: datetime, actor: Actor, dry_run: bool) -> Move | Failure:
-    for _attempt in range(20):
-        try:
-            traject = store.load(tid, old)
-            after = migrate_traject(migration, traject, old, new, at, actor)
-        except EengezinError as exc:
-            return Failure(tid, old.ref, str(exc))
+    store = engine.store
+    assert store is not None
+    try:
+        traject = store.load(tid, old)
+        after, _entry = migrate_traject(migration, traject, old, new, at, actor)
         move = Move(tid, old.ref, new.ref, dict(traject.state), dict(after.state), migration.id)
         if dry_run:
             return move
-        try:
-            store.append(new, after, expected_version=traject.version)
-        except ConflictError:
-            continue
-        except EengezinError as exc:
-            return Failure(tid, old.ref, str(exc))
-        return move
-    return Failure(tid, old.ref, "bleef botsen met andere schrijvers")
+        moved = engine.migrate(tid, old, lambda t: migrate_traject(migration, t, old, new, at, actor))
+    except EengezinError as exc:
+        return Failure(tid, old.ref, str(exc))
+    return Move(tid, old.ref, new.ref, move.was, dict(moved.state), migration.id)

@@ -1,0 +1,236 @@
+"""What the checker knows about a definition before it explores, read from the compiled model.
+
+:func:`analyse` walks every decisive condition of the compiled :class:`Definition` (blocking
+rules, guarded transitions, record and effect conditions, deadline starts that something
+decisive reads, ``always`` invariants) and adds up their footprints per event. From that it
+builds the tries that say which parts of the facts and of each event's payload the abstract
+state keeps, and it prepares the reductions (:mod:`.liveness`, :mod:`.reductions`).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ..process.model import Definition, Record
+from ..rules.footprint import Condition, fact_names
+from ..rules.predicates import Check
+from .liveness import liveness
+from .reads import Gathered, build_trie, fact_of, graft, merge_tries, record_paths, required_states, written_facts
+from .reductions import closed_facts, eager
+
+Where = Mapping[str, frozenset[str]]
+
+
+@attrs.define
+class Analysis:
+    """What the checker needs to know about a definition before it explores."""
+
+    fact_trie: dict[str, Any]
+    data_tries: dict[str, dict[str, Any]]
+    keyed_facts: frozenset[str]
+    seen_events: tuple[str, ...]
+    cap: int
+    caps: dict[str, int]
+    deadlines_read: frozenset[str]
+    overdue_read: frozenset[str]
+    event_reads: dict[str, Gathered]
+    actor_events: frozenset[str]
+    fact_items: tuple[tuple[str, Any], ...] = ()
+    fact_readers: dict[str, frozenset[str]] = attrs.Factory(dict)
+    always_live: frozenset[str] = frozenset()
+    reach: dict[str, dict[str, frozenset[str]]] = attrs.Factory(dict)
+    fact_reach: dict[str, dict[str, dict[str, frozenset[str]]]] = attrs.Factory(dict)
+    closed: dict[str, tuple[Check, ...]] = attrs.Factory(dict)
+    eager: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = attrs.Factory(dict)
+    params: Mapping[str, Any] = attrs.Factory(dict)
+    constraints: dict[str, tuple[tuple[str, frozenset[str]], ...]] = attrs.Factory(dict)
+    live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
+    dead_cache: dict[Any, tuple[int, ...]] = attrs.Factory(dict)
+    event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
+    memo: dict[tuple[str, int], tuple[Any, int]] = attrs.Factory(dict)
+    codes: list[dict[Any, int]] = attrs.Factory(list)  # per fact position: canon -> number
+    values: list[list[Any]] = attrs.Factory(list)  # per fact position: number -> canon
+    written: dict[str, frozenset[str]] = attrs.Factory(dict)  # event -> facts it may write
+    uses: dict[tuple[str, str], tuple[Where, ...]] = attrs.Factory(dict)
+
+    def index(self) -> dict[str, int]:
+        """Fact name -> its position in an abstract state."""
+        return {name: i for i, (name, _sub) in enumerate(self.fact_items)}
+
+
+class _Walk:
+    """Adds up the footprints of the decisive conditions, per event and for all events."""
+
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        self.state_reads = Gathered()  # what decides acceptance or moves state
+        self.event_reads = {eid: Gathered() for eid in definition.events}
+        self.keyed: set[str] = set()
+        self.roots: list[tuple[int, Condition | None]] = []  # with polarity
+        self.uses: dict[tuple[str, str], list[Where]] = {}
+        self.copies: list[tuple[str, str, str, str]] = []  # event, fact, op, data path copied
+
+    def condition(self, events: Iterable[str], condition: Condition | None, polarity: int = 0,
+                  where: Where | None = None) -> None:
+        # polarity +1: true lets the event through (a rule's require); -1: true blocks it
+        # (a rule's if); 0: it steers what happens (guards, record and effect conditions).
+        # where: the leaves in which this condition can matter at all (a rule's in_state if)
+        events = list(events)
+        self.roots.append((polarity, condition))
+        if condition is None:
+            return
+        for name in fact_names(condition.reads):
+            for eid in events:
+                self.uses.setdefault((name, eid), []).append(where or {})
+        self.state_reads.condition(condition)
+        for eid in events:
+            if eid in self.event_reads:
+                self.event_reads[eid].condition(condition)
+
+    def records(self, events: Iterable[str], records: Iterable[Record]) -> None:
+        events = list(events)
+        for rec in records:
+            self.condition(events, rec.condition)
+            if rec.op == "put":
+                self.keyed.add(rec.fact)
+            if rec.op not in ("set", "put", "append"):
+                continue
+            source = rec.source
+            if source is not None and (source == "data" or source.startswith("data.")):
+                self.copies.extend((e, rec.fact, rec.op, source) for e in events)
+            elif source is not None and source.startswith("facts."):
+                for e in events:  # copying a fact reads it (for liveness)
+                    if e in self.event_reads:
+                        self.event_reads[e].paths.add(source)
+            key = rec.key_source
+            if key is not None and key.startswith("data"):
+                for e in events:
+                    if e in self.event_reads:
+                        self.event_reads[e].paths.add(key)
+
+
+def analyse(definition: Definition) -> Analysis:
+    walk = _Walk(definition)
+    for eid, spec in definition.events.items():
+        for tr in spec.transitions:
+            walk.condition([eid], tr.condition)
+        walk.records([eid], spec.records)
+    for rule in definition.rules:
+        if rule.severity == "block":
+            where = required_states(definition, rule.if_condition)
+            walk.condition(rule.events, rule.if_condition, -1, where)
+            walk.condition(rule.events, rule.require_condition, +1, where)
+    for effect in definition.effects:
+        walk.condition(effect.events, effect.condition, 0,
+                       required_states(definition, effect.condition))
+        walk.records(effect.events, effect.records)
+    for track in definition.tracks.values():
+        for node in track.nodes.values():
+            walk.records(definition.events, node.on_enter)
+    state_reads = walk.state_reads
+    invariant_reads = Gathered()
+    for inv in definition.invariants:
+        walk.roots.append((0, inv.always))
+        state_reads.condition(inv.always)
+        invariant_reads.condition(inv.always)
+    # a deadline only warns; when it starts matters only if something decisive reads it
+    # (deadline_open / deadline_overdue), so only then its start condition is read too
+    walked: set[str] = set()
+    while state_reads.deadlines_read - walked:
+        for did in sorted(state_reads.deadlines_read - walked):
+            walked.add(did)
+            deadline = definition.deadlines.get(did)
+            if deadline is not None:
+                walk.condition(deadline.start_events, deadline.start_condition)
+    return _build(definition, walk, invariant_reads)
+
+
+def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> Analysis:
+    state_reads, event_reads = walk.state_reads, walk.event_reads
+    trie = build_trie(state_reads, "facts")
+    bounds = state_reads.count_bounds
+    caps: dict[str, int] = {}
+    for path, bound in bounds.items():
+        if path.startswith("facts."):
+            name = fact_of(path)
+            caps[name] = max(caps.get(name, 2), bound + 1)
+    actor_events = frozenset(
+        eid for eid, reads in event_reads.items()
+        if reads.mentions_actor or definition.events[eid].roles is not None
+    )
+    data_tries = {eid: build_trie(reads, "data") for eid, reads in event_reads.items()}
+    for eid, fact, op, source in walk.copies:
+        if fact not in trie or eid not in data_tries:
+            continue
+        sub = trie[fact]
+        if op in ("put", "append"):
+            sub = merge_tries(sub.get("[]", {}), {"": sub.get("", frozenset())})
+        graft(data_tries[eid], source, sub)
+    analysis = Analysis(
+        fact_trie=trie,
+        data_tries=data_tries,
+        keyed_facts=frozenset(walk.keyed),
+        seen_events=tuple(sorted(state_reads.seen_events)),
+        cap=max(2, max(bounds.values(), default=0) + 1),
+        caps=caps,
+        deadlines_read=frozenset(state_reads.deadlines_read),
+        overdue_read=frozenset(state_reads.overdue_read),
+        event_reads=event_reads,
+        actor_events=actor_events,
+        fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
+    )
+    analysis.written = {eid: written_facts(definition, spec)
+                        for eid, spec in definition.events.items()}
+    analysis.codes = [{} for _ in analysis.fact_items]
+    analysis.values = [[] for _ in analysis.fact_items]
+    uses = walk.uses
+    for eid, reads in event_reads.items():  # reads outside conditions (copies, keys)
+        for name in reads.facts():
+            uses.setdefault((name, eid), [{}])
+    analysis.uses = {k: tuple(v) for k, v in uses.items()}
+    analysis.closed, polarities = closed_facts(definition, walk.roots, trie, _steering(definition))
+    analysis.params = definition.params
+    liveness(definition, analysis, invariant_reads)
+    analysis.eager = eager(definition, analysis, polarities)
+    return analysis
+
+
+def _steering(definition: Definition) -> frozenset[str]:
+    """Facts read where what happens is decided beyond a rule or an invariant: transition
+    guards, records (their conditions, what they copy, their keys), effects, ``on_enter``
+    and deadline starts. Their parts can matter, not only the truth of a predicate."""
+    conditions: list[Condition | None] = []
+    records: list[Record] = []
+    for spec in definition.events.values():
+        conditions.extend(tr.condition for tr in spec.transitions)
+        records.extend(spec.records)
+    for effect in definition.effects:
+        conditions.append(effect.condition)
+        records.extend(effect.records)
+    for track in definition.tracks.values():
+        for node in track.nodes.values():
+            records.extend(node.on_enter)
+    conditions.extend(d.start_condition for d in definition.deadlines.values())
+    conditions.extend(rec.condition for rec in records)
+    out = {name for c in conditions if c is not None for name in fact_names(c.reads)}
+    out |= {fact_of(p) for p in record_paths(records) if p.startswith("facts.")}
+    return frozenset(out)
+
+
+_analyses: dict[int, tuple[weakref.ref[Definition], Analysis]] = {}
+
+
+def analysis_for(definition: Definition) -> Analysis:
+    """The analysis of ``definition``, made once per loaded definition and forgotten with it."""
+    key = id(definition)
+    cached = _analyses.get(key)
+    if cached is not None and cached[0]() is definition:
+        return cached[1]
+    analysis = analyse(definition)
+    _analyses[key] = (weakref.ref(definition), analysis)
+    weakref.finalize(definition, _analyses.pop, key, None)
+    return analysis

@@ -1,0 +1,172 @@
+"""What a definition reads, gathered from the compiled model.
+
+Every compiled condition carries its footprint (:class:`eengezin.rules.footprint.Reads`,
+declared by the predicates themselves); :class:`Gathered` adds up the footprints of the
+conditions that matter for one event (or for all of them), and the tries built from it say
+which parts of the facts and of a payload the abstraction must keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..process.model import Definition, EventSpec, Record
+from ..rules.footprint import Condition, Reads
+from ..rules.paths import PathError, parse_path
+from .settings import RAW
+
+_KEPT = ("data", "facts")
+
+
+def _kept(path: str) -> bool:
+    """A path into the payload or the facts (the parts the abstraction keeps)."""
+    head = path.split(".", 1)[0]
+    return head in _KEPT
+
+
+def fact_of(path: str) -> str:
+    """``facts.plan.doelen[]`` -> ``plan``."""
+    return path.split(".")[1].removesuffix("[]")
+
+
+class Gathered:
+    """The footprints of some conditions, added up (``item.`` already resolved)."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()  # data and facts paths
+        self.literals: dict[str, list[Any]] = {}
+        self.compared: set[str] = set()  # data paths compared with a path outside the payload
+        self.seen_events: set[str] = set()
+        self.count_bounds: dict[str, int] = {}
+        self.deadlines_read: set[str] = set()
+        self.overdue_read: set[str] = set()
+        self.mentions_actor = False
+        self.in_state: list[tuple[str, frozenset[str]]] = []  # (track, leaves) tested
+        self.state_paths: set[str] = set()  # tracks read through a ``state.`` path
+        self.opaque = False  # a host predicate: it may read anything
+        self.clock = False
+
+    def condition(self, condition: Condition | None) -> None:
+        if condition is not None:
+            self.add(condition.reads)
+
+    def add(self, reads: Reads) -> None:
+        for path in reads.paths:
+            if _kept(path):
+                self.paths.add(path)
+            elif path.startswith("actor"):
+                self.mentions_actor = True
+            elif path == "state" or path.startswith("state."):
+                self.state_paths.add(path.split(".")[1] if "." in path else "*")
+        for path, value in reads.literals:
+            if _kept(path):
+                bucket = self.literals.setdefault(path, [])
+                if value not in bucket:
+                    bucket.append(value)
+        for a, b in reads.compared:
+            if _kept(a) and _kept(b):
+                for x, y in ((a, b), (b, a)):
+                    if x.startswith("data") and not y.startswith("data"):
+                        self.compared.add(x)
+        for path, bound in reads.bounds:
+            if _kept(path):
+                self.count_bounds[path] = max(bound, self.count_bounds.get(path, 0))
+        self.seen_events |= reads.seen
+        self.deadlines_read |= reads.deadlines
+        self.overdue_read |= reads.overdue
+        self.mentions_actor = self.mentions_actor or reads.actor
+        self.in_state.extend(reads.states)
+        self.opaque = self.opaque or reads.opaque
+        self.clock = self.clock or reads.clock
+
+    def facts(self) -> frozenset[str]:
+        return frozenset(fact_of(p) for p in self.paths if p.startswith("facts."))
+
+
+def required_states(definition: Definition, condition: Condition | None
+                    ) -> dict[str, frozenset[str]]:
+    """Per track, the leaves ``condition`` can be true in, read from its ``in_state`` tests
+    at the top level (directly or inside ``all``); tracks it does not restrict are left out."""
+    out: dict[str, frozenset[str]] = {}
+    if condition is None:
+        return out
+    for unit in condition.conjuncts():
+        if unit.op != "in_state":
+            continue
+        for track, leaves in unit.reads.states:
+            if track in definition.tracks:
+                out[track] = out[track] & leaves if track in out else leaves
+    return out
+
+
+def written_facts(definition: Definition, spec: EventSpec) -> frozenset[str]:
+    """Every fact ``spec`` may write: its records, its effects' records, and the
+    ``on_enter`` records of every state it may enter."""
+    out = {r.fact for r in spec.records}
+    targets: list[tuple[str, str]] = [(tr.track, tr.target) for tr in spec.transitions]
+    for effect in spec.effects:
+        out |= {r.fact for r in effect.records}
+        targets.extend(effect.moves)
+    for tid, target in targets:
+        track = definition.tracks[tid]
+        for path in track.ancestors[target]:
+            out |= {r.fact for r in track.nodes[path].on_enter}
+    return frozenset(out)
+
+
+def record_paths(records: Iterable[Record]) -> Iterable[str]:
+    """The paths records read outside their conditions (copied values, keys)."""
+    for rec in records:
+        if rec.source is not None:
+            yield rec.source
+        if rec.key_source is not None:
+            yield rec.key_source
+
+
+# ------------------------------------------------------------------ tries
+
+
+def build_trie(reads: Gathered, root: str) -> dict[str, Any]:
+    """A tree of the paths under ``root`` that are read; ``""`` marks a whole read, with the
+    literals it is compared with."""
+    trie: dict[str, Any] = {}
+    for path in sorted(reads.paths):
+        if path != root and not path.startswith(root + "."):
+            continue
+        lits = frozenset(v for v in reads.literals.get(path, []) if isinstance(v, str))
+        if path in reads.compared:
+            lits |= {RAW}
+        graft(trie, path, {"": lits})
+    return trie
+
+
+def graft(trie: dict[str, Any], path: str, sub: Mapping[str, Any]) -> None:
+    try:
+        _root, segments = parse_path(path)
+    except PathError:
+        return
+    node = trie
+    for name, iterate in segments:
+        node = node.setdefault(name, {})
+        if iterate:
+            node = node.setdefault("[]", {})
+    merged = merge_tries(node, sub)
+    node.clear()
+    node.update(merged)
+
+
+def merge_tries(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(a)
+    for key, value in b.items():
+        if key == "":
+            out[""] = frozenset(out.get("", frozenset())) | frozenset(value)
+        elif key in out:
+            out[key] = merge_tries(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def has_raw(trie: Mapping[str, Any]) -> bool:
+    return any(RAW in value if key == "" else has_raw(value) for key, value in trie.items())

@@ -1,0 +1,22 @@
+"""The checker's fixed choices: the moment it starts at, and the bounds of its search."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+AT = datetime(2026, 3, 2, 9, 0)
+"""The moment the first event happens; later events happen at the same moment until the
+checker lets a deadline run out (see :mod:`eengezin.checker.explore`)."""
+TODAY = AT.date()
+
+MAX_STATES = 200_000
+MAX_VARIANTS = 48
+"""At most this many representative payloads per event and traject."""
+MAX_KNOWN_IDS = 8
+"""At most this many ids from the facts are offered to payload fields that refer to them."""
+SHOWN_DEAD_ENDS = 3
+ACTOR_ID = "controle"
+MASKED = -1
+"""A fact's number in an abstract state where nothing can read it any more."""
+RAW = "\x00raw"
+"""In a trie: this value is compared with another path, keep it as it is."""

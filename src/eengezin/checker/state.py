@@ -1,0 +1,167 @@
+"""The abstract state: what the checker keeps of a traject.
+
+A traject is folded into an :class:`AbstractState`: the state of each track, a canonical
+summary of every fact that decides something (each a small number, one table per fact),
+the open deadlines that conditions read (and which of them ran out), and the events that
+``event_seen`` asks about. The history itself is not kept, so the search ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..rules.context import Context
+from ..traject import Traject
+from .liveness import live
+from .settings import AT, MASKED, RAW
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+
+Tracks = tuple[tuple[str, str], ...]
+
+
+class AbstractState(NamedTuple):
+    """One abstract state; a tuple, so that it hashes and compares quickly."""
+
+    started: bool
+    tracks: Tracks
+    """``(track, leaf)`` for every track, sorted by track."""
+    facts: tuple[int, ...]
+    """The canonical value of each decisive fact, as its number (``MASKED`` when dead)."""
+    deadlines: tuple[str, ...]
+    """Open deadlines that conditions read, sorted."""
+    overdue: tuple[str, ...]
+    """Of those, the ones whose last day has passed (read by ``deadline_overdue``)."""
+    seen: tuple[str, ...]
+    """Events ``event_seen`` asks about that were accepted."""
+
+    def same_but_fact(self, other: AbstractState, i: int) -> bool:
+        """Equal to ``other`` in everything except, perhaps, fact ``i`` (both not masked)."""
+        return (self.tracks == other.tracks and self.deadlines == other.deadlines
+                and self.overdue == other.overdue and self.seen == other.seen
+                and self.started == other.started
+                and self.facts[:i] == other.facts[:i] and self.facts[i + 1:] == other.facts[i + 1:]
+                and self.facts[i] != MASKED and other.facts[i] != MASKED)
+
+
+_new = tuple.__new__  # AbstractState(...) without the Python-level __new__ (hot path)
+
+
+def assemble(analysis: Analysis, started: bool, tracks: Tracks, parts: Sequence[int],
+             deadlines: tuple[str, ...], overdue: tuple[str, ...], seen: tuple[str, ...]
+             ) -> AbstractState:
+    """The abstract state; a fact that no event still possible from here reads cannot decide
+    anything more, so its value is masked."""
+    if started:
+        dead = analysis.dead_cache.get(tracks)
+        if dead is None:
+            alive = live(analysis, dict(tracks))
+            dead = analysis.dead_cache[tracks] = tuple(
+                i for i, (name, _sub) in enumerate(analysis.fact_items) if name not in alive)
+        if dead:
+            masked = list(parts)
+            for i in dead:
+                masked[i] = MASKED
+            parts = masked
+    return _new(AbstractState, (started, tracks, tuple(parts), deadlines, overdue, seen))
+
+
+def deadline_parts(analysis: Analysis, traject: Traject, at: datetime
+                   ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The open deadlines conditions read, and those of them that ran out by ``at``."""
+    if not traject.deadlines or not analysis.deadlines_read:
+        return (), ()
+    open_ = tuple(sorted(d for d in traject.deadlines if d in analysis.deadlines_read))
+    day = at.date()
+    overdue = tuple(d for d in open_ if d in analysis.overdue_read
+                    and day > traject.deadlines[d].due)
+    return open_, overdue
+
+
+def abstract(traject: Traject, analysis: Analysis, at: datetime = AT) -> AbstractState:
+    """``traject`` at moment ``at``, folded."""
+    seen = tuple(
+        e for e in analysis.seen_events if e in traject.seen
+    ) if analysis.seen_events else ()
+    return assemble(analysis, traject.started, tuple(sorted(traject.state.items())),
+                    fact_parts(traject, analysis), *deadline_parts(analysis, traject, at), seen)
+
+
+def fact_parts(traject: Traject, analysis: Analysis) -> list[int]:
+    """The canonical value of every decisive fact, before masking what is dead, each as a
+    small number (one table per fact), so that abstract states hash and compare quickly."""
+    memo = analysis.memo
+    parts: list[int] = []
+    for position, (name, sub) in enumerate(analysis.fact_items):
+        value = traject.facts.get(name)
+        hit = memo.get((name, id(value)))
+        if hit is None or hit[0] is not value:
+            # trajecten share unchanged fact values, so most lookups hit; the memo keeps
+            # the value alive, which keeps its id unique
+            tests = analysis.closed.get(name)
+            if tests is not None:
+                ctx = Context(data={}, facts={name: value} if value is not None else {},
+                              state={}, event="", at=AT, params=analysis.params)
+                canon: Any = tuple(bool(test(ctx)) for test in tests)
+            else:
+                canon = canon_value(value, sub, analysis.caps.get(name, 2),
+                                    name in analysis.keyed_facts)
+            codes = analysis.codes[position]
+            code = codes.get(canon)
+            if code is None:
+                code = codes[canon] = len(analysis.values[position])
+                analysis.values[position].append(canon)
+            hit = (value, code)
+            memo[(name, id(value))] = hit
+        parts.append(hit[1])
+    return parts
+
+
+def _shallow(value: Any, literals: frozenset[str], cap: int, keyed: bool) -> Any:
+    raw = RAW in literals
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        if raw or value in literals:
+            return ("=", value)
+        return "·" if value.strip() else ""
+    if isinstance(value, list):
+        members = sorted({("=", v) for v in value
+                          if isinstance(v, str) and (raw or v in literals)})
+        return ("L", min(len(value), cap), tuple(members))
+    if isinstance(value, Mapping):
+        if keyed:
+            return ("M", min(len(value), cap))
+        return ("D", bool(value))
+    return type(value).__name__
+
+
+def canon_value(value: Any, trie: Mapping[str, Any], cap: int, keyed: bool = False) -> Any:
+    """The part of ``value`` that ``trie`` says is read, with collections counted up to ``cap``."""
+    parts: list[Any] = []
+    if "" in trie:
+        parts.append(_shallow(value, trie[""], cap, keyed))
+    for key, sub in sorted(trie.items()):
+        if key == "":
+            continue
+        if key == "[]":
+            items: list[Any] = []
+            if isinstance(value, Mapping):
+                items = list(value.values())
+            elif isinstance(value, list):
+                items = value
+            counted: dict[str, int] = {}
+            for item in items:
+                text = repr(canon_value(item, sub, cap))
+                counted[text] = min(cap, counted.get(text, 0) + 1)
+            parts.append(("[]", tuple(sorted(counted.items()))))
+        else:
+            child = value.get(key) if isinstance(value, Mapping) else None
+            parts.append((key, canon_value(child, sub, cap)))
+    return tuple(parts)
+

@@ -1,0 +1,258 @@
+"""Stepping: firing events for the checker, through the real core (:func:`step`).
+
+An event's outcome depends only on the part of the abstract state it reads or writes (its
+footprint: the facts its conditions read, the facts it writes, the tracks, the deadlines
+and earlier events that conditions look at) and on the ids its payloads are built from. The first time
+an event meets a footprint it is stepped for real; after that the remembered change is
+applied to the abstract state directly, and the traject behind a new state is only built
+when that state is expanded. An event whose real step changed a fact outside its footprint
+is never remembered (a safety net for the analysis).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..process.model import Definition, EventSpec
+from ..process.step import availability, step
+from ..traject import Actor, Event, Traject
+from .analysis import Analysis
+from .payloads import Payloads, distinct, event_known_ids, valid
+from .reads import has_raw
+from .settings import ACTOR_ID, AT
+from .state import AbstractState, Tracks, assemble, deadline_parts, fact_parts
+
+Outcome = tuple[Mapping[str, Any], Actor | None, Traject | None, AbstractState]
+
+
+class Stepper:
+    """Fires events for the checker and remembers what they do (see the module docstring)."""
+
+    verify = False  # tests: rebuild every remembered state and compare
+
+    def __init__(self, definition: Definition, analysis: Analysis) -> None:
+        self.definition = definition
+        self.analysis = analysis
+        index = analysis.index()
+        self.reads: dict[str, tuple[int, ...]] = {}
+        self.writes: dict[str, tuple[int, ...]] = {}
+        self.uncached: set[str] = set()
+        for eid in definition.events:
+            read = analysis.event_facts.get(eid, frozenset())
+            if any(name not in index for name in read) or analysis.event_reads[eid].opaque:
+                # a read the abstraction does not keep, or a host predicate that may read
+                # anything: step it for real every time
+                self.uncached.add(eid)
+            written = analysis.written[eid]
+            self.reads[eid] = tuple(sorted(index[n] for n in read | written if n in index))
+            self.writes[eid] = tuple(sorted(index[n] for n in written if n in index))
+        # the tracks an event's outcome depends on (where it is available, what its
+        # conditions test, what it moves) and the tracks it may move, as positions in the
+        # sorted track tuple of an abstract state
+        order = sorted(definition.tracks)
+        self.tracks: dict[str, tuple[int, ...]] = {}
+        self.moves: dict[str, tuple[int, ...]] = {}
+        for eid, spec in definition.events.items():
+            moved = {tr.track for tr in spec.transitions} | {
+                t for effect in spec.effects for t, _ in effect.moves}
+            reads = analysis.event_reads[eid]
+            watched = set(moved) | {t for t, _ in spec.available or ()}
+            watched |= {t for t, _ in reads.in_state} | reads.state_paths
+            if reads.opaque or "*" in watched or eid == definition.start_event:
+                watched = set(order)
+            self.tracks[eid] = tuple(i for i, t in enumerate(order) if t in watched)
+            self.moves[eid] = tuple(i for i, t in enumerate(order) if t in moved)
+        self.pick_tracks = {eid: _picker(idx) for eid, idx in self.tracks.items()}
+        self.pick_facts = {eid: _picker(idx) for eid, idx in self.reads.items()}
+        # an event that reads the moment it happens (an age) is remembered per day, and so
+        # is every event once the search let time pass
+        self.dated = frozenset(eid for eid, reads in analysis.event_reads.items() if reads.clock)
+        self.payloads: dict[tuple[str, tuple[str, ...], Any], list[dict[str, Any]]] = {}
+        self.actors = {eid: actors(definition, spec, analysis)
+                       for eid, spec in definition.events.items()}
+        self.memory: dict[Any, Any] = {}
+        self.available: dict[Any, bool] = {}
+        self.by_state: dict[Any, list[str]] = {}
+        # ids from the facts shape an event's payloads only where its conditions compare
+        # payload fields with facts (elsewhere an id reads like any other text)
+        self.id_facts = {
+            eid: tuple(sorted(analysis.event_facts.get(eid, frozenset())))
+            if analysis.event_reads[eid].compared or has_raw(analysis.data_tries.get(eid, {}))
+            else () for eid in definition.events}
+        self.ids: dict[Any, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
+        # why events that were never accepted were refused: event -> blocking code -> times
+        self.refusals: dict[str, dict[str, int]] = {}
+        self.accepted: set[str] = set()
+
+    def _payloads(self, eid: str, known: tuple[str, ...], at: datetime
+                  ) -> list[dict[str, Any]]:
+        day = at.date()
+        cache_key = (eid, known, day)
+        payloads = self.payloads.get(cache_key)
+        if payloads is None:
+            spec = self.definition.events[eid]
+            if spec.payload_spec is None:
+                payloads = [{}]
+            else:
+                gen = Payloads(self.definition, self.analysis.event_reads[eid], known, day)
+                # an invalid payload is refused in every state: leave it out before choosing
+                # one payload per reading, so that it cannot stand in for a valid one
+                payloads = distinct([p for p in gen.variants(spec.payload_spec)
+                                     if valid(spec, p, day)],
+                                    self.analysis.data_tries[eid], self.analysis.cap)
+            self.payloads[cache_key] = payloads
+        return payloads
+
+    def possible(self, eid: str, started: bool, tracks: Tracks) -> bool:
+        """Available in this state (it depends only on the tracks and on being started)."""
+        memo_key = (eid, started, tracks)
+        known = self.available.get(memo_key)
+        if known is None:
+            known = self.available[memo_key] = _possible(
+                self.definition, self.definition.events[eid], started, dict(tracks))
+        return known
+
+    def possible_events(self, started: bool, tracks: Tracks) -> list[str]:
+        """The events available in this state, in definition order."""
+        memo_key = (started, tracks)
+        events = self.by_state.get(memo_key)
+        if events is None:
+            events = self.by_state[memo_key] = [
+                eid for eid in self.definition.events if self.possible(eid, started, tracks)]
+        return events
+
+    def known_ids(self, eid: str, concrete: Callable[[], Traject]) -> tuple[str, ...]:
+        """:func:`event_known_ids`, remembered per identity of the facts it reads."""
+        names = self.id_facts[eid]
+        if not names:
+            return ()
+        traject = concrete()
+        values = tuple(traject.facts.get(n) for n in names)
+        memo_key = (eid, tuple(map(id, values)))
+        hit = self.ids.get(memo_key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], values, strict=True)):
+            hit = (values, event_known_ids(self.analysis, eid, traject.facts))
+            self.ids[memo_key] = hit  # keeps the values alive, so their ids stay unique
+        return hit[1]
+
+    def outcomes(self, eid: str, concrete: Callable[[], Traject], key: AbstractState,
+                 at: datetime) -> Iterator[Outcome]:
+        """Every distinct accepted step at moment ``at``: (payload, actor, traject after it
+        or None, abstract state after it). Payloads that lead to the same abstract state
+        count once."""
+        started, tracks, facts, deadlines, overdue, seen = key
+        if not self.possible(eid, started, tracks):
+            return
+        analysis = self.analysis
+        known = self.known_ids(eid, concrete)
+        cached = eid not in self.uncached
+        base = (eid, known, started, self.pick_tracks[eid](tracks), self.pick_facts[eid](facts),
+                deadlines, overdue, seen,
+                # once time passed, payloads are built for the day (and ages change)
+                at.date() if at is not AT or eid in self.dated else None)
+        if cached:
+            remembered = self.memory.get(base)
+            if remembered is not None:
+                for payload, actor, moved, delta, new_deadlines, new_overdue, new_seen \
+                        in remembered:
+                    parts = list(facts)
+                    for i, code in delta:
+                        parts[i] = code
+                    new_tracks = tracks
+                    if moved:
+                        after = list(tracks)
+                        for i, entry in moved:
+                            after[i] = entry
+                        new_tracks = tuple(after)
+                    yield payload, actor, None, assemble(analysis, True, new_tracks, parts,
+                                                         new_deadlines, new_overdue, new_seen)
+                return
+        yield from self._step(eid, concrete(), key, at, known, base, cached)
+
+    def _step(self, eid: str, traject: Traject, key: AbstractState, at: datetime,
+              known: tuple[str, ...], base: Any, cached: bool) -> Iterator[Outcome]:
+        analysis = self.analysis
+        tracks, seen = key.tracks, key.seen
+        before: list[Any] | None = None
+        found: dict[Any, tuple[Mapping[str, Any], Actor | None]] = {}
+        writes = self.writes[eid]
+        refusing = eid not in self.accepted
+        for actor in self.actors[eid]:
+            for payload in self._payloads(eid, known, at):
+                outcome = step(self.definition, traject, Event(eid, at, payload, actor))
+                if not outcome.accepted:
+                    if refusing:
+                        counts = self.refusals.setdefault(eid, {})
+                        for v in outcome.verdict.violations:
+                            if v.severity == "block":
+                                counts[v.rule] = counts.get(v.rule, 0) + 1
+                    continue
+                if refusing:  # accepted once: its refusals explain nothing
+                    self.accepted.add(eid)
+                    self.refusals.pop(eid, None)
+                    refusing = False
+                new = outcome.traject
+                parts = fact_parts(new, analysis)
+                new_tracks = tuple(sorted(new.state.items()))
+                new_deadlines, new_overdue = deadline_parts(analysis, new, at)
+                new_seen = tuple(e for e in analysis.seen_events
+                                 if e in seen or e == eid) if analysis.seen_events else ()
+                if cached:
+                    if before is None:
+                        before = fact_parts(traject, analysis)
+                    if any(old != now and i not in writes
+                           for i, (old, now) in enumerate(zip(before, parts, strict=True))):
+                        self.uncached.add(eid)  # the analysis missed a write: step it always
+                        cached = False
+                if cached and any(old != now and i not in self.moves[eid]
+                                  for i, (old, now) in enumerate(zip(tracks, new_tracks,
+                                                                     strict=True))):
+                    self.uncached.add(eid)  # moved a track the analysis did not expect
+                    cached = False
+                signature = (tuple((i, new_tracks[i]) for i in self.moves[eid]),
+                             tuple((i, parts[i]) for i in writes),
+                             new_deadlines, new_overdue, new_seen) if cached else None
+                if signature is not None:
+                    if signature in found:
+                        continue
+                    found[signature] = (payload, actor)
+                yield payload, actor, new, assemble(analysis, True, new_tracks, parts,
+                                                    new_deadlines, new_overdue, new_seen)
+        if cached:
+            self.memory[base] = [(payload, actor, *signature)
+                                 for signature, (payload, actor) in found.items()]
+
+
+def _picker(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """``items -> tuple(items[i] for i in positions)``, done in C."""
+    if not positions:
+        return lambda items: ()
+    if len(positions) == 1:
+        (only,) = positions
+        return lambda items: (items[only],)
+    return operator.itemgetter(*positions)
+
+
+def _possible(definition: Definition, spec: EventSpec, started: bool,
+              state: Mapping[str, str]) -> bool:
+    """Is ``spec`` available (started or not, and the tracks in ``state``)?"""
+    if not started:
+        return spec.id == definition.start_event
+    if spec.id == definition.start_event:
+        return False
+    probe = Traject(id="", definition=definition.ref, state=state)
+    return availability(definition, probe, spec.id) is None
+
+
+def actors(definition: Definition, spec: EventSpec, analysis: Analysis) -> list[Actor | None]:
+    """The actors an event is tried with: one per role where roles matter, else one."""
+    if spec.id not in analysis.actor_events:
+        return [Actor(ACTOR_ID)]
+    roles = sorted(spec.roles) if spec.roles is not None else sorted(definition.roles)
+    found: list[Actor | None] = [Actor(ACTOR_ID, role) for role in roles]
+    if spec.roles is None:
+        found.append(Actor(ACTOR_ID))
+    return found

@@ -1,0 +1,7 @@
+"""``python -m eengezin.cli``."""
+
+import sys
+
+from . import entry
+
+sys.exit(entry())
