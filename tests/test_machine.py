@@ -170,3 +170,28 @@ def test_reference_agrees_with_step_on_a_start(basis):
     ref = reference_next_state(basis, traject, Event("aanmelden", AT, data))
     assert fast.accepted and ref.accepted
     assert dict(fast.traject.state) == ref.state and dict(fast.traject.facts) == ref.facts
+
+
+def test_the_compiler_takes_initial_leaves_from_the_statechart(tmp_path: Path, monkeypatch):
+    """The compiled targets follow what ``entry_chains`` (transitions) answers: told that
+    entering ``startoverleg`` settles in its ``overleg``, the compiled definition goes there."""
+    from eengezin.definition import compiler
+
+    real = compiler.entry_chains
+
+    def other_child(nodes, initials):
+        chains = real(nodes, initials)
+        if "startoverleg" in chains:
+            chains["startoverleg"] = ("startoverleg", "startoverleg.overleg")
+        return chains
+
+    monkeypatch.setattr(compiler, "entry_chains", other_child)
+    source = Path(load_definition("basis").source).read_text(encoding="utf-8")
+    path = tmp_path / "basis.yaml"
+    path.write_text(source + "\n# a copy, compiled afresh\n", encoding="utf-8")
+    changed = load_definition(path)
+    regie_starten = changed.events["regie_starten"].transitions[0]
+    assert regie_starten.to == "startoverleg"
+    assert regie_starten.target == "startoverleg.overleg"
+    assert load_definition("basis").events["regie_starten"].transitions[0].target == (
+        "startoverleg.voorbereiding")

@@ -56,7 +56,7 @@ def invariant_holds(definition: Definition, inv: Invariant, traject: Traject,
     >>> all(invariant_holds(basis, i, new_traject(basis, "T")) for i in basis.invariants)
     True
     """
-    if not (isinstance(inv.raw, dict) and "always" in inv.raw):
+    if inv.always is None:
         return True
     ctx = Context(data={}, facts=traject.facts, state=traject.state, event="", at=at,
                   params=definition.params, seen=traject.seen, deadlines=traject.deadlines)
@@ -176,7 +176,7 @@ def _install(cls: type[TrajectMachine], definition: Definition) -> None:
     for event_id in definition.events:
         wanted[f"fire_{_name(event_id)}"] = _fire(event_id)
     for inv in definition.invariants:
-        if isinstance(inv.raw, dict) and "always" in inv.raw:
+        if inv.always is not None:
             wanted[f"invariant_{_name(inv.id)}"] = _check(inv)
     for i in range(2, cls.steering + 1):
         wanted[f"fire_next_step_{i}"] = _steered(i)
