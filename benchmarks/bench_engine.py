@@ -42,8 +42,8 @@ import transitions
 from transitions import Machine
 
 from eengezin import Event, Traject, load_definition, new_traject, step
-from eengezin.process.machine import DottedMachine
 from eengezin.process.model import Definition
+from eengezin.process.statechart import DottedMachine
 
 AT = datetime(2026, 3, 2, 9, 0)
 CLOCK = time.process_time

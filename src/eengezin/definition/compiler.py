@@ -14,6 +14,8 @@ from datetime import tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import attrs
+
 from ..errors import DefinitionError, Location, Problem
 from ..process.model import (
     DEFAULT_TIMEZONE,
@@ -29,6 +31,7 @@ from ..process.model import (
     Track,
     Transition,
 )
+from ..process.statechart import entry_chains
 from ..rules.conditions import compile_condition
 from ..rules.footprint import NOTHING, Condition
 from ..rules.paths import PathError, compile_single, parse_path
@@ -76,6 +79,7 @@ class _Compiler:
         self.fact_uses: list[tuple[str, Location]] = []
         self.facts_written: set[str] = set()
         self.reads_data = False
+        self.initial_child: dict[tuple[str, str], str] = {}  # (track, compound) -> initial child
         self.data_reads: list[tuple[str, Location]] = []
         # format problems already found: parts that do not fit are skipped, not crashed on
         self.tolerant = bool(raw.problems)
@@ -203,6 +207,11 @@ class _Compiler:
                                  f"initiële staat {initial!r} bestaat niet in track {tid!r}"
                                  f"{suggest(initial, top)}")
                     continue
+                # where entering each state settles comes from the statechart (transitions
+                # enters a compound state through its initial child), not from a walk of our own
+                chains = entry_chains(nodes, {p: self.initial_child[tid, p] for p, n in nodes.items()
+                                              if n.children})
+                nodes = {p: attrs.evolve(n, initial_leaf=chains[p][-1]) for p, n in nodes.items()}
                 leaves = frozenset(p for p, n in nodes.items() if not n.children)
                 ancestors: dict[str, tuple[str, ...]] = {}
                 for leaf in leaves:
@@ -238,6 +247,7 @@ class _Compiler:
                     self.problem(loc, f"samengestelde staat {path!r} heeft een geldige 'initial' nodig")
                     ok = False
                     continue
+                self.initial_child[tid, path] = f"{path}.{init}"
                 initial_leaf = nodes[f"{path}.{init}"].initial_leaf if f"{path}.{init}" in nodes else path
             else:
                 initial_leaf = path
@@ -351,7 +361,7 @@ class _Compiler:
                         when = self.condition(tr, "when")
                         if target is not None:
                             transitions.append(Transition(tr["track"], sources, target,
-                                                          _check(when), when))
+                                                          _check(when), when, to=tr["to"]))
                 if "when_in" not in spec and "transitions" not in spec:
                     self.problem(self.here, f"event {eid!r} heeft transitions of when_in nodig")
                 self.data_reads = []
@@ -457,16 +467,19 @@ class _Compiler:
                 self.data_reads = []
                 when = self.condition(spec, "if")
                 moves: list[tuple[str, str]] = []
+                move_to: list[tuple[str, str]] = []
                 for track, state in spec.get("move", {}).items():
                     target = self.target(track, state, spec["move"], track)
                     if target is not None:
                         moves.append((track, target))
+                        move_to.append((track, state))
                 records = tuple(self.records(spec.get("record", []), spec, "record"))
                 self.check_data_reads(f"effect {spec['id']!r}", events, parts)
                 if not moves and not records:
                     self.problem(self.here, "een effect heeft move en/of record nodig")
                 effect = Effect(spec["id"], events, _check(when), tuple(moves), records,
-                                spec["source"], spec.get("description", ""), when)
+                                spec["source"], spec.get("description", ""), when,
+                                move_to=tuple(move_to))
                 out.append(effect)
                 for e in events:
                     parts[e]["effects"].append(effect)

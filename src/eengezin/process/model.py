@@ -85,11 +85,15 @@ class Record:
 
 @attrs.frozen(slots=True)
 class Transition:
+    """``sources`` are leaves; ``target`` is the leaf the track ends in; ``to`` is the state
+    the definition names (a compound state is entered through its initial child)."""
+
     track: str
     sources: frozenset[str]
     target: str
     when: Check | None = None
     condition: Condition | None = None
+    to: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -125,6 +129,7 @@ class Effect:
     source: str
     description: str
     condition: Condition | None = None
+    move_to: tuple[tuple[str, str], ...] = ()  # the states ``moves`` name (compound or leaf)
 
 
 @attrs.frozen(slots=True)

@@ -266,6 +266,13 @@ def _apply_records(records: tuple[Record, ...], facts: dict[str, Any], ctx: Cont
             facts[rec.fact] = [*old, value] if isinstance(old, list) else [value]
 
 
+def apply_records(records: tuple[Record, ...], facts: dict[str, Any], ctx: Context) -> None:
+    """Apply ``records`` in order to ``facts`` (changed in place), reading ``ctx``: the
+    core's meaning of ``set``/``put``/``remove``/``append``/``unset``, for a reference
+    decision that must record exactly as :func:`step` does."""
+    _apply_records(records, facts, ctx)
+
+
 def _move(
     definition: Definition, state: dict[str, str], track_id: str, target: str, entered: list[str],
     exited: list[str],
