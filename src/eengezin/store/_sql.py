@@ -47,7 +47,12 @@ import attrs
 
 from ..decision import Decision, OutboxRecord
 from ..definition import definition_from_tree
-from ..errors import ConflictError, DefinitionMismatchError, IdempotencyConflictError
+from ..errors import (
+    ConflictError,
+    DefinitionMismatchError,
+    EengezinError,
+    IdempotencyConflictError,
+)
 from ..log import get_logger
 from ..process.model import Definition
 from ..rules.predicates import PredicateRegistry
@@ -264,8 +269,9 @@ class SQLStore(abc.ABC):
                     f"{self.url}: written by a newer eengezin (store schema {version}, "
                     f"this version reads {SCHEMA_VERSION})")
             if version < SCHEMA_VERSION:
+                older = "eengezin 0.1" if version < 2 else "an older eengezin"
                 raise StoreOpenError(
-                    f"{self.url}: written by an older eengezin (store schema {version}); this "
+                    f"{self.url}: written by {older} (store schema {version}); this "
                     f"version reads schema {SCHEMA_VERSION} (hash chains, encrypted personal "
                     "data): export the histories with the older version and import them into a "
                     "new store")
@@ -536,17 +542,17 @@ class SQLStore(abc.ABC):
         wrapped = row[1]
         if wrapped is None:
             return Sealer(traject_id, None)
-        data_key = self._key_cache.get((traject_id, wrapped))
-        if data_key is None:
+        cached = self._key_cache.get((traject_id, wrapped))
+        if cached is None:
             try:
                 raw = base64.b64decode(wrapped, validate=True)
             except ValueError:
                 raise StoreCorruptError(f"traject {traject_id!r}: unreadable data key") from None
-            data_key = self.key_provider().unwrap(raw, traject_id.encode("utf-8", "surrogatepass"))
+            cached = self.key_provider().unwrap(raw, traject_id.encode("utf-8", "surrogatepass"))
             if len(self._key_cache) > 4096:
                 self._key_cache.clear()
-            self._key_cache[(traject_id, wrapped)] = data_key
-        return Sealer(traject_id, data_key)
+            self._key_cache[(traject_id, wrapped)] = cached
+        return Sealer(traject_id, cached)
 
     def _tries_of(self, definition: Definition) -> Tries:
         known = self._tries.get(definition.hash)
@@ -872,6 +878,163 @@ class SQLStore(abc.ABC):
             cur.execute("SELECT id, version FROM eengezin_definitions WHERE hash = ?", (digest,))
             row = cur.fetchone()
         return f"{row[0]} v{row[1]} ({digest[:12]})" if row else digest[:12]
+
+    # ------------------------------------------------------------ integrity
+
+    def heads(self) -> dict[str, Any]:
+        """The heads of every chain, to anchor elsewhere (a ticket, a second database, a
+        signed mail): a later :meth:`check_integrity` plus a comparison with the anchored
+        heads shows that nothing was rewritten or cut off since."""
+        with self._transaction(write=False) as cur:
+            seq, head = self._ledger_head(cur)
+            cur.execute("SELECT id, version, head FROM eengezin_trajecten ORDER BY id")
+            rows = cur.fetchall()
+        return {"chain": self._chain.kind, "ledger": {"seq": seq, "head": head},
+                "trajecten": {r[0]: {"version": int(r[1]), "head": r[2]} for r in rows}}
+
+    def check_integrity(self, ids: Iterable[str] | None = None) -> list[str]:
+        """Walk every hash chain and compare the snapshots and indexes with the logs.
+
+        Finds: a log row or ledger row edited (payload, actor, moment, event) or removed,
+        a traject deleted as a whole (it is in the ledger) or added behind the store's back,
+        a snapshot or version that is not the log's head, a state, deadline or
+        state-change index that differs from the snapshot or the log, and a data key
+        destroyed without a record. Returns the problems (Dutch, no personal data)."""
+        if self._chain_problem is not None:
+            return [f"hashketens: {self._chain_problem}"]
+        problems: list[str] = []
+        with self._transaction(write=False) as cur:
+            cur.execute("SELECT seq, kind, traject_id, at, body, hash FROM eengezin_ledger"
+                        " ORDER BY seq")
+            previous, expected = GENESIS, 1
+            created: set[str] = set()
+            erased: set[str] = set()
+            for seq, kind, tid, at, body, digest in cur.fetchall():
+                if int(seq) != expected:
+                    problems.append(f"grootboek: regel {expected} ontbreekt")
+                    expected = int(seq)
+                if self._chain.link(previous, str(seq), kind, tid, at, body) != digest:
+                    problems.append(f"grootboek: regel {seq} is gewijzigd (de hash klopt niet)")
+                previous, expected = digest, expected + 1
+                (created if kind == LEDGER_CREATED else erased).add(tid)
+            if self._ledger_head(cur) != (expected - 1, previous):
+                problems.append("grootboek: de kop in eengezin_meta is niet de laatste regel "
+                                "(regels verwijderd of toegevoegd?)")
+            cur.execute("SELECT id FROM eengezin_trajecten")
+            stored = {r[0] for r in cur.fetchall()}
+            cur.execute("SELECT traject_id, wrapped FROM eengezin_keys")
+            keys = {r[0]: r[1] for r in cur.fetchall()}
+        for tid in sorted(created - stored):
+            problems.append(f"traject {tid}: staat in het grootboek maar ontbreekt in de opslag "
+                            "(verwijderd?)")
+        for tid in sorted(stored - created):
+            problems.append(f"traject {tid}: staat niet in het grootboek (buiten eengezin om "
+                            "toegevoegd?)")
+        for tid in sorted(stored):
+            if tid not in keys:
+                problems.append(f"traject {tid}: geen gegevenssleutel")
+            elif keys[tid] is None and tid not in erased:
+                problems.append(f"traject {tid}: gegevenssleutel vernietigd zonder registratie "
+                                "in het grootboek")
+            elif keys[tid] is not None and tid in erased:
+                problems.append(f"traject {tid}: gewist volgens het grootboek, maar de "
+                                "gegevenssleutel bestaat nog")
+        for tid in sorted(stored if ids is None else set(ids) & stored):
+            problems.extend(self._check_traject(tid))
+        return problems
+
+    def _check_traject(self, tid: str) -> list[str]:
+        problems: list[str] = []
+        where = f"traject {tid}"
+        with self._transaction(write=False) as cur:
+            cur.execute("SELECT definition_hash, version, snapshot, head FROM eengezin_trajecten"
+                        " WHERE id = ?", (tid,))
+            row = cur.fetchone()
+            if row is None:
+                return [f"{where}: ontbreekt"]
+            digest, version, body, head = row[0], int(row[1]), row[2], row[3]
+            cur.execute("SELECT seq, event, at, entry, idempotency_key, request_hash, hash"
+                        " FROM eengezin_events WHERE traject_id = ? ORDER BY seq", (tid,))
+            events = cur.fetchall()
+            cur.execute("SELECT track, state, head FROM eengezin_states WHERE traject_id = ?",
+                        (tid,))
+            states = cur.fetchall()
+            cur.execute("SELECT deadline_id, started, due FROM eengezin_deadlines"
+                        " WHERE traject_id = ?", (tid,))
+            deadlines = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+            cur.execute("SELECT seq, track, state FROM eengezin_state_changes"
+                        " WHERE traject_id = ? ORDER BY seq, track", (tid,))
+            changes = [(int(r[0]), r[1], r[2]) for r in cur.fetchall()]
+        previous, expected = GENESIS, 1
+        derived: list[tuple[int, str, str]] = []
+        current: dict[str, str] | None = None
+        for number, event, at, text, key, rhash, link in events:
+            seq = int(number)
+            if seq != expected:
+                problems.append(f"{where}: logregel {expected} ontbreekt")
+                expected = seq
+            if self._link(previous, tid, seq, event, at, text, key, rhash) != link:
+                problems.append(f"{where}: logregel {seq} is gewijzigd (de hash klopt niet)")
+            previous, expected = link, expected + 1
+            try:
+                entry = codec.entry_from_json(text)
+            except StoreCorruptError:
+                problems.append(f"{where}: logregel {seq} is onleesbaar")
+                current = None
+                continue
+            if entry.event != event or entry.at.isoformat() != at:
+                problems.append(f"{where}: logregel {seq}: gebeurtenis of moment wijkt af van "
+                                "de regel zelf")
+            change = entry.change
+            if change is None:
+                current = None
+                continue
+            if seq == 1:
+                current = self._initial_state(entry.definition)
+            if current is None:
+                continue
+            before = dict(current)
+            if entry.event == codec.MIGRATION_EVENT:
+                current = dict(change.state)
+            else:
+                current.update(change.state)
+            derived.extend((seq, track, state) for track, state in sorted(current.items())
+                           if seq == 1 or before.get(track) != state)
+        if not events:
+            problems.append(f"{where}: het logboek is leeg")
+        if expected - 1 != version:
+            problems.append(f"{where}: versie {version} maar het logboek eindigt bij "
+                            f"{expected - 1}")
+        if previous != head:
+            problems.append(f"{where}: de kop van het traject is niet de laatste logregel "
+                            "(regels verwijderd, of de kop aangepast?)")
+        try:
+            snapshot = codec.snapshot_from_json(body)
+        except StoreCorruptError:
+            return [*problems, f"{where}: de momentopname is onleesbaar"]
+        if snapshot.id != tid or snapshot.version != version or snapshot.definition.hash != digest:
+            problems.append(f"{where}: de momentopname past niet bij de rij (versie of definitie)")
+        if {r[0]: r[1] for r in states} != dict(snapshot.state):
+            problems.append(f"{where}: de staatindex (eengezin_states) wijkt af van de "
+                            "momentopname")
+        if any(r[2] != head for r in states):
+            problems.append(f"{where}: de staatindex hoort bij een andere kop van het logboek")
+        if deadlines != {d.id: (d.started.isoformat(), d.due.isoformat())
+                         for d in snapshot.deadlines.values()}:
+            problems.append(f"{where}: de termijnindex (eengezin_deadlines) wijkt af van de "
+                            "momentopname")
+        if current is not None and derived != changes:
+            problems.append(f"{where}: de index van staatwijzigingen wijkt af van het logboek")
+        if current is not None and current != dict(snapshot.state):
+            problems.append(f"{where}: de staat in de momentopname is niet waar het logboek "
+                            "op uitkomt")
+        return problems
+
+    def _initial_state(self, ref: DefinitionRef) -> dict[str, str] | None:
+        try:
+            return dict(self.definition(ref).initial_state)
+        except EengezinError:
+            return None
 
     # ------------------------------------------------------------ outbox
 
