@@ -451,9 +451,10 @@ def test_step_load_and_fire_work_does_not_grow_with_history(
     at = T0 + timedelta(days=365)  # after the long traject's last event
     note = Event("notitie", at, {"tekst": "x"})
     assert step(basis, store.load("long", basis), note).accepted
-    for tid in ("short", "long"):  # warm caches (compiled paths, imports, zones) first
-        step(basis, store.load(tid, basis), note)
-        engine.fire(tid, "notitie", {"tekst": "warm"}, at=at)
+    for _ in range(3):  # warm caches (compiled paths, imports, zones, prepared statements)
+        for tid in ("short", "long"):
+            step(basis, store.load(tid, basis), note)
+            engine.fire(tid, "notitie", {"tekst": "warm"}, at=at)
     work: dict[str, dict[str, int]] = {}
     for tid in ("short", "long"):
         traject = store.load(tid, basis)
@@ -463,7 +464,7 @@ def test_step_load_and_fire_work_does_not_grow_with_history(
             "fire": count_calls(lambda t=tid: engine.fire(t, "notitie", {"tekst": "y"}, at=at)),
         }
     assert work["long"] == work["short"], work
-    assert store.version("long") == 1002
+    assert store.version("long") == 1004
 
 
 def test_a_traject_is_plain_data_without_history(basis: Definition) -> None:
