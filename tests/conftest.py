@@ -18,6 +18,8 @@ AMS = ZoneInfo("Europe/Amsterdam")
 
 # the tests write many small definitions: keep their cache entries out of the user's cache
 os.environ.setdefault("EENGEZIN_CACHE_DIR", tempfile.mkdtemp(prefix="eengezin-test-cache-"))
+# PostgreSQL stores keep their default key files under XDG_DATA_HOME: not in the user's home
+os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="eengezin-test-data-"))
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

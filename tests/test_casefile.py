@@ -413,3 +413,52 @@ def test_the_log_record_of_an_erasure_holds_no_personal_data(
     assert len(erased) == 1 and erased[0].__dict__["traject"] == "T-2"
     assert erased[0].__dict__["by"] == "w1"
     assert all("Piet" not in json.dumps(r.__dict__, default=str) for r in caplog.records)
+
+
+# ---------------------------------------------------------------- both SQL backends
+
+from test_store_contract import store_url  # noqa: E402  (fixture used by name)
+
+__all__ = ["store_url"]
+
+
+def test_chains_and_erasure_on_each_backend(store_url: str) -> None:
+    with open_store(store_url) as store:
+        engine = Engine("basis", store=store)
+        fill(engine, "T-1")
+        fill(engine, "T-2", close=True, name="Piet Pieters")
+        assert store.check_integrity() == []
+        engine.erase("T-2", "bewaartermijn verstreken", "po", at=datetime(2047, 1, 1, tzinfo=UTC))
+        assert store.load("T-2").facts["vraag"] == ERASED
+        assert store.check_integrity() == []
+        assert engine.verify("T-2").ok and engine.verify("T-1").ok
+        with store._transaction(write=True) as cur:  # what an administrator could do by hand
+            cur.execute("UPDATE eengezin_states SET state = 'gesloten' WHERE traject_id = 'T-1'"
+                        " AND track = 'regie'")
+        assert any("staatindex" in p for p in store.check_integrity())
+
+
+def _writer(url: str, worker: int, count: int) -> int:
+    with open_store(url) as store:
+        engine = Engine("basis", store=store)
+        done = 0
+        for i in range(count):
+            out = engine.fire("W", "notitie", {"tekst": f"{worker}-{i}"},
+                              at=T0 + timedelta(days=1, seconds=worker * 10_000 + i),
+                              backdated=True, idempotency_key=f"{worker}-{i}")
+            done += out.accepted
+        return done
+
+
+def test_concurrent_writers_on_one_traject_all_succeed(store_url: str) -> None:
+    import multiprocessing
+
+    with open_store(store_url) as store:
+        assert Engine("basis", store=store).start("W", AANMELDEN, at=T0).accepted
+    workers, count = 4, 25
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        done = pool.starmap(_writer, [(store_url, w, count) for w in range(workers)])
+    assert done == [count] * workers
+    with open_store(store_url) as store:
+        assert store.version("W") == 1 + workers * count
+        assert store.check_integrity() == []
