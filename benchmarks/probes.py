@@ -51,7 +51,13 @@ from eengezin.errors import EengezinError
 from eengezin.store import open_store
 url, worker, count, tid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 t0 = datetime(2026, 1, 6, 9, tzinfo=timezone.utc)
-store = open_store(url)
+import time
+while True:
+    try:
+        store = open_store(url)
+        break
+    except EengezinError:
+        time.sleep(0.1)
 engine = Engine("basis", store=store, max_attempts=400)
 for i in range(count):
     key = f"{worker}-{i}"
@@ -61,8 +67,9 @@ for i in range(count):
                               at=t0 + timedelta(seconds=worker * 100000 + i),
                               backdated=True, idempotency_key=key)
             break
-        except EengezinError as exc:   # a lost connection: retry the same request
-            import time; time.sleep(0.05)
+        except EengezinError:   # a lost connection: retry the same request
+            print("retry", flush=True)
+            time.sleep(0.05)
     if out.accepted:
         print("ack", key, flush=True)
 print("done", flush=True)
@@ -99,16 +106,24 @@ def _writers(url: str, tid: str, workers: int, count: int) -> list[subprocess.Po
                              env=_env()) for w in range(workers)]
 
 
+ERRORS: list[str] = []
+RETRIES: list[int] = [0]
+
+
 def _acks(procs: list[subprocess.Popen[str]]) -> tuple[set[str], int]:
     acked: set[str] = set()
     finished = 0
     for p in procs:
-        out, _err = p.communicate()
+        out, err = p.communicate()
+        if "Traceback" in err:
+            ERRORS.append(err.strip().splitlines()[-1])
         for line in out.splitlines():
             if line.startswith("ack "):
                 acked.add(line[4:])
             elif line == "done":
                 finished += 1
+            elif line == "retry":
+                RETRIES[0] += 1
     return acked, finished
 
 
@@ -145,22 +160,36 @@ def probe_pg_immediate_stop(url: str, pg_ctl: str) -> Row:
     """PostgreSQL stopped with ``-m immediate`` while 4 writers append; started again."""
     tid = "STOP"
     _start(url, tid)
-    procs = _writers(url, tid, 4, 150)
-    time.sleep(1.0)
+    procs = _writers(url, tid, 4, 300)
+    time.sleep(4.0)
     ctl = shlex.split(pg_ctl)
+    # start again with the options of the running server (port, listen address, socket dir)
+    opts = subprocess.run([*ctl, "status"], capture_output=True, text=True).stdout
+    args = opts.split("\n")[-2] if "postgres" in opts else ""
+    options = shlex.split(args)[3:] if args.count('"-D"') else []
     subprocess.run([*ctl, "stop", "-m", "immediate"], check=False, capture_output=True)
     time.sleep(1.0)
-    subprocess.run([*ctl, "start", "-w", "-l", os.path.join(tempfile.gettempdir(),
-                                                             "eengezin-probe-pg.log")],
+    subprocess.run([*ctl, "start", "-w", "-t", "120", "-o", " ".join(options), "-l",
+                    os.path.join(tempfile.gettempdir(), "eengezin-probe-pg.log")],
                    check=False, capture_output=True)
+    ERRORS.clear()
+    RETRIES[0] = 0
     acked, finished = _acks(procs)
+    for _ in range(120):  # the server may still be recovering
+        try:
+            open_store(url).close()
+            break
+        except EengezinError:
+            time.sleep(0.5)
     missing, problems = _check(url, tid, acked)
     ok = not missing and not problems and finished == 4
     return {"probe": f"PostgreSQL stopped with -m immediate under 4 writers, restarted "
-                     f"({len(acked)} acknowledged events)",
+                     f"({len(acked)} acknowledged events, {RETRIES[0]} requests retried by "
+                     "the writers while it was down)",
             "tried": 1, "survived": int(ok), "lost": int(not ok),
-            "details": [] if ok else [f"missing {missing}, finished {finished}/4, "
-                                      f"problems {problems[:3]}"]}
+            "details": [] if ok else [f"missing {missing}, writers finished {finished}/4, "
+                                      f"problems {problems[:3]}, writer errors "
+                                      f"{sorted(set(ERRORS))[:3]}"]}
 
 
 def probe_contention(url: str, workers: int, count: int, label: str) -> Row:
@@ -434,10 +463,15 @@ def main() -> int:
     parser.add_argument("--pg-ctl", help="command prefix that controls the server (pg_ctl -D …)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only-stop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     random.seed(13)
     rows: list[Row] = []
     rounds = 2 if args.quick else 6
+    if args.only_stop and args.pg and args.pg_ctl:
+        rows.append(probe_pg_immediate_stop(args.pg, args.pg_ctl))
+        print(json.dumps(rows, indent=1))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(probe_kill(str(Path(tmp) / "kill.db"), rounds, "SQLite"))
         rows.append(probe_contention(str(Path(tmp) / "hot.db"), 8, 25 if args.quick else 200,
