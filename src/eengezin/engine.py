@@ -355,7 +355,7 @@ class Engine:
         names the traject, who and when, never the reason's text (it may hold personal
         data: the ledger keeps it).
         """
-        from .privacy import retention_status
+        from .retention import retention_status
         from .store.errors import RetentionError
 
         store = self._need_store()
