@@ -137,7 +137,7 @@ def probe_kill(url: str, rounds: int, label: str) -> Row:
         tid = f"KILL-{r}"
         _start(url, tid)
         procs = _writers(url, tid, 4, 400)
-        time.sleep(random.uniform(0.8, 2.0))
+        time.sleep(random.uniform(2.5, 4.5))  # the writers need a moment to start
         for p in procs:
             p.send_signal(signal.SIGKILL)
         acked, _ = _acks(procs)
