@@ -1,4 +1,16 @@
-"""Shared fixtures: a driver that walks a traject through events with a moving clock."""
+"""Shared fixtures: a driver that walks a traject through events with a moving clock, and the
+hypothesis profiles.
+
+Two profiles (see the README, "Run the whole test suite"):
+
+- ``default``: few examples, derandomized (the same examples on every run, so a test passes or
+  fails regardless of the machine or its load), no deadlines, no timing health checks, and a
+  reproduction blob printed with every failure. This is what ``python -m pytest`` runs.
+- ``deep``: many more examples for the long fuzzing and differential runs (still derandomized,
+  so a CI run is steady too). Select it with ``EENGEZIN_PROFILE=deep`` or ``pytest --deep``.
+
+A test that runs a long search takes its size from :func:`examples`, so the profile decides.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from eengezin import Actor, Definition, Engine, Event, Outcome, Traject, new_traject, step
 
@@ -20,6 +33,47 @@ AMS = ZoneInfo("Europe/Amsterdam")
 os.environ.setdefault("EENGEZIN_CACHE_DIR", tempfile.mkdtemp(prefix="eengezin-test-cache-"))
 # PostgreSQL stores keep their default key files under XDG_DATA_HOME: not in the user's home
 os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="eengezin-test-data-"))
+# Machine-independent by construction: no deadline, no health check that times generation.
+_STEADY = {"derandomize": True, "deadline": None, "print_blob": True,
+           "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", max_examples=100, **_STEADY)
+settings.register_profile("deep", max_examples=1000, **_STEADY)
+PROFILES = ("default", "deep")
+_profile = ["default"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--deep", action="store_true",
+                     help="run the long fuzzing and differential tests with many more examples "
+                          "(the same as EENGEZIN_PROFILE=deep)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    name = os.environ.get("EENGEZIN_PROFILE") or "default"
+    if config.getoption("--deep", default=False):
+        name = "deep"
+    elif config.getoption("hypothesis_profile", default=None) in PROFILES:
+        name = config.getoption("hypothesis_profile")
+    if name not in PROFILES:
+        raise pytest.UsageError(f"EENGEZIN_PROFILE={name!r}: choose one of {', '.join(PROFILES)}")
+    _profile[0] = name
+    settings.load_profile(name)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"eengezin test profile: {_profile[0]} (EENGEZIN_PROFILE=deep or --deep for the long runs)"
+
+
+def is_deep() -> bool:
+    """Whether the deep profile runs."""
+    return _profile[0] == "deep"
+
+
+def examples(default: int, *, deep: int) -> int:
+    """The size of a long search (examples, corpus size): ``default`` normally, ``deep`` in the
+    deep profile. Call it when the test module is imported (at collection), as in
+    ``@settings(max_examples=examples(40, deep=2000))``."""
+    return deep if is_deep() else default
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -70,7 +70,9 @@ def test_schema_violations_are_located(tmp_path):
     text = MINIMAL.replace("  sluiten:\n", "  sluiten:\n    colour: red\n")
     path = write(tmp_path, "schema.yaml", text)
     (msg,) = problems(path)
-    assert msg.startswith(f"{path}:12:") and "colour" in msg
+    # located at the unknown key itself, listing the keys that are allowed there
+    assert msg.startswith(f"{path}:13:5:") and "'colour'" in msg and "toegestaan: " in msg
+    assert "transitions" in msg and "when_in" in msg
 
 
 def test_unknown_state_unknown_track_unknown_event_all_reported(tmp_path):
@@ -236,3 +238,197 @@ events:
     assert t.state["t"] == "b"
     t = eng.fire(t, "omhoog", at=datetime(2026, 1, 3, tzinfo=AMS)).traject
     assert t.state["t"] == "c"
+
+
+# ------------------------------------------------------------------ authoring diagnostics
+
+
+def located(path: Path) -> list[tuple[int, int, str]]:
+    """(line, col, message) per problem, in the order reported."""
+    with pytest.raises(DefinitionError) as info:
+        load_definition(path)
+    out = []
+    for p in info.value.problems:
+        assert p.location.file == str(path.resolve()) or p.location.file == str(path)
+        assert p.location.line > 0 and p.location.col > 0, str(p)
+        out.append((p.location.line, p.location.col, p.message))
+    return out
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("id: x\nversion: '1'\ntracks:\n  regie:\n    initial: a\n   states: {}\n", "inspringing"),
+    ("id: x\nversion: '1'\ntracks:\n  - a\n b: 1\n", "inspringing"),
+    ("id: x\nversion: '1'\ntitle: a: b\n", "dubbele punt"),
+    ("id: x\nversion: '1'\ntitle: 'niet dicht\n", "aanhalingsteken"),
+    ("id: x\nversion: '1'\ntracks:\n\tregie: {}\n", "tabs"),
+    ("id: x\nversion: '1'\ntracks: [a, b\n", "lijst"),
+    ("id: x\nversion: '1'\ntitle: @x\n", "aanhalingstekens"),
+])
+def test_yaml_syntax_errors_are_plain_dutch(tmp_path, text, words):
+    ((line, _col, message),) = located(write(tmp_path, "syntax.yaml", text))
+    assert message.startswith("YAML-fout: ") and words in message
+    assert line >= 3
+    for jargon in ("mapping", "scanning", "token", "block", "expected"):
+        assert jargon not in message
+
+
+def test_unknown_keys_list_the_allowed_ones_and_suggest_a_near_match(tmp_path):
+    text = MINIMAL.replace("      - {track: regie, from: open, to: dicht}",
+                           "      - {track: regie, from: open, too: dicht}")
+    found = located(write(tmp_path, "keys.yaml", text))
+    assert any("transitions[#1]: 'to' is verplicht" in m for _l, _c, m in found)
+    ((line, col, message),) = [f for f in found if "onbekende sleutel" in f[2]]
+    assert (line, col) == (14, 36)
+    assert "onbekende sleutel 'too'" in message and "bedoelde u 'to'?" in message
+    assert "toegestaan: " in message and "from" in message and "track" in message
+
+
+def test_unknown_ids_get_a_near_match_suggestion(tmp_path):
+    text = MINIMAL + """\
+rules:
+  - id: mini.een
+    severity: block
+    on: [sluitn]
+    require: {in_state: {regie: opne}}
+    message: m
+    source: s
+"""
+    messages = [m for _l, _c, m in located(write(tmp_path, "near.yaml", text))]
+    assert any("onbekend event 'sluitn' (bedoelde u 'sluiten'?)" in m for m in messages)
+    assert any("'opne'" in m and "bedoelde u 'open'?" in m for m in messages)
+
+
+def test_positions_name_items_by_id(tmp_path):
+    text = MINIMAL + """\
+deadlines:
+  - id: mini.termijn
+    start: {on: aanmelden}
+    term: {maanden: 3}
+    satisfied_by: sluiten
+    message: m
+    source: s
+"""
+    ((line, _col, message),) = located(write(tmp_path, "ids.yaml", text))
+    assert line == 18
+    assert message.startswith("deadlines[mini.termijn].term")
+    assert "deadlines.0" not in message
+
+
+def test_format_and_consistency_problems_come_in_one_pass_sorted(tmp_path):
+    text = MINIMAL.replace("      - {track: regie, from: open, to: dicht}",
+                           "      - {track: regie, from: open, to: nergens}")
+    text = text.replace("  aanmelden:\n", "  aanmelden:\n    titel: Aanmelden\n")
+    text += """\
+rules:
+  - id: mini.regel
+    severity: block
+    on: sluiten
+    require: {in_state: {regie: weg}}
+    message: m
+    source: s
+  - id: mini.kapot
+    severity: heel_erg
+    on: sluiten
+    require: {in_state: {regie: open}}
+    message: m
+    source: s
+"""
+    found = located(write(tmp_path, "pass.yaml", text))
+    messages = [m for _l, _c, m in found]
+    assert any("'titel'" in m and "bedoelde u 'title'?" in m for m in messages)  # format
+    assert any("rules[mini.kapot].severity" in m for m in messages)  # format, by id
+    assert any("'nergens'" in m for m in messages)  # consistency
+    assert any("'weg'" in m for m in messages)  # consistency
+    assert [(line, col) for line, col, _m in found] == sorted(
+        (line, col) for line, col, _m in found)
+
+
+def test_a_rule_reading_an_undeclared_data_field_is_an_error(tmp_path):
+    text = MINIMAL.replace("  sluiten:\n", "  sluiten:\n    payload:\n      huisbezoek_datum?: date\n")
+    text += """\
+rules:
+  - id: mini.huisbezoek
+    severity: block
+    on: sluiten
+    require: {present: data.huisbezoek_datun}
+    message: m
+    source: s
+"""
+    ((line, _col, message),) = located(write(tmp_path, "data.yaml", text))
+    assert line == 21
+    assert "data.huisbezoek_datun" in message and "'sluiten'" in message
+    assert "bedoelde u 'huisbezoek_datum'?" in message
+    fixed = text.replace("huisbezoek_datun", "huisbezoek_datum")
+    assert load_definition(write(tmp_path, "ok.yaml", fixed)).id == "mini"
+
+
+def test_a_field_one_of_several_events_declares_may_be_read(tmp_path):
+    text = MINIMAL.replace("  sluiten:\n", "  sluiten:\n    payload:\n      reden?: text\n")
+    text += """\
+rules:
+  - id: mini.reden
+    severity: warn
+    on: [aanmelden, sluiten]
+    if: {present: data.reden}
+    require: {present: data.reden}
+    message: m
+    source: s
+"""
+    assert load_definition(write(tmp_path, "ok.yaml", text)).id == "mini"
+
+
+def test_extends_adds_states_and_transitions_without_copying(tmp_path):
+    path = write(tmp_path, "regio.yaml", """\
+id: regio
+version: "1"
+extends: basis
+tracks:
+  regie:
+    add:
+      states:
+        wachtlijst: {title: Op de wachtlijst}
+        startoverleg:
+          states:
+            extra_check: {title: "Fase 3c: extra check"}
+events:
+  op_wachtlijst:
+    title: Op de wachtlijst zetten
+    transitions:
+      - {track: regie, from: vraagverheldering, to: wachtlijst}
+  vraag_verhelderen:
+    add:
+      transitions:
+        - {track: regie, from: wachtlijst, to: vraagverheldering}
+""")
+    regio = load_definition(path)
+    basis = load_definition("basis")
+    regie = regio.tracks["regie"]
+    assert {"wachtlijst", "startoverleg.extra_check"} <= set(regie.nodes)
+    assert set(basis.tracks["regie"].nodes) < set(regie.nodes)
+    assert regie.initial == basis.tracks["regie"].initial
+    assert regie.nodes["startoverleg"].initial_leaf == basis.tracks["regie"].nodes[
+        "startoverleg"].initial_leaf
+    sources = [t.sources for t in regio.events["vraag_verhelderen"].transitions]
+    assert len(sources) == len(basis.events["vraag_verhelderen"].transitions) + 1
+    assert frozenset({"wachtlijst"}) in sources
+
+
+def test_extends_add_to_something_the_base_lacks_is_located(tmp_path):
+    path = write(tmp_path, "regio.yaml", """\
+id: regio
+version: "1"
+extends: basis
+tracks:
+  regi:
+    add:
+      states: {x: {}}
+events:
+  vraag_verheldern:
+    add:
+      transitions: []
+""")
+    found = located(path)
+    assert [(line, m.split(":")[0]) for line, _c, m in found] == [
+        (5, "tracks.regi"), (9, "events.vraag_verheldern")]
+    assert "bedoelde u 'regie'?" in found[0][2]
+    assert "bedoelde u 'vraag_verhelderen'?" in found[1][2]

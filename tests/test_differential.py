@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, target
 from hypothesis import event as note
+from hypothesis import given, settings, target
 from hypothesis import strategies as st
 
 from eengezin import (
@@ -36,6 +36,8 @@ from eengezin.checker import representative_payloads
 from eengezin.process.machine import reference_next_state
 from eengezin.process.model import Definition
 from eengezin.testing._payloads import payload_strategy
+
+from conftest import examples
 
 
 def _loadable() -> list[str]:
@@ -90,7 +92,7 @@ def test_basis_is_among_the_compared_definitions():
 
 
 @pytest.mark.parametrize("def_id", DEFINITIONS)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(10, deep=200))  # the profile: derandomized, no deadline
 @given(data=st.data())
 def test_step_and_transitions_reference_agree(def_id: str, data: st.DataObject) -> None:
     definition = load_definition(def_id)

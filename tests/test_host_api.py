@@ -136,3 +136,99 @@ def test_allowed_answers_a_ui_for_a_stored_traject():
     assert allowed["vraag_verhelderen"].accepted
     assert not allowed["afsluiten"].accepted
     assert all(isinstance(v, Verdict) for v in allowed.values())
+
+
+def _grown(n: int):  # type: ignore[no-untyped-def]
+    from eengezin import Event, load_definition, new_traject, step
+
+    basis = load_definition("basis")
+    traject = step(basis, new_traject(basis, "T"), Event("aanmelden", AT, AANMELDEN)).traject
+    for i in range(n - 1):
+        traject = step(basis, traject, Event("notitie", AT + timedelta(seconds=i),
+                                             {"tekst": "n"})).traject
+    return basis, traject
+
+
+def _work(basis, traject) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(Python calls, bytes allocated) of one accepted step: counted, never timed."""
+    import sys
+    import tracemalloc
+
+    from eengezin import Event, step
+
+    event = Event("notitie", AT + timedelta(days=30), {"tekst": "meting"})
+    calls = 0
+
+    def count(frame, what, arg):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        if what == "call":
+            calls += 1
+
+    step(basis, traject, event)  # warm caches first
+    sys.setprofile(count)
+    try:
+        step(basis, traject, event)
+    finally:
+        sys.setprofile(None)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        out = step(basis, traject, event)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    allocated = sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
+    assert out.accepted
+    return calls, allocated
+
+
+def test_step_work_and_memory_do_not_depend_on_history_length():
+    short, long = _grown(10), _grown(1000)
+    calls_short, bytes_short = _work(*short)
+    calls_long, bytes_long = _work(*long)
+    assert calls_long == calls_short
+    assert bytes_long <= bytes_short * 1.1 + 512
+    from eengezin.serialization import traject_to_json
+
+    assert abs(len(traject_to_json(long[1])) - len(traject_to_json(short[1]))) < 16
+
+
+def test_payload_schemas_agree_with_the_engines_own_check():
+    """Whatever the engine's payload check accepts, the published JSON Schema accepts too."""
+    from datetime import date
+
+    import jsonschema
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from eengezin import load_definition
+    from eengezin.testing._payloads import payload_strategy
+
+    def _agree(definition, name, validator) -> None:  # type: ignore[no-untyped-def]
+        tree = definition.events[name].payload
+
+        @settings(max_examples=3, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(st.data())
+        def agree(data: st.DataObject) -> None:
+            payload = data.draw(payload_strategy(definition, name, today=date(2026, 3, 2)))
+            errors: list[str] = []
+            tree.check(payload, "", errors, date(2026, 3, 2))
+            if not errors:
+                assert not list(validator.iter_errors(payload)), (definition.id, name)
+
+        agree()
+
+    checked = 0
+    for ref in ("basis", "hollands-midden", "zuid-limburg", "cjg"):
+        definition = load_definition(ref)
+        engine = Engine(definition)
+        for name, spec in sorted(definition.events.items()):
+            if spec.payload is None:
+                continue
+            schema = engine.payload_schema(name)
+            validator = jsonschema.Draft202012Validator(schema)
+
+            _agree(definition, name, validator)
+            checked += 1
+    assert checked > 40

@@ -1,10 +1,13 @@
 """Fuzzing the loader: whatever a definition file holds, loading it either works or raises
-a DefinitionError (with positions) — never another exception, and never slowly.
+a DefinitionError (with positions) — never another exception, and never with work out of
+proportion (a file that stands for billions of nodes is refused within a fixed node budget).
 
 The bundled YAML is parsed into plain data, mutated by hypothesis (keys deleted, values of
 the wrong type, unknown ids, deep nesting, huge strings), written back (as JSON, which is
 YAML) and loaded. Hand-made files cover what a tree mutation cannot: alias bombs, cycles
 in ``extends``, broken YAML, bytes that are not UTF-8.
+
+The default profile runs a small, fixed corpus; ``EENGEZIN_PROFILE=deep`` runs the long one.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from eengezin import DefinitionError, bundled_ids, load_definition
-from eengezin.definition import bundled_dir
+from eengezin.definition import _yaml, bundled_dir
 
-FUZZ = settings(max_examples=200, deadline=2000,
+from conftest import examples, is_deep
+
+FUZZ = settings(max_examples=examples(40, deep=1000),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -119,6 +124,9 @@ def load_text(text: str | bytes, name: str = "fuzz.yaml") -> None:
             assert exc.problems, "a DefinitionError names at least one problem"
             for problem in exc.problems:
                 assert str(problem)
+            # sorted by position (format and consistency problems together)
+            keys = [(p.location, p.message) for p in exc.problems]
+            assert keys == sorted(keys)
 
 
 @FUZZ
@@ -130,13 +138,13 @@ def test_mutated_bundled_definitions_only_raise_definition_errors(tree: Any) -> 
     load_text(text)
 
 
-@settings(max_examples=150, deadline=2000)
+@settings(max_examples=examples(150, deep=3000))
 @given(st.text(max_size=300))
 def test_arbitrary_text_only_raises_definition_errors(text: str) -> None:
     load_text(text)
 
 
-@settings(max_examples=100, deadline=2000)
+@settings(max_examples=examples(100, deep=2000))
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_only_raise_definition_errors(data: bytes) -> None:
     load_text(data)
@@ -159,7 +167,7 @@ YAML_SNIPPETS = st.sampled_from([
 ])
 
 
-@settings(max_examples=100, deadline=2000)
+@settings(max_examples=examples(100, deep=2000))
 @given(st.lists(YAML_SNIPPETS, min_size=1, max_size=3).map("".join))
 def test_odd_yaml_only_raises_definition_errors(text: str) -> None:
     load_text(text)
@@ -173,18 +181,34 @@ def billion_laughs(levels: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=5, deadline=5000)
-@given(st.integers(6, 9))
-def test_alias_bomb_is_refused_quickly(levels: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bomb.yaml"
-        path.write_text(billion_laughs(levels), encoding="utf-8")
-        with pytest.raises(DefinitionError, match="te veel knopen"):
-            load_definition(path)
+@pytest.mark.parametrize("levels", [6, 7, 8, 9] if is_deep() else [9])
+def test_alias_bomb_is_refused_within_the_node_budget(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, levels: int) -> None:
+    """7 * 10**(levels - 1) nodes after alias expansion (9 levels: seven billion) in a few lines:
+    refused after visiting at most MAX_NODES of them, whatever the size of the bomb. The work is
+    counted, not timed, so the test does not depend on the machine."""
+    visited = [0]
+    plain = _yaml._plain
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        visited[0] += 1
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(_yaml, "_plain", counting)  # also counts its recursive calls
+    path = tmp_path / "bomb.yaml"
+    path.write_text(billion_laughs(levels), encoding="utf-8")
+    with pytest.raises(DefinitionError, match="te veel knopen"):
+        load_definition(path)
+    assert 0 < visited[0] <= _yaml.MAX_NODES + 1
+
+
+# deeper than Python's recursion limit: the parser's RecursionError becomes a DefinitionError
+# (the scanner's work grows with the square of the depth, so the long form runs in the deep profile)
+BRACKETS = examples(600, deep=5000)
 
 
 def test_deep_nesting_is_refused() -> None:
-    for text in ("[" * 5000 + "]" * 5000, "a: " * 3000 + "b",
+    for text in ("[" * BRACKETS + "]" * BRACKETS, "a: " * 3000 + "b",
                  "id: x\nversion: '1'\nparams:\n  p: " + json.dumps(nested(300))):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "diep.yaml"
@@ -262,3 +286,83 @@ def test_crashes_found_by_fuzzing_are_definition_errors(tmp_path: Path, extra: s
     with pytest.raises(DefinitionError) as info:
         load_definition(path)
     assert all(p.location.line > 0 for p in info.value.problems)
+
+
+# ------------------------------------------------------------------ budgets while parsing
+
+# text YAML can hold as it is (no control characters, surrogates or line separators)
+YAML_TEXT = st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn", "Cf", "Zl", "Zp"))
+JSON_TREES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**29, 10**29)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(YAML_TEXT, max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(YAML_TEXT, max_size=5),
+                                                                 inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def node_count(tree: Any) -> int:
+    if isinstance(tree, dict):
+        return 1 + sum(1 + node_count(v) for v in tree.values())  # a key is a node too
+    if isinstance(tree, list):
+        return 1 + sum(node_count(v) for v in tree)
+    return 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(JSON_TREES)
+def test_json_reads_back_as_itself_with_every_node_counted(tree: Any) -> None:
+    from eengezin.definition._yaml import Locator, count_nodes, load_yaml
+
+    # YAML escapes characters outside the BMP as \U0001xxxx, not as JSON's surrogate pairs
+    for text in (json.dumps(tree, ensure_ascii=False),
+                 json.dumps(tree, indent=2, ensure_ascii=False)):
+        assert load_yaml(text, "t.yaml", Locator()) == tree
+        assert count_nodes(text) == node_count(tree)
+
+
+@settings(max_examples=60, deadline=None)
+@given(JSON_TREES, st.integers(1, 40))
+def test_the_node_budget_refuses_exactly_the_trees_over_it(tree: Any, budget: int) -> None:
+    from eengezin.definition._yaml import Locator, load_yaml
+
+    text = json.dumps(tree, ensure_ascii=False)
+    if node_count(tree) > budget:
+        with pytest.raises(DefinitionError, match="te veel knopen"):
+            load_yaml(text, "t.yaml", Locator(), max_nodes=budget)
+    else:
+        assert load_yaml(text, "t.yaml", Locator(), max_nodes=budget) == tree
+
+
+PLAIN_SCALARS = {
+    "yes": "yes", "no": "no", "on": "on", "~": None, "null": None, "True": True, "0x1F": 31,
+    "0o17": 15, "1_000": 1000, "-12": -12, "+3": 3, "1.5e3": 1500.0, ".5": 0.5,
+    "2026-03-02": "2026-03-02", "12:30": "12:30", "1.2.3": "1.2.3", "-1-": "-1-", "+": "+",
+    ".": ".", "0b101": 5, "9" * 30: int("9" * 30), "_": "_",
+}
+
+
+@pytest.mark.parametrize(("text", "value"), sorted(PLAIN_SCALARS.items(), key=str))
+def test_plain_scalars_resolve_as_yaml_1_2(text: str, value: Any) -> None:
+    from eengezin.definition._yaml import Locator, load_yaml
+
+    assert load_yaml(f"a: {text}\n", "t.yaml", Locator()) == {"a": value}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([
+    "9" * 31, "-" + "9" * 40, ".inf", "-.Inf", ".NaN", "1e400", "!!int 3", "!!str x", "&a 1",
+    "*a", "*b", "<<", "[*a]", "{<<: *a}", "'\\x00'", '"\\ud800"', "? [x]", "0x" + "f" * 40,
+]), min_size=1, max_size=4))
+def test_odd_scalars_only_raise_located_definition_errors(values: list[str]) -> None:
+    text = "id: x\nversion: '1'\n" + "".join(f"k{i}: {v}\n" for i, v in enumerate(values))
+    try:
+        load_text(text)
+    except AssertionError:
+        raise
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "odd.yaml"
+        path.write_text(text, "utf-8")
+        with pytest.raises(DefinitionError) as info:
+            load_definition(path)
+        assert all(p.location.line >= 1 for p in info.value.problems)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings, target
+from hypothesis import given, settings, target
 
 from eengezin import (
     Event,
@@ -18,8 +18,11 @@ from eengezin.store.codec import entry_from_json, entry_to_json
 from eengezin.testing import histories
 from eengezin.testing.strategies import START
 
+from conftest import examples
+
 BASIS = load_definition("basis")
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized, no deadline: the profile in conftest.py
+SETTINGS = settings(max_examples=examples(30, deep=300))
 
 
 def walk(events: list[Event]):  # type: ignore[no-untyped-def]
@@ -79,7 +82,7 @@ DEPTH = {"aanmelding": 1, "vraagverheldering": 2, "startoverleg.voorbereiding": 
          "voortgangsoverleg.overleg": 7, "afronding": 8, "gesloten": 9, "zonder_regie": 2}
 
 
-@settings(SETTINGS, max_examples=80)
+@settings(SETTINGS, max_examples=examples(30, deep=500))
 @given(histories(BASIS, max_size=60))
 def test_never_closed_with_open_signals(events: list[Event]) -> None:
     deepest = 0

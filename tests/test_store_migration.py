@@ -281,7 +281,7 @@ KINDS = st.lists(st.sampled_from(["notitie", "signaal_melden", "signaal_opheffen
 
 
 @settings(max_examples=10, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(before=KINDS, after=KINDS)
 def test_replay_across_a_migration_equals_loading(make_store: Callable[..., AnyStore],
                                                   basis: Definition, v2: Definition,

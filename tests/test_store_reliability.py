@@ -42,7 +42,8 @@ from eengezin.store import open_store
 
 url, tid, name, count, go = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 outbox = os.environ.get("OUTBOX") == "1"
-engine = Engine("basis", store=open_store(url, outbox=outbox or None))
+engine = Engine("basis", store=open_store(url, outbox=outbox or None),
+                max_attempts=int(os.environ.get("MAX_ATTEMPTS", "40")))
 while go != "-" and not os.path.exists(go):
     time.sleep(0.005)
 # one moment for every writer: an event dated before another writer's would be refused
@@ -123,6 +124,24 @@ def test_concurrent_writers_lose_and_duplicate_nothing(store_url: str, tmp_path:
     assert len({v for v, _ in relayed}) == len(relayed) == n_writers * per_writer
 
 
+def test_many_events_from_writers_on_one_traject_none_fail(store_url: str,
+                                                           tmp_path: Path) -> None:
+    """4 processes x 150 events on one traject with the Engine's default retry budget:
+    none lost, none failed."""
+    start_traject(store_url)
+    go = tmp_path / "go"
+    procs = [writer(store_url, f"m{k}", 150, str(go)) for k in range(4)]
+    time.sleep(0.5)
+    go.touch()
+    results = [p.communicate(timeout=600) for p in procs]
+    starved = [err for proc, (_out, err) in zip(procs, results, strict=True)
+               if proc.returncode != 0 and "still conflicting after" in err]
+    assert not starved, starved
+    for proc, (_out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+    assert len(notes(store_url)) == 600
+
+
 # ---------------------------------------------------------------- SIGKILL
 
 
@@ -133,7 +152,10 @@ def test_writer_killed_mid_stream_leaves_a_sound_store(store_url: str, run: int)
     flight, if committed, is in both)."""
     start_traject(store_url, outbox=True)
     n_writers = 1 + run
-    procs = [writer(store_url, f"k{n}", -1, "-", {"OUTBOX": "1"}) for n in range(n_writers)]
+    # endless writers racing at full speed: a retry budget that never runs out, so that
+    # only SIGKILL stops them (the default budget is tested above and below)
+    procs = [writer(store_url, f"k{n}", -1, "-", {"OUTBOX": "1", "MAX_ATTEMPTS": "100000"})
+             for n in range(n_writers)]
     acked: dict[str, list[str]] = {}
     rnd = random.Random(run)
     for n, proc in enumerate(procs):

@@ -47,11 +47,13 @@ from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from hypothesis import HealthCheck, Phase  # noqa: E402
+from hypothesis import Phase  # noqa: E402
 from hypothesis.stateful import run_state_machine_as_test  # noqa: E402
 
 from eengezin import Traject  # noqa: E402
 from eengezin.testing import TrajectMachine, accepted_prefix  # noqa: E402
+
+from conftest import examples  # noqa: E402
 
 
 def test_docs_example_is_this_file() -> None:
@@ -63,8 +65,7 @@ def test_docs_example_is_this_file() -> None:
 def test_histories_are_mostly_accepted() -> None:
     verdicts: Counter[bool] = Counter()
 
-    @settings(max_examples=60, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(30, deep=300), database=None)
     @given(histories("basis", min_size=10, max_size=25))
     def walk(events) -> None:
         traject = new_traject(DEFINITION, "T")
@@ -87,17 +88,27 @@ def test_without_refusals_the_first_event_starts_the_traject(events) -> None:
 
 
 def test_histories_reach_deep_into_the_process() -> None:
-    reached: set[str] = set()
+    # Counts the regie states each history passes through, not only where it ends: a transit
+    # state such as vraagverheldering is rarely the last one, and asserting on last states made
+    # this test depend on luck. Derandomized by the profile, so every run sees the same histories.
+    reached: Counter[str] = Counter()
 
-    @settings(max_examples=150, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(30, deep=500), database=None)
     @given(histories("basis", min_size=25, max_size=40, refusals=False))
     def walk(events) -> None:
-        reached.add(accepted_prefix(DEFINITION, events).state["regie"])
+        traject, passed = new_traject(DEFINITION, "T"), set()
+        for event in events:
+            traject = step(DEFINITION, traject, event).traject
+            passed.add(traject.state["regie"])
+        reached.update(passed)
+        reached["histories"] += 1
 
     walk()
-    assert {"vraagverheldering", "startoverleg.voorbereiding"} <= reached
-    assert len(reached) >= 4
+    runs = reached.pop("histories")
+    assert reached["aanmelding"] == runs  # refusals=False: every history starts the traject
+    assert reached["vraagverheldering"] >= runs // 2
+    assert reached["startoverleg.overleg"] >= runs // 4
+    assert len(reached) >= 5
 
 
 def test_histories_accept_a_path_and_a_loaded_definition(tmp_path: Path) -> None:

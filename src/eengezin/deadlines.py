@@ -56,11 +56,20 @@ def add_werkdagen(start: date, n: int) -> date:
 
 
 def add_term(start: date, amount: int, unit: Unit) -> date:
-    """The due date of a term of ``amount`` ``unit`` that starts on ``start``."""
-    if unit == "werkdagen":
-        return add_werkdagen(start, amount)
-    if unit == "kalenderdagen":
-        return start + timedelta(days=amount)
-    if unit == "weken":
-        return start + timedelta(weeks=amount)
+    """The due date of a term of ``amount`` ``unit`` that starts on ``start``.
+
+    A due date past the calendar's end is ``date.max`` (the term never runs out):
+
+    >>> add_term(date(9999, 12, 31), 10, "werkdagen")
+    datetime.date(9999, 12, 31)
+    """
+    try:
+        if unit == "werkdagen":
+            return add_werkdagen(start, amount)
+        if unit == "kalenderdagen":
+            return start + timedelta(days=amount)
+        if unit == "weken":
+            return start + timedelta(weeks=amount)
+    except OverflowError:
+        return date.max
     raise ValueError(f"unknown unit {unit!r}")

@@ -41,11 +41,12 @@ from .errors import (
 from .log import get_logger
 from .process import available_events, evaluate, new_traject, replay, step
 from .process.model import Definition
+from .process.status import DeadlineStatus, deadline_statuses
 from .process.step import NOT_AVAILABLE, NOT_STARTED, apply, availability, restore
 from .rules.predicates import HOST_CALLS, PredicateRegistry
 from .rules.verdict import Verdict, Violation
 from .store.errors import TrajectNotFoundError
-from .traject import MIGRATION_EVENT, Actor, Event, HistoryEntry, OpenDeadline, Outcome, Traject
+from .traject import MIGRATION_EVENT, Actor, Event, HistoryEntry, Outcome, Traject
 
 if TYPE_CHECKING:
     from .store.contract import Store
@@ -57,18 +58,6 @@ DEFAULT_MAX_ATTEMPTS = 40
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@attrs.frozen(slots=True)
-class DeadlineStatus:
-    """A running deadline as seen at a moment."""
-
-    id: str
-    started: date
-    due: date
-    overdue: bool
-    message: str
-    source: str
 
 
 @attrs.frozen(slots=True)
@@ -116,7 +105,14 @@ def decision_of(traject: Traject, outcome: Outcome) -> Decision:
         raise ValueError("only an accepted outcome with a log entry is a decision")
     after = outcome.traject
     changes: list[TrackChange] = []
+    if traject.version == 0:  # the start event: every track enters its first state
+        for track, state in after.state.items():
+            parts = state.split(".")
+            entered = tuple(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            changes.append(TrackChange(track, "", state, (), entered))
     for track, state in after.state.items():
+        if traject.version == 0:
+            break
         before = traject.state.get(track, "")
         prefix = f"{track}:"
         entered = tuple(label[len(prefix):] for label in outcome.entered if label.startswith(prefix))
@@ -245,7 +241,10 @@ class Engine:
         Without a store ``traject`` is a :class:`Traject` and a refused event returns it
         unchanged. With a store ``traject`` is an id (or a traject, whose id is used): the
         stored traject is loaded, the event decided and, when accepted, appended; a write
-        conflict makes the engine load and decide again (bounded, with jittered backoff).
+        conflict makes the engine load and decide again (bounded, with jittered backoff; from
+        the second attempt on it holds the traject's write lock, so it cannot be starved).
+        Without ``at`` the moment is the engine's clock, never earlier than the traject's
+        last event.
         ``idempotency_key`` (store only) makes a retried request a no-op
         (``outcome.duplicate``); reusing it for another request raises
         :class:`~eengezin.errors.IdempotencyConflictError`. Raises
@@ -263,7 +262,7 @@ class Engine:
                 self._notify(decision_of(traject, outcome))
             return outcome
         traject_id = traject.id if isinstance(traject, Traject) else traject
-        return self._fire_stored(self.store, traject_id, ev, idempotency_key)
+        return self._fire_stored(self.store, traject_id, ev, idempotency_key, clocked=at is None)
 
     def _current(self, store: Store, traject_id: str) -> Traject:
         try:
@@ -271,21 +270,23 @@ class Engine:
         except TrajectNotFoundError:
             return self.new(traject_id)
 
-    def _fire_stored(self, store: Store, traject_id: str, ev: Event, key: str | None) -> Outcome:
+    def _fire_stored(self, store: Store, traject_id: str, ev: Event, key: str | None,
+                     clocked: bool = False) -> Outcome:
+        """Load, decide, append. The first attempt is optimistic; after a write conflict the
+        next attempts hold the traject's write lock (``store.exclusive``) from load to append,
+        so a writer next to a busy one always gets its turn. When the moment came from the
+        clock, each attempt reads the clock again (the event happens when it is decided)."""
         digest = request_hash(ev.name, ev.data, ev.actor) if key is not None else None
         for attempt in range(1, self.max_attempts + 1):
-            if key is not None and store.applied(traject_id, key) is not None:
-                return self._duplicate(store, traject_id, ev, key, digest, attempt)
-            before = self._current(store, traject_id)
-            outcome = step(self.definition, before, ev)
-            if not outcome.accepted or outcome.entry is None:
-                self._log(traject_id, outcome, attempt)
-                return attrs.evolve(outcome, attempts=attempt)
-            decision = decision_of(before, outcome)
+            if clocked and attempt > 1:
+                ev = attrs.evolve(ev, at=self._moment(None))
             try:
-                result = store.append(self.definition, outcome.traject, (outcome.entry,),
-                                      expected_version=before.version, idempotency_key=key,
-                                      request_hash=digest, decisions=(decision,))
+                if attempt == 1:
+                    done = self._attempt(store, traject_id, ev, key, digest, attempt, clocked)
+                else:
+                    with store.exclusive(traject_id):
+                        done = self._attempt(store, traject_id, ev, key, digest, attempt,
+                                             clocked)
             except IdempotencyConflictError:
                 raise
             except ConflictError as exc:
@@ -293,15 +294,37 @@ class Engine:
                          attempt=attempt, expected=exc.expected, actual=exc.actual)
                 time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 10))))
                 continue
-            if not result.applied:
-                return self._duplicate(store, traject_id, ev, key, digest, attempt)
-            self._log(traject_id, outcome, attempt)
-            self._notify(decision)
-            return attrs.evolve(outcome, attempts=attempt)
+            outcome, decision = done
+            if decision is not None:
+                self._notify(decision)
+            return outcome
         log.warning("eengezin.conflict_gave_up", traject=traject_id, event_id=ev.name,
                     attempts=self.max_attempts)
         raise ConflictError(f"traject {traject_id!r}: still conflicting after "
                             f"{self.max_attempts} attempts", traject_id=traject_id)
+
+    def _attempt(self, store: Store, traject_id: str, ev: Event, key: str | None,
+                 digest: str | None, attempt: int, clocked: bool = False
+                 ) -> tuple[Outcome, Decision | None]:
+        if key is not None and store.applied(traject_id, key) is not None:
+            return self._duplicate(store, traject_id, ev, key, digest, attempt), None
+        before = self._current(store, traject_id)
+        if clocked and before.last_at is not None and ev.at < before.last_at:
+            # the engine's own clock: now, but never before the traject's last event (a
+            # faster writer, or another host's clock a little ahead, refuses nothing)
+            ev = attrs.evolve(ev, at=before.last_at)
+        outcome = step(self.definition, before, ev)
+        if not outcome.accepted or outcome.entry is None:
+            self._log(traject_id, outcome, attempt)
+            return attrs.evolve(outcome, attempts=attempt), None
+        decision = decision_of(before, outcome)
+        result = store.append(self.definition, outcome.traject, (outcome.entry,),
+                              expected_version=before.version, idempotency_key=key,
+                              request_hash=digest, decisions=(decision,))
+        if not result.applied:
+            return self._duplicate(store, traject_id, ev, key, digest, attempt), None
+        self._log(traject_id, outcome, attempt)
+        return attrs.evolve(outcome, attempts=attempt), decision
 
     def _duplicate(self, store: Store, traject_id: str, ev: Event, key: str | None,
                    digest: str | None, attempt: int) -> Outcome:
@@ -321,13 +344,16 @@ class Engine:
                 move: Callable[[Traject], tuple[Traject, HistoryEntry]]) -> Traject:
         """Move a stored traject from ``source`` to this engine's definition with ``move``
         (which returns the traject after it and the journal entry), retrying on conflicts.
+        The move is told to listeners and written to the outbox like any decision.
         Used by :func:`eengezin.migration.migrate_store`."""
         store = self._need_store()
         for attempt in range(1, self.max_attempts + 1):
-            before = store.load(traject_id, source)
-            after, entry = move(before)
             try:
-                store.append(self.definition, after, (entry,), expected_version=before.version)
+                if attempt == 1:
+                    after, decision = self._migrate_once(store, traject_id, source, move)
+                else:
+                    with store.exclusive(traject_id):
+                        after, decision = self._migrate_once(store, traject_id, source, move)
             except IdempotencyConflictError:
                 raise
             except ConflictError:
@@ -338,6 +364,7 @@ class Engine:
             log.info("eengezin.migrated", traject=traject_id, source=source.ref.id,
                      source_version=source.ref.version, target=self.definition.id,
                      target_version=self.definition.version)
+            self._notify(decision)
             return after
         raise ConflictError(f"traject {traject_id!r}: still conflicting after "
                             f"{self.max_attempts} attempts", traject_id=traject_id)
@@ -375,6 +402,21 @@ class Engine:
         store.erase(traject_id, reason=reason, by=by, exception=exception, at=moment)
         log.info("eengezin.erased", traject=traject_id, by=by, at=moment.isoformat(),
                  exception=bool(exception), retention="verstreken" if status.passed else "lopend")
+    def _migrate_once(self, store: Store, traject_id: str, source: Definition,
+                      move: Callable[[Traject], tuple[Traject, HistoryEntry]]
+                      ) -> tuple[Traject, Decision]:
+        before = store.load(traject_id, source)
+        after, entry = move(before)
+        changes = tuple(TrackChange(track, before.state.get(track, ""), state)
+                        for track, state in after.state.items()
+                        if before.state.get(track) != state)
+        decision = Decision(
+            traject_id=after.id, version=after.version, event=entry.event, at=entry.at,
+            actor=entry.actor, definition=entry.definition, data=entry.data,
+            state=dict(after.state), changes=changes)
+        store.append(self.definition, after, (entry,), expected_version=before.version,
+                     decisions=(decision,))
+        return after, decision
 
     # ------------------------------------------------------------ reading
 
@@ -519,19 +561,6 @@ class Engine:
                 findings.append(VerifyFinding("snapshot", stored.version, "",
                                               "the stored snapshot is not what the log leads to"))
         return VerifyReport(traject_id, version, tuple(findings))
-
-
-def deadline_statuses(definition: Definition, open_deadlines: Iterable[OpenDeadline],
-                      at: datetime | date) -> list[DeadlineStatus]:
-    """Each open deadline at ``at``, sorted by due date."""
-    out: list[DeadlineStatus] = []
-    for d in sorted(open_deadlines, key=lambda d: (d.due, d.id)):
-        spec = definition.deadlines.get(d.id)
-        out.append(DeadlineStatus(
-            id=d.id, started=d.started, due=d.due, overdue=d.overdue(at),
-            message=spec.violation.message if spec else "", source=spec.violation.source if spec else "",
-        ))
-    return out
 
 
 __all__ = [

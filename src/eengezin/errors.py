@@ -82,6 +82,11 @@ class DefinitionMismatchError(EengezinError):
         super().__init__(message)
 
 
+class InputError(EengezinError):
+    """Data from outside (an events file, a payload, JSON) that cannot be read safely: too
+    deep, not UTF-8, not finite, lone surrogates. The message never quotes the data."""
+
+
 class SerializationError(EengezinError):
     """A serialized traject could not be read (wrong shape or schema version)."""
 

@@ -19,8 +19,9 @@ from typing import Any
 import cattrs
 from cattrs.preconf.json import make_converter as _make_json_converter
 
+from . import jsonio
 from .decision import Decision
-from .errors import SerializationError
+from .errors import InputError, SerializationError
 from .rules.verdict import Verdict
 from .traject import HistoryEntry, Outcome, Traject
 
@@ -71,16 +72,28 @@ def traject_from_dict(data: Any) -> Traject:
 
 
 def traject_to_json(traject: Traject) -> str:
-    """Serialize to a JSON string (lossless: ``traject_from_json`` gives an equal traject)."""
-    return json.dumps(traject_to_dict(traject), ensure_ascii=False, sort_keys=True)
+    """Serialize to a JSON string (lossless: ``traject_from_json`` gives an equal traject).
 
-
-def traject_from_json(text: str | bytes) -> Traject:
-    """Parse a JSON string made by :func:`traject_to_json`."""
+    Raises :class:`SerializationError` for data JSON cannot hold faithfully (NaN, infinities,
+    lone surrogates, nesting past :data:`eengezin.jsonio.MAX_DEPTH`)."""
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        raise SerializationError("not JSON") from None
+        data = traject_to_dict(traject)
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True, allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError, RecursionError, TypeError):
+        raise SerializationError("traject holds data that JSON cannot hold (NaN, infinity, "
+                                 "lone surrogates or nesting too deep)") from None
+    if jsonio.depth(text) > jsonio.MAX_DEPTH + 8:  # + the traject's own levels
+        raise SerializationError("traject data nests too deep")
+    return text
+
+
+def traject_from_json(text: str | bytes, *, max_depth: int = jsonio.MAX_DEPTH) -> Traject:
+    """Parse a JSON string made by :func:`traject_to_json` (nesting bounded by ``max_depth``)."""
+    try:
+        data = jsonio.loads(text, max_depth=max_depth)
+    except InputError as exc:
+        raise SerializationError(f"not JSON: {exc}") from None
     return traject_from_dict(data)
 
 

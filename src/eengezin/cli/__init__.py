@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, metavar="N")
     _json_options(p)
     p.set_defaults(handler="store:cmd_deadlines")
+
+    from ..zgw.cli import register as register_zgw  # zgw zaaktype, zgw relay (docs/zgw.md)
+    register_zgw(sub)
     return parser
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from ..engine import deadline_statuses
-from ..errors import UnknownEventError
+from .. import jsonio
+from ..errors import InputError, UnknownEventError
 from ..process import step
 from ..process.model import DEFAULT_TIMEZONE, Definition
+from ..process.status import deadline_statuses
 from ..rules.verdict import Verdict, Violation
 from ..traject import Actor, Event, Traject
 from .base import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
@@ -53,26 +54,25 @@ def dump_json(value: Any, out: TextIO, *, pretty: bool = False) -> None:
 def read_events(path_text: str) -> list[tuple[int, dict[str, Any]]]:
     """The scenario lines of a JSONL file (or ``-`` for stdin)."""
     if path_text == "-":
-        return list(read_scenario(iter(sys.stdin), "-"))
+        return list(read_scenario(iter(sys.stdin.buffer), "-"))
     try:
-        with Path(path_text).open(encoding="utf-8") as handle:
+        with Path(path_text).open("rb") as handle:
             return list(read_scenario(iter(handle), path_text))
     except OSError as exc:
         raise UsageError(f"{path_text}: kan niet lezen: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path_text}: geen geldige UTF-8-tekst") from None
 
 
-def read_scenario(lines: Iterator[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_scenario(lines: Iterator[str | bytes], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, parsed object) per non-blank JSONL line; UsageError names the line."""
     for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
         where = f"{name}:{number}"
         try:
-            obj = json.loads(raw)
-        except ValueError as exc:
-            raise UsageError(f"{where}: ongeldige JSON: {exc.args[0]}") from None
+            text = jsonio.decode_line(raw) if isinstance(raw, bytes) else raw
+            if not text.strip():
+                continue
+            obj = jsonio.loads(text)
+        except InputError as exc:
+            raise UsageError(f"{where}: {exc}") from None
         if not isinstance(obj, dict):
             raise UsageError(f"{where}: elke regel is een JSON-object")
         unknown = set(obj) - LINE_KEYS

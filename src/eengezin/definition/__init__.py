@@ -9,14 +9,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._yaml import Locator
     from ._yaml import load_yaml as parse_yaml
     from .api import definition_from_tree, definition_header, load_definition
     from .bundled import bundled_dir, bundled_ids
     from .loader import schema
+    from .raw import Locator
 
 _EXPORTS = {
-    "Locator": ("._yaml", "Locator"), "parse_yaml": ("._yaml", "load_yaml"),
+    "Locator": (".raw", "Locator"), "parse_yaml": ("._yaml", "load_yaml"),
     "definition_from_tree": (".api", "definition_from_tree"),
     "definition_header": (".api", "definition_header"),
     "load_definition": (".api", "load_definition"),

@@ -3,6 +3,7 @@ JSON Schema, compilation), and compiling a tree a store kept."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,9 @@ from ..errors import DefinitionError
 from ..process.model import Definition
 from ..rules.predicates import PredicateRegistry
 from . import cache
-from ._yaml import Locator
-from .bundled import bundled_ids
+from .bundled import bundled_ids, resolve_source
 from .compiler import compile_definition
-from .loader import RawDefinition, read_raw, resolve_source
+from .raw import Locator, RawDefinition
 
 __all__ = ["definition_from_tree", "definition_header", "load_definition"]
 
@@ -40,14 +40,16 @@ def definition_from_tree(tree: Any, name: str, predicates: PredicateRegistry | N
 _cache: dict[tuple[str, float], Definition] = {}
 
 
-def load_definition(ref: str | Path | Definition, *, predicates: PredicateRegistry | None = None
-                    ) -> Definition:
+def load_definition(ref: str | Path | Definition, *, predicates: PredicateRegistry | None = None,
+                    extends_roots: Sequence[str | Path] = ()) -> Definition:
     """Load a bundled id (``"basis"``) or a YAML path into a compiled, shareable definition.
 
     Raises :class:`~eengezin.errors.DefinitionError` listing every problem with
     ``file:line:col``. Bundled definitions loaded without host predicates are kept in
     memory; every definition that loaded cleanly is also cached on disk as its merged tree
     (see :mod:`eengezin.definition.cache`), so the YAML is parsed once per change.
+    ``extends:`` in a file names a bundled id or a file in that file's folder (or below
+    it); ``extends_roots`` names further folders a host allows.
 
     >>> load_definition("basis").id
     'basis'
@@ -60,12 +62,18 @@ def load_definition(ref: str | Path | Definition, *, predicates: PredicateRegist
         key = (str(ref), main.stat().st_mtime)
         if key in _cache:
             return _cache[key]
-    definition = _from_disk_cache(main, predicates)
+    # a host that widens where `extends` may look always reads the files (the cache entry
+    # was made under the default rules)
+    definition = None if extends_roots else _from_disk_cache(main, predicates)
     if definition is None:
-        raw = read_raw(ref)
+        from .loader import read_raw  # the YAML parser loads only when the files are read
+
+        raw = read_raw(ref, extends_roots=tuple(Path(r) for r in extends_roots))
         definition = compile_definition(raw, predicates)
-        cache.store(main, raw.files, raw.data, {"id": definition.id, "version": definition.version,
-                                                "title": definition.title})
+        if not extends_roots:
+            cache.store(main, raw.files, raw.data, {"id": definition.id,
+                                                    "version": definition.version,
+                                                    "title": definition.title})
     if cacheable:
         _cache[key] = definition
     return definition

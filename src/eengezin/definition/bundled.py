@@ -5,6 +5,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from ..errors import DefinitionNotFoundError, Location, Problem
+from .raw import suggest
+
 
 def bundled_dir() -> Path:
     """Folder holding the bundled definitions (inside the wheel, or the source tree)."""
@@ -17,3 +20,37 @@ def bundled_dir() -> Path:
 def bundled_ids() -> list[str]:
     """Ids of the bundled definitions, sorted."""
     return sorted(p.stem for p in bundled_dir().glob("*.yaml"))
+
+
+def is_bundled_ref(text: str) -> bool:
+    return "/" not in text and "\\" not in text and not text.endswith((".yaml", ".yml"))
+
+
+def resolve_source(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """A bundled id (``basis``) or a path; raise :class:`DefinitionNotFoundError`."""
+    text = str(ref)
+    if isinstance(ref, str) and is_bundled_ref(text):
+        path = bundled_dir() / f"{text}.yaml"
+        if _is_file(path):
+            return path
+        known = ", ".join(bundled_ids())
+        hint = suggest(text, bundled_ids())
+        raise DefinitionNotFoundError(
+            [Problem(Location(text[:200]), f"onbekende definitie{hint} (meegeleverd: {known})")]
+        )
+    path = Path(text)
+    if not path.is_absolute() and relative_to is not None:
+        candidate = relative_to / path
+        if _is_file(candidate):
+            return candidate
+    if _is_file(path):
+        return path
+    raise DefinitionNotFoundError([Problem(Location(text[:200]), "bestand niet gevonden")])
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, false for names the system refuses (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False

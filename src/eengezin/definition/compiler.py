@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import tzinfo
 from typing import Any, cast
@@ -32,12 +32,20 @@ from ..process.model import (
 )
 from ..rules.conditions import compile_condition
 from ..rules.footprint import NOTHING, Condition
-from ..rules.paths import PathError, compile_single
+from ..rules.paths import PathError, compile_single, parse_path
 from ..rules.predicates import Check, ConditionError, PredicateRegistry
 from ..rules.verdict import Violation
 from ..traject import DefinitionRef
-from .loader import RawDefinition
-from .payload import TypeCompiler, TypeSpecError
+from .payload import (
+    ObjectType,
+    PayloadType,
+    TypeCompiler,
+    TypeSpecError,
+    event_validator,
+    undeclared,
+)
+from .raw import RawDefinition, suggest
+from .zgw import compile_zgw, without_zgw
 
 ANY_ACTIVE = "*"
 
@@ -69,8 +77,14 @@ class _Compiler:
         self.fact_uses: list[tuple[str, Location]] = []
         self.facts_written: set[str] = set()
         self.reads_data = False
-        self.deadline_ids = {d.get("id") for d in self.data.get("deadlines", [])}
-        self.event_ids = set(self.data.get("events", {}))
+        self.data_reads: list[tuple[str, Location]] = []
+        # format problems already found: parts that do not fit are skipped, not crashed on
+        self.tolerant = bool(raw.problems)
+        deadlines = self.data.get("deadlines", [])
+        self.deadline_ids = {d.get("id") for d in deadlines if isinstance(d, dict)} if isinstance(
+            deadlines, list) else set()
+        events = self.data.get("events", {})
+        self.event_ids = set(events) if isinstance(events, dict) else set()
 
     # ------------------------------------------------------------ helpers
     def problem(self, loc: Location, message: str) -> None:
@@ -85,12 +99,27 @@ class _Compiler:
         finally:
             self.here = saved
 
+    @contextmanager
+    def part(self, obj: Any, key: Any = None) -> Iterator[None]:
+        """Like :meth:`at`, for one item of a section: when the file has format problems,
+        an item whose shape is wrong is skipped (its format problem is reported)."""
+        saved = self.here
+        self.here = self.loc.where(obj, key, default=saved)
+        try:
+            yield
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+            if not self.tolerant:
+                raise
+        finally:
+            self.here = saved
+
     # CompileEnv protocol, used by predicate factories
     def check_state(self, track: str, state: str) -> None:
         if track not in self.tracks:
-            raise ConditionError(f"onbekende track {track!r}")
+            raise ConditionError(f"onbekende track {track!r}{suggest(track, self.tracks)}")
         if state not in self.tracks[track].nodes:
-            raise ConditionError(f"track {track!r} heeft geen staat {state!r}")
+            raise ConditionError(f"track {track!r} heeft geen staat {state!r}"
+                                 f"{suggest(state, self.tracks[track].nodes)}")
 
     def leaves_under(self, track: str, state: str) -> frozenset[str]:
         return self.tracks[track].leaves_under(state)
@@ -100,17 +129,46 @@ class _Compiler:
 
     def check_deadline(self, deadline_id: str) -> None:
         if deadline_id not in self.deadline_ids:
-            raise ConditionError(f"onbekende termijn {deadline_id!r}")
+            raise ConditionError(f"onbekende termijn {deadline_id!r}"
+                                 f"{suggest(deadline_id, map(str, self.deadline_ids))}")
 
     def check_event(self, event_id: str) -> None:
         if event_id not in self.event_ids:
-            raise ConditionError(f"onbekend event {event_id!r}")
+            raise ConditionError(f"onbekend event {event_id!r}{suggest(event_id, self.event_ids)}")
 
     def note_path(self, path: str) -> None:
         if path.startswith("facts."):
             self.fact_uses.append((path.split(".")[1].removesuffix("[]"), self.here))
         elif path == "data" or path.startswith("data."):
             self.reads_data = True
+            self.data_reads.append((path, self.here))
+
+    def check_data_reads(self, what: str, events: Iterable[str], parts: Mapping[str, Any]
+                         ) -> None:
+        """Every ``data.X`` read since the last call must be declared in the payload of at
+        least one event in ``events`` (a rule on several events may read a field that only
+        some of them carry), or a payload must allow undeclared fields."""
+        reads, self.data_reads = self.data_reads, []
+        trees = [(eid, parts[eid]["payload"]) for eid in events
+                 if eid in parts and parts[eid].get("payload") is not None]
+        if not trees:
+            return
+        for path, loc in reads:
+            try:
+                _root, segments = parse_path(path)
+            except PathError:
+                continue
+            misses = [(eid, undeclared(tree, segments)) for eid, tree in trees]
+            if any(miss is None for _eid, miss in misses):
+                continue
+            miss = misses[0][1]
+            assert miss is not None
+            key, known = miss
+            names = " en ".join(repr(e) for e, _m in misses[:3]) + (
+                " (en meer)" if len(misses) > 3 else "")
+            noun = "event" if len(misses) == 1 else "events"
+            self.problem(loc, f"{what} leest {path}, maar {noun} {names} declareert veld "
+                              f"{key!r} niet in de payload{suggest(key, known)}")
 
     def condition(self, owner: Any, key: str) -> Condition | None:
         if key not in owner:
@@ -134,7 +192,7 @@ class _Compiler:
     # ------------------------------------------------------------ tracks
     def compile_tracks(self) -> None:
         for tid, spec in self.data.get("tracks", {}).items():
-            with self.at(self.data["tracks"], tid):
+            with self.part(self.data["tracks"], tid):
                 nodes: dict[str, StateNode] = {}
                 ok = self._states(tid, spec, None, nodes)
                 if not ok or not nodes:
@@ -143,7 +201,8 @@ class _Compiler:
                 initial = spec["initial"]
                 if initial not in top:
                     self.problem(self.loc.where(spec, "initial"),
-                                 f"initiële staat {initial!r} bestaat niet in track {tid!r}")
+                                 f"initiële staat {initial!r} bestaat niet in track {tid!r}"
+                                 f"{suggest(initial, top)}")
                     continue
                 leaves = frozenset(p for p, n in nodes.items() if not n.children)
                 ancestors: dict[str, tuple[str, ...]] = {}
@@ -195,7 +254,7 @@ class _Compiler:
         loc = self.loc.where(owner, key, default=self.here)
         t = self.tracks.get(track)
         if t is None:
-            self.problem(loc, f"onbekende track {track!r}")
+            self.problem(loc, f"onbekende track {track!r}{suggest(track, self.tracks)}")
             return frozenset()
         items = [names] if isinstance(names, str) else list(names)
         result: set[str] = set()
@@ -205,24 +264,25 @@ class _Compiler:
             elif name in t.nodes:
                 result |= t.leaves_under(name)
             else:
-                self.problem(loc, f"track {track!r} heeft geen staat {name!r}")
+                self.problem(loc, f"track {track!r} heeft geen staat {name!r}"
+                                  f"{suggest(name, t.nodes)}")
         return frozenset(result)
 
     def target(self, track: str, name: str, owner: Any, key: str) -> str | None:
         t = self.tracks.get(track)
         loc = self.loc.where(owner, key, default=self.here)
         if t is None:
-            self.problem(loc, f"onbekende track {track!r}")
+            self.problem(loc, f"onbekende track {track!r}{suggest(track, self.tracks)}")
             return None
         if name not in t.nodes:
-            self.problem(loc, f"track {track!r} heeft geen staat {name!r}")
+            self.problem(loc, f"track {track!r} heeft geen staat {name!r}{suggest(name, t.nodes)}")
             return None
         return t.nodes[name].initial_leaf
 
     # ------------------------------------------------------------ records
     def records(self, items: list[Any], owner: Any, key: str) -> Iterator[Record]:
         for i, item in enumerate(items):
-            with self.at(items, i):
+            with self.part(items, i):
                 when = self.condition(item, "if")
                 ops = [k for k in item if k != "if"]
                 if len(ops) != 1:
@@ -269,13 +329,15 @@ class _Compiler:
         roles_declared = set(self.data.get("roles", {}))
         for eid, spec in events.items():
             spec = spec or {}
-            with self.at(events, eid):
-                validate = None
+            with self.part(events, eid):
+                extra = spec.get("extra") == "allow"
+                tree: PayloadType = ObjectType((), extra)
                 if "payload" in spec:
                     try:
-                        validate = types.compile(spec["payload"])
+                        tree = types.compile(spec["payload"], extra=extra)
                     except TypeSpecError as exc:
                         self.problem(self.loc.where(spec, "payload"), str(exc))
+                validate = event_validator(tree)
                 available = None
                 if "when_in" in spec:
                     available = tuple(
@@ -293,14 +355,17 @@ class _Compiler:
                                                           _check(when), when))
                 if "when_in" not in spec and "transitions" not in spec:
                     self.problem(self.here, f"event {eid!r} heeft transitions of when_in nodig")
+                self.data_reads = []
                 records = tuple(self.records(spec.get("record", []), spec, "record"))
+                self.check_data_reads(f"event {eid!r} (record)", [eid], {eid: {"payload": tree}})
                 roles = spec.get("roles")
                 role_violation = None
                 if roles is not None:
                     if roles_declared:
                         for r in roles:
                             if r not in roles_declared:
-                                self.problem(self.loc.where(spec, "roles"), f"onbekende rol {r!r}")
+                                self.problem(self.loc.where(spec, "roles"),
+                                             f"onbekende rol {r!r}{suggest(r, roles_declared)}")
                     role_violation = Violation(
                         f"rol.{eid}", "block",
                         f"alleen {' of '.join(roles)} mag '{spec.get('title', eid)}' uitvoeren",
@@ -311,6 +376,7 @@ class _Compiler:
                     transitions=tuple(transitions), records=records,
                     roles=frozenset(roles) if roles is not None else None,
                     role_violation=role_violation, payload_spec=spec.get("payload"),
+                    payload=tree,
                     rules=[], effects=[], deadline_starts=[], deadline_ends=[],
                 )
         return parts
@@ -320,7 +386,8 @@ class _Compiler:
         names = [names] if isinstance(names, str) else names
         for n in names:
             if n not in parts:
-                self.problem(self.loc.where(owner, key, default=self.here), f"onbekend event {n!r}")
+                self.problem(self.loc.where(owner, key, default=self.here),
+                             f"onbekend event {n!r}{suggest(n, parts)}")
         return tuple(n for n in names if n in parts)
 
     def compile_rules(self, parts: dict[str, dict[str, Any]]) -> list[Rule]:
@@ -328,15 +395,17 @@ class _Compiler:
         seen: set[str] = set()
         rules = self.data.get("rules", [])
         for i, spec in enumerate(rules):
-            with self.at(rules, i):
+            with self.part(rules, i):
                 rid = spec["id"]
                 if rid in seen:
                     self.problem(self.here, f"regel-id {rid!r} komt twee keer voor")
                 seen.add(rid)
                 events = self.event_list(spec, "on", parts)
                 self.reads_data = False
+                self.data_reads = []
                 applies = self.condition(spec, "if")
                 require = self.condition(spec, "require") or _NEVER
+                self.check_data_reads(f"regel {rid!r}", events, parts)
                 violation = Violation(rid, spec["severity"], spec["message"].strip(), spec["source"])
                 rule = Rule(rid, spec["severity"], violation.message, spec["source"], events,
                             _check(applies), require.check, violation, self.reads_data,
@@ -350,8 +419,9 @@ class _Compiler:
         out: list[Effect] = []
         effects = self.data.get("effects", [])
         for i, spec in enumerate(effects):
-            with self.at(effects, i):
+            with self.part(effects, i):
                 events = self.event_list(spec, "on", parts)
+                self.data_reads = []
                 when = self.condition(spec, "if")
                 moves: list[tuple[str, str]] = []
                 for track, state in spec.get("move", {}).items():
@@ -359,6 +429,7 @@ class _Compiler:
                     if target is not None:
                         moves.append((track, target))
                 records = tuple(self.records(spec.get("record", []), spec, "record"))
+                self.check_data_reads(f"effect {spec['id']!r}", events, parts)
                 if not moves and not records:
                     self.problem(self.here, "een effect heeft move en/of record nodig")
                 effect = Effect(spec["id"], events, _check(when), tuple(moves), records,
@@ -372,10 +443,12 @@ class _Compiler:
         out: dict[str, DeadlineSpec] = {}
         deadlines = self.data.get("deadlines", [])
         for i, spec in enumerate(deadlines):
-            with self.at(deadlines, i):
+            with self.part(deadlines, i):
                 start = spec["start"]
                 starts = self.event_list(start, "on", parts)
+                self.data_reads = []
                 when = self.condition(start, "if")
+                self.check_data_reads(f"termijn {spec['id']!r}", starts, parts)
                 ((unit, amount),) = spec["term"].items()
                 ends = self.event_list(spec, "satisfied_by", parts)
                 cancels = self.event_list(spec, "cancelled_by", parts)
@@ -397,7 +470,7 @@ class _Compiler:
         out: list[Invariant] = []
         items = self.data.get("invariants", [])
         for i, spec in enumerate(items):
-            with self.at(items, i):
+            with self.part(items, i):
                 cond = self.condition(spec, "always")
                 if cond is None and not spec.get("reachable_final"):
                     self.problem(self.here, "een invariant heeft 'always' of 'reachable_final' nodig")
@@ -409,6 +482,15 @@ class _Compiler:
 
     # ------------------------------------------------------------ all
     def compile(self) -> Definition:
+        try:
+            return self._compile()
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+            if not self.tolerant:
+                raise
+            # the format problems explain what could not be compiled
+            raise DefinitionError(_sorted([*self.raw.problems, *self.problems])) from None
+
+    def _compile(self) -> Definition:
         self.compile_tracks()
         if not self.tracks:
             self.problem(self.loc.where(self.data, "tracks", default=self.here),
@@ -428,31 +510,34 @@ class _Compiler:
         if start_event not in parts:
             self.problem(self.loc.where(self.data, "start_event", default=self.here),
                          f"start-event {start_event!r} bestaat niet")
+        zgw = compile_zgw(self, start_event)
         for fact, loc in self.fact_uses:
             if fact not in self.facts_written:
                 self.problem(loc, f"feit {fact!r} wordt nergens vastgelegd (record)")
         retention = self._retention()
-        if self.problems:
-            raise DefinitionError(sorted(set(self.problems), key=lambda p: (p.location, p.message)))
+        if self.problems or self.raw.problems:
+            raise DefinitionError(_sorted([*self.raw.problems, *self.problems]))
         events = {
             eid: EventSpec(**{**p, "rules": tuple(p["rules"]), "effects": tuple(p["effects"]),
                               "deadline_starts": tuple(p["deadline_starts"]),
                               "deadline_ends": tuple(p["deadline_ends"])})
             for eid, p in parts.items()
         }
-        canonical = json.dumps(self.data, sort_keys=True, ensure_ascii=False, default=str)
+        # ZGW metadata is not process semantics: editing it needs no migration of trajecten
+        canonical = json.dumps(without_zgw(self.data), sort_keys=True, ensure_ascii=False, default=str)
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         ref = DefinitionRef(str(self.data["id"]), str(self.data["version"]), digest)
         return Definition(
             id=ref.id, version=ref.version, title=self.data.get("title", ref.id), ref=ref,
             start_event=start_event, tracks=self.tracks, events=events, rules=tuple(rules),
             effects=tuple(effects), deadlines=deadlines, invariants=tuple(invariants),
-            params=dict(self.data.get("params", {})), roles=dict(self.data.get("roles", {})),
+            params=dict(self.data.get("params", {})), roles=_role_descriptions(self.data.get("roles", {})),
             source=self.raw.main_file, raw=self.data,
             initial_state={tid: t.initial for tid, t in self.tracks.items()},
             timezone=self._timezone(),
             types=dict(self.data.get("types", {})),
             retention=retention,
+            zgw=zgw,
         )
 
     def _retention(self) -> Retention:
@@ -491,6 +576,16 @@ class _Compiler:
             self.problem(self.loc.where(self.data, "timezone", default=self.here),
                          "onbekende tijdzone (verwacht een IANA-naam zoals Europe/Amsterdam)")
             raise DefinitionError(self.problems) from None
+
+
+def _role_descriptions(roles: Mapping[str, Any]) -> dict[str, str]:
+    """Role id -> description; a role may be a string or ``{description, zgw}``."""
+    return {rid: str(spec.get("description", "")) if isinstance(spec, Mapping) else str(spec)
+            for rid, spec in roles.items()}
+
+
+def _sorted(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.location, p.message))
 
 
 def compile_definition(raw: RawDefinition, registry: PredicateRegistry | None = None) -> Definition:

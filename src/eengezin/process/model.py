@@ -17,9 +17,10 @@ from ..rules.footprint import Condition
 from ..rules.predicates import Check
 from ..rules.verdict import Severity, Violation
 from ..traject import DefinitionRef
+from .zgw import ZgwModel
 
 if TYPE_CHECKING:
-    from ..definition.payload import Validator
+    from ..definition.payload import PayloadType, Validator
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
@@ -159,6 +160,8 @@ class EventSpec:
     deadline_starts: tuple[DeadlineSpec, ...]
     deadline_ends: tuple[DeadlineSpec, ...]
     payload_spec: Any = None
+    payload: PayloadType | None = None
+    """The compiled payload type (an object with no fields when none is declared)."""
 
 
 DEFAULT_RETENTION_GROUND = ("Jeugdwet: het dossier wordt ten minste 20 jaar na het einde van "
@@ -204,6 +207,8 @@ class Definition:
     """The named payload types (``types:``), as written; ``EventSpec.payload_spec`` names them."""
     retention: Retention = attrs.field(factory=Retention, eq=False, repr=False)
     """The retention term (``bewaartermijn``; default 20 years, Jeugdwet)."""
+    zgw: ZgwModel | None = attrs.field(default=None, eq=False, repr=False)
+    """What the definition says about Zaakgericht werken (None only without tracks)."""
 
     @property
     def hash(self) -> str:

@@ -39,7 +39,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -56,7 +56,7 @@ from ..errors import (
 from ..log import get_logger
 from ..process.model import Definition
 from ..rules.predicates import PredicateRegistry
-from ..traject import DefinitionRef, HistoryEntry, OpenDeadline, Traject
+from ..traject import MIGRATION_EVENT, DefinitionRef, HistoryEntry, OpenDeadline, Traject
 from . import codec
 from .chain import GENESIS, HMAC_SHA256, Chain, host_key_from_env
 from .crypto import FileKeyProvider, KeyProvider, Sealer, new_data_key
@@ -178,6 +178,32 @@ class StateChange:
     at: datetime
 
 
+def state_changes_of(initial: Mapping[str, str], old_states: Mapping[str, str],
+                     expected_version: int, entries: Sequence[HistoryEntry], after: Traject
+                     ) -> Iterator[tuple[int, str, str, str]]:
+    """``(seq, track, state, at)`` for every track that entered a state along ``entries``,
+    appended after ``expected_version`` to a traject whose tracks were ``old_states``
+    (``initial``: the definition's first states, what the start event starts from)."""
+    current = dict(old_states) if expected_version else {}
+    for i, entry in enumerate(entries):
+        seq = expected_version + i + 1
+        if i == len(entries) - 1:
+            target = dict(after.state)  # the stored snapshot is the authority
+        elif entry.change is None:
+            continue  # an entry without a recorded change: its moves show in later entries
+        elif entry.event == MIGRATION_EVENT:
+            target = dict(entry.change.state)  # a migration replaces every state
+        else:
+            target = {**(current if seq > 1 else initial), **entry.change.state}
+        at = entry.at.isoformat()
+        for track, state in target.items():
+            if current.get(track) != state:
+                current[track] = state
+                yield seq, track, state, at
+        for track in [t for t in current if t not in target]:
+            del current[track]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -206,6 +232,7 @@ class SQLStore(abc.ABC):
         self._definitions: dict[str, Definition] = {}
         self._stored_hashes: set[str] = set()
         self._lock = threading.RLock()
+        self._current: Cursor | None = None  # the open transaction, while one is open
         self.outbox_enabled = False
         self.readonly = False
         self._keys = keys
@@ -228,6 +255,15 @@ class SQLStore(abc.ABC):
         cur.execute("SELECT definition_hash, version, head FROM eengezin_trajecten WHERE id = ?",
                     (traject_id,))
         return cur.fetchone()
+
+    @contextmanager
+    def exclusive(self, traject_id: str) -> Iterator[None]:
+        """Hold the traject's write lock: a load, decision and append inside run as one
+        transaction that no other writer can interleave (the engine uses it after a write
+        conflict, so a writer next to a busy one is never starved)."""
+        with self._transaction(write=True) as cur:
+            self._lock_traject(cur, traject_id)
+            yield
 
     def _claim_sql(self) -> str:
         return ("SELECT id, body FROM eengezin_outbox WHERE claimed_until IS NULL"
@@ -469,7 +505,8 @@ class SQLStore(abc.ABC):
                 cur.executemany("INSERT INTO eengezin_events (traject_id, seq, event, at, entry,"
                                 " idempotency_key, request_hash, hash)"
                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-                self._index(cur, traject, old_states, version, entries[-1].at, previous)
+                self._index(cur, traject, old_states, expected_version, entries,
+                            definition.initial_state, previous)
                 if self.outbox_enabled and decisions:
                     cur.executemany("INSERT INTO eengezin_outbox (traject_id, version, body)"
                                     " VALUES (?, ?, ?)",
@@ -689,7 +726,6 @@ class SQLStore(abc.ABC):
                     sealer = self._sealer(cur, traject.id, create=True)
                     version = traject.version
                     last = entries[-1].at.isoformat()
-                    current = dict(definition.initial_state)
                     previous = GENESIS
                     for seq, entry in enumerate(entries, start=1):
                         if entry.event == codec.MIGRATION_EVENT:
@@ -701,16 +737,9 @@ class SQLStore(abc.ABC):
                                               None, None)
                         rows["events"].append((traject.id, seq, entry.event, at, text, None,
                                                None, previous))
-                        moved = entry.change.state if entry.change is not None else {}
-                        if seq == 1:
-                            current.update(moved)
-                            rows["changes"].extend((traject.id, 1, track, state, at)
-                                                   for track, state in current.items())
-                            continue
-                        for track, state in moved.items():
-                            if current.get(track) != state:
-                                current[track] = state
-                                rows["changes"].append((traject.id, seq, track, state, at))
+                    rows["changes"].extend(
+                        (traject.id, seq, track, state, at) for seq, track, state, at in
+                        state_changes_of(definition.initial_state, {}, 0, entries, traject))
                     rows["trajecten"].append((
                         traject.id, definition.hash, version, now, now,
                         codec.snapshot_to_json(seal_traject(traject, tries, sealer)), previous))
@@ -747,14 +776,20 @@ class SQLStore(abc.ABC):
                 traject_id=traject_id, actual=int(row[0]))
         return int(row[0])
 
-    def _index(self, cur: Cursor, traject: Traject, old_states: Mapping[str, str], version: int,
-               at: datetime, head: str) -> None:
-        moment = at.isoformat()
+    def _index(self, cur: Cursor, traject: Traject, old_states: Mapping[str, str],
+               expected_version: int, entries: Sequence[HistoryEntry],
+               initial: Mapping[str, str], head: str) -> None:
+        # every change of every entry, not only the last (an append may carry several)
+        rows = [(traject.id, seq, track, state, at)
+                for seq, track, state, at in state_changes_of(initial, old_states,
+                                                              expected_version, entries, traject)]
+        if rows:
+            cur.executemany("INSERT INTO eengezin_state_changes (traject_id, seq, track, state,"
+                            " at) VALUES (?, ?, ?, ?, ?)", rows)
+        moment = entries[-1].at.isoformat()
         for track, state in traject.state.items():
             if old_states.get(track) == state:
                 continue
-            cur.execute("INSERT INTO eengezin_state_changes (traject_id, seq, track, state, at)"
-                        " VALUES (?, ?, ?, ?, ?)", (traject.id, version, track, state, moment))
             if track in old_states:
                 cur.execute("UPDATE eengezin_states SET state = ?, since = ?"
                             " WHERE traject_id = ? AND track = ?",

@@ -7,6 +7,7 @@ migrations and the monitor. A store persists and queries; it never decides an ev
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -36,6 +37,9 @@ class Store(Protocol):
                request_hash: str | None = None, decisions: Sequence[Decision] = ()
                ) -> AppendResult:
         """Append entries and store the snapshot after them (see :class:`Store`)."""
+
+    def exclusive(self, traject_id: str) -> AbstractContextManager[None]:
+        """Hold the traject's write lock for a load, a decision and an append."""
 
     def load(self, traject_id: str, definition: Definition | None = None) -> Traject:
         """The stored snapshot (:class:`~eengezin.store.TrajectNotFoundError` if unknown)."""

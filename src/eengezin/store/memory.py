@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from ..decision import Decision, OutboxRecord
 from ..errors import ConflictError, DefinitionMismatchError, IdempotencyConflictError
 from ..process.model import Definition
 from ..traject import DefinitionRef, HistoryEntry, Traject
-from ._sql import DEFAULT_LEASE, AppendResult, StateChange, StoredDeadline
+from ._sql import DEFAULT_LEASE, AppendResult, StateChange, StoredDeadline, state_changes_of
 from .codec import MIGRATION_EVENT
 from .crypto import Sealer
 from .errors import RetentionError, StoreError, TrajectErasedError, TrajectNotFoundError
@@ -60,6 +61,12 @@ class MemoryStore:
         """Nothing to release."""
 
     # ------------------------------------------------------------ writing
+
+    @contextmanager
+    def exclusive(self, traject_id: str) -> Iterator[None]:
+        """Hold the store's lock (see :meth:`eengezin.store.SQLStore.exclusive`)."""
+        with self._lock:
+            yield
 
     def append(self, definition: Definition, traject: Traject, entries: Sequence[HistoryEntry], *,
                expected_version: int, idempotency_key: str | None = None,
@@ -100,10 +107,10 @@ class MemoryStore:
             self._snapshots[traject.id] = traject
             changes = self._changes.setdefault(traject.id, [])
             before = dict(old.state) if old is not None else {}
-            for track, state in traject.state.items():
-                if before.get(track) != state:
-                    changes.append(StateChange(traject.id, traject.version, track, state,
-                                               entries[-1].at))
+            for seq, track, state, at in state_changes_of(definition.initial_state, before,
+                                                          expected_version, entries, traject):
+                changes.append(StateChange(traject.id, seq, track, state,
+                                           datetime.fromisoformat(at)))
             if idempotency_key is not None:
                 self._keys[(traject.id, idempotency_key)] = (traject.version, request_hash)
             if self.outbox_enabled:
@@ -173,6 +180,8 @@ class MemoryStore:
                          batch: int = 5000) -> int:
         done = 0
         for traject, entries in items:
+            if not entries or len(entries) != traject.version:
+                raise StoreError(f"traject {traject.id!r}: its log does not lead to its version")
             self.append(definition, traject, entries, expected_version=0)
             done += 1
         return done

@@ -98,8 +98,16 @@ class PostgresStore(SQLStore):
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Cursor]:
-        with self._lock, self._transaction_unlocked(write) as cur:
-            yield cur
+        with self._lock:
+            if self._current is not None:  # joins the transaction of SQLStore.exclusive
+                yield self._current
+                return
+            with self._transaction_unlocked(write) as cur:
+                self._current = cur
+                try:
+                    yield cur
+                finally:
+                    self._current = None
 
     @contextmanager
     def _transaction_unlocked(self, write: bool) -> Iterator[Cursor]:

@@ -24,10 +24,22 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..definition.payload import _months_ahead, _years_back
+from ..definition.payload import (
+    AnyType,
+    DateType,
+    EnumType,
+    FlagType,
+    ListType,
+    NumberType,
+    ObjectType,
+    PayloadType,
+    ReferenceType,
+    TextType,
+    TypeCompiler,
+)
 from ..process.model import Definition
 
-__all__ = ["TODAY", "WORDS", "payload_strategy", "type_strategy"]
+__all__ = ["TODAY", "WORDS", "payload_strategy", "tree_strategy", "type_strategy"]
 
 WORDS: tuple[str, ...] = (
     "m1", "k1", "r1", "r2", "s1", "s2", "b1", "basischeck", "overleg", "hulp",
@@ -37,66 +49,65 @@ WORDS: tuple[str, ...] = (
 TODAY = date(2026, 3, 2)
 """The default event date that date bounds (``max_years_back``…) are measured from."""
 
-_BASE = ("string", "text", "boolean", "integer", "number", "date", "datetime", "any",
-         "object", "list")
 
+class _Trees:
+    """One walk over a compiled payload tree, giving a strategy per node."""
 
-class _Types:
-    def __init__(self, named: Mapping[str, Any], today: date, words: Sequence[str]) -> None:
-        self.named_specs = named
+    def __init__(self, today: date, words: Sequence[str]) -> None:
         self.today = today
         self.words = st.sampled_from(tuple(words))
         self.named: dict[str, st.SearchStrategy[Any]] = {}
 
-    def name(self, name: str) -> st.SearchStrategy[Any]:
-        if name not in self.named:
-            # deferred: a named type may refer to itself
-            self.named[name] = st.deferred(lambda: self.build(self.named_specs[name]))
-        return self.named[name]
-
-    def build(self, spec: Any) -> st.SearchStrategy[Any]:
-        if isinstance(spec, str):
-            return self.base(spec, {}) if spec in _BASE else self.name(spec)
-        if isinstance(spec, list):
-            return st.lists(self.build(spec[0]), max_size=3)
-        if isinstance(spec, Mapping):
-            if "enum" in spec:
-                return st.sampled_from(list(spec["enum"]))
-            if "type" in spec:
-                return self.base(spec["type"], spec)
-            required = {k: self.build(v) for k, v in spec.items() if not k.endswith("?")}
-            optional = {k[:-1]: self.build(v) for k, v in spec.items() if k.endswith("?")}
+    def build(self, node: PayloadType) -> st.SearchStrategy[Any]:
+        if isinstance(node, ReferenceType):
+            if node.name not in self.named:
+                # deferred: a named type may refer to itself
+                target = node
+                self.named[node.name] = st.deferred(lambda: self.build(target.target))
+            return self.named[node.name]
+        if isinstance(node, EnumType):
+            return st.sampled_from(list(node.values))
+        if isinstance(node, ObjectType):
+            if node.free:
+                return st.dictionaries(self.words, self.words, max_size=2)
+            required = {f.name: self.build(f.type) for f in node.fields if not f.optional}
+            optional = {f.name: self.build(f.type) for f in node.fields if f.optional}
             return st.fixed_dictionaries(required, optional=optional)
-        raise ValueError(f"unknown payload type {spec!r}")
-
-    def base(self, base: str, spec: Mapping[str, Any]) -> st.SearchStrategy[Any]:
-        if base == "list":
-            item = self.build(spec["items"]) if "items" in spec else self.base("any", {})
-            least = int(spec.get("min_items", 0))
-            most = spec.get("max_items")
-            return st.lists(item, min_size=least,
+        if isinstance(node, ListType):
+            least, most = node.min_items, node.max_items
+            return st.lists(self.build(node.items), min_size=least,
                             max_size=min(least + 3, most) if most is not None else least + 3)
-        if base == "text":
-            return st.one_of(self.words, st.text(min_size=1, max_size=8).filter(str.strip))
-        if base == "string":
+        if isinstance(node, TextType):
+            if node.min_length:
+                return st.one_of(self.words, st.text(min_size=node.min_length, max_size=8)
+                                 .filter(lambda t: len(t.strip()) >= node.min_length))
             return st.one_of(self.words, st.text(max_size=8))
-        if base == "boolean":
+        if isinstance(node, FlagType):
             return st.booleans()
-        if base == "integer":
-            return st.integers(spec.get("min", -3), spec.get("max", 20))
-        if base == "number":
-            return st.floats(spec.get("min", -3), spec.get("max", 20), allow_nan=False)
-        if base == "date":
-            back, ahead = spec.get("max_years_back"), spec.get("max_months_ahead")
-            lo = _years_back(self.today, int(back)) if back is not None else date(1990, 1, 1)
-            hi = (_months_ahead(self.today, int(ahead)) if ahead is not None
-                  else self.today + timedelta(days=365))
-            return st.dates(lo, hi).map(date.isoformat)
-        if base == "datetime":
-            return st.dates(date(2020, 1, 1), self.today).map(lambda d: f"{d.isoformat()}T09:00:00")
-        if base == "object":
-            return st.dictionaries(self.words, self.words, max_size=2)
-        return st.one_of(st.none(), st.booleans(), st.integers(0, 9), self.words)  # any
+        if isinstance(node, NumberType):
+            lo = node.min if node.min is not None else -3
+            hi = node.max if node.max is not None else 20
+            if node.integer:
+                return st.integers(int(lo), int(hi))
+            return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+        if isinstance(node, DateType):
+            if node.with_time:
+                return st.dates(date(2020, 1, 1), self.today).map(
+                    lambda d: f"{d.isoformat()}T09:00:00")
+            first, last = node.bounds(self.today)
+            if node.max_years_back is None:
+                first = max(first, date(1990, 1, 1))
+            if node.max_months_ahead is None:
+                last = min(last, self.today + timedelta(days=365))
+            return st.dates(first, last).map(date.isoformat)
+        assert isinstance(node, AnyType), node
+        return st.one_of(st.none(), st.booleans(), st.integers(0, 9), self.words)
+
+
+def tree_strategy(tree: PayloadType, *, today: date = TODAY, words: Sequence[str] = WORDS
+                  ) -> st.SearchStrategy[Any]:
+    """Values that fit the compiled payload type ``tree`` (e.g. ``EventSpec.payload``)."""
+    return _Trees(today, words).build(tree)
 
 
 def type_strategy(spec: Any, named: Mapping[str, Any] | None = None, *, today: date = TODAY,
@@ -107,7 +118,7 @@ def type_strategy(spec: Any, named: Mapping[str, Any] | None = None, *, today: d
     >>> find(type_strategy({"type": "integer", "min": 0, "max": 10}), lambda n: n > 4)
     5
     """
-    return _Types(named or {}, today, words).build(spec)
+    return tree_strategy(TypeCompiler(named or {}).compile(spec), today=today, words=words)
 
 
 def payload_strategy(definition: Definition, event_id: str, *, today: date = TODAY,
@@ -117,8 +128,7 @@ def payload_strategy(definition: Definition, event_id: str, *, today: date = TOD
     ``today`` is the date of the event the payload is for: date bounds such as
     ``max_months_ahead`` are measured from it.
     """
-    spec = definition.events[event_id].payload_spec
-    if spec is None:
+    tree = definition.events[event_id].payload
+    if tree is None or definition.events[event_id].payload_spec is None:
         return st.just({})
-    strategy = _Types(definition.raw.get("types", {}), today, words).build(spec)
-    return strategy  # an object type always yields a dict
+    return tree_strategy(tree, today=today, words=words)  # an object type yields a dict
