@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eengezin import Actor, Engine, load_definition
 from eengezin.cli import main
@@ -29,8 +31,11 @@ from eengezin.store import (
     TrajectErasedError,
     open_store,
 )
-from eengezin.store.crypto import ERASED
+from eengezin.store.crypto import ERASED, Sealer, build_trie, new_data_key, transform
 from eengezin.store.personal import personal_paths
+from test_store_contract import store_url
+
+__all__ = ["store_url"]  # a fixture used by name
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 NAME = "Sanne Veldhuis"
@@ -417,11 +422,6 @@ def test_the_log_record_of_an_erasure_holds_no_personal_data(
 
 # ---------------------------------------------------------------- both SQL backends
 
-from test_store_contract import store_url  # noqa: E402  (fixture used by name)
-
-__all__ = ["store_url"]
-
-
 def test_chains_and_erasure_on_each_backend(store_url: str) -> None:
     with open_store(store_url) as store:
         engine = Engine("basis", store=store)
@@ -462,3 +462,45 @@ def test_concurrent_writers_on_one_traject_all_succeed(store_url: str) -> None:
     with open_store(store_url) as store:
         assert store.version("W") == 1 + workers * count
         assert store.check_integrity() == []
+
+
+# ---------------------------------------------------------------- invariants
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=20)
+KEY = new_data_key()
+
+
+@given(value=st.dictionaries(st.sampled_from(["naam", "rol", "leden", "vraag"]), JSON,
+                             max_size=4))
+def test_sealing_then_opening_gives_the_value_back(value: dict[str, Any]) -> None:
+    trie = build_trie([("naam",), ("leden", "[]", "naam"), ("vraag",)])
+    sealer = Sealer("T-1", KEY)
+    sealed = transform(value, trie, sealer.seal)
+    assert transform(sealed, trie, sealer.open) == value
+    for key in ("naam", "vraag"):  # a personal value never stays in the clear
+        if value.get(key) is not None:
+            assert str(sealed[key]).startswith("enc1:")
+    assert sealed.get("rol") == value.get("rol")  # other values are left alone
+    gone = transform(sealed, trie, Sealer("T-1", None).open)
+    assert all(gone[k] in (ERASED, None) for k in ("naam", "vraag") if k in gone)
+
+
+@given(position=st.integers(min_value=0), replacement=st.characters(codec="ascii"))
+def test_any_edit_of_a_logged_entry_is_detected(tmp_path_factory: pytest.TempPathFactory,
+                                                 position: int, replacement: str) -> None:
+    path = tmp_path_factory.mktemp("edit") / "t.db"
+    with open_store(path) as store:
+        assert Engine("basis", store=store).start("T-1", AANMELDEN, at=T0).accepted
+    conn = sqlite3.connect(path)
+    with conn:
+        text = conn.execute("SELECT entry FROM eengezin_events WHERE seq = 1").fetchone()[0]
+        i = position % len(text)
+        edited = text[:i] + replacement + text[i + 1:]
+        conn.execute("UPDATE eengezin_events SET entry = ? WHERE seq = 1", (edited,))
+    conn.close()
+    found = problems(path)
+    assert bool(found) == (edited != text)
