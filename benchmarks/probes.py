@@ -136,7 +136,7 @@ def probe_kill(url: str, rounds: int, label: str) -> Row:
     for r in range(rounds):
         tid = f"KILL-{r}"
         _start(url, tid)
-        procs = _writers(url, tid, 4, 400)
+        procs = _writers(url, tid, 4, 50_000)  # far more than they get done: killed mid-write
         time.sleep(random.uniform(2.5, 4.5))  # the writers need a moment to start
         for p in procs:
             p.send_signal(signal.SIGKILL)
@@ -160,7 +160,7 @@ def probe_pg_immediate_stop(url: str, pg_ctl: str) -> Row:
     """PostgreSQL stopped with ``-m immediate`` while 4 writers append; started again."""
     tid = "STOP"
     _start(url, tid)
-    procs = _writers(url, tid, 4, 300)
+    procs = _writers(url, tid, 4, 1000)
     time.sleep(4.0)
     ctl = shlex.split(pg_ctl)
     # start again with the options of the running server (port, listen address, socket dir)
