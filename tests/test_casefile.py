@@ -148,6 +148,8 @@ def test_verify_detects_tampering(db: Path, name: str) -> None:
     before = digest(db)
     code, out = run("verify", "--store", str(db))
     assert code == 1 and "FOUT" in out
+    code, out = run("verify", "--store", str(db), "--json")
+    assert code == 1 and json.loads(out)["integrity"]
     assert digest(db) == before  # verify never writes
 
 

@@ -271,7 +271,8 @@ def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
             return 0
         if isinstance(store, SQLiteStore):
             problems.extend(f"sqlite: {p}" for p in store.integrity_check())
-        problems.extend(store.check_integrity(args.traject or None))
+        integrity = store.check_integrity(args.traject or None)
+        problems.extend(integrity)
         ids = args.traject or store.ids()
         engines: dict[str, Engine] = {}
         progress = Progress("verify", len(ids))
@@ -295,8 +296,8 @@ def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
                             "findings": [{"kind": f.kind, "version": f.version, "event": f.event,
                                           "detail": f.detail} for f in report.findings]})
     if args.json:
-        dump_json({"checked": len(ids), "problems": len(problems), "trajecten": reports}, out,
-                  pretty=args.pretty)
+        dump_json({"checked": len(ids), "problems": len(problems), "chain": store.chain_kind,
+                   "integrity": integrity, "trajecten": reports}, out, pretty=args.pretty)
         return 1 if problems else 0
     progress.__exit__()
     for note in notes:
