@@ -506,3 +506,42 @@ def test_any_edit_of_a_logged_entry_is_detected(tmp_path_factory: pytest.TempPat
     conn.close()
     found = problems(path)
     assert bool(found) == (edited != text)
+
+
+class VaultKeys:
+    """A host's key service (here: one AES key in memory), behind the KeyProvider protocol."""
+
+    key_id = "vault:test-1"
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
+        self.calls = 0
+
+    def wrap(self, data_key: bytes, context: bytes) -> bytes:
+        self.calls += 1
+        return b"\0" * 12 + self._aead.encrypt(b"\0" * 12, data_key, context)
+
+    def unwrap(self, wrapped: bytes, context: bytes) -> bytes:
+        self.calls += 1
+        return self._aead.decrypt(wrapped[:12], wrapped[12:], context)
+
+
+def test_a_host_key_service_wraps_the_data_keys(tmp_path: Path) -> None:
+    from eengezin.store.crypto import KeyProvider
+
+    vault = VaultKeys()
+    assert isinstance(vault, KeyProvider)
+    path = tmp_path / "v.db"
+    with open_store(path, keys=vault) as store:
+        fill(Engine("basis", store=store))
+    assert vault.calls >= 1 and not Path(f"{path}.key").exists()  # no key file beside it
+    with SQLiteStore(path, keys=vault, readonly=True) as store:
+        assert store.load("T-1").facts["vraag"] == AANMELDEN["vraag"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT key_id FROM eengezin_keys").fetchone()[0] == "vault:test-1"
+    conn.close()
+    with SQLiteStore(path, keys=VaultKeys(), readonly=True) as store, \
+            pytest.raises(StoreKeyError):  # another host key
+        store.load("T-1")

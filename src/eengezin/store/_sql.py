@@ -570,8 +570,14 @@ class SQLStore(abc.ABC):
                 return Sealer(traject_id, None)
             provider = self.key_provider(create=True)
             data_key = new_data_key()
-            wrapped = base64.b64encode(provider.wrap(data_key, traject_id.encode(
-                "utf-8", "surrogatepass"))).decode("ascii")
+            try:
+                wrapped = base64.b64encode(provider.wrap(data_key, traject_id.encode(
+                    "utf-8", "surrogatepass"))).decode("ascii")
+            except EengezinError:
+                raise
+            except Exception as exc:
+                raise StoreKeyError(f"traject {traject_id!r}: the host's key service did not "
+                                    f"wrap a data key ({type(exc).__name__})") from None
             cur.execute("INSERT INTO eengezin_keys (traject_id, key_id, wrapped) VALUES (?, ?, ?)",
                         (traject_id, provider.key_id, wrapped))
             self._key_cache[(traject_id, wrapped)] = data_key
@@ -585,7 +591,14 @@ class SQLStore(abc.ABC):
                 raw = base64.b64decode(wrapped, validate=True)
             except ValueError:
                 raise StoreCorruptError(f"traject {traject_id!r}: unreadable data key") from None
-            cached = self.key_provider().unwrap(raw, traject_id.encode("utf-8", "surrogatepass"))
+            try:
+                cached = self.key_provider().unwrap(raw, traject_id.encode("utf-8",
+                                                                           "surrogatepass"))
+            except EengezinError:
+                raise
+            except Exception as exc:  # the host's key service: its own errors, made typed
+                raise StoreKeyError(f"traject {traject_id!r}: the data key does not unwrap "
+                                    f"with the host's key ({type(exc).__name__})") from None
             if len(self._key_cache) > 4096:
                 self._key_cache.clear()
             self._key_cache[(traject_id, wrapped)] = cached
