@@ -12,6 +12,7 @@ log, so the hash chain still verifies, and reads back as :data:`ERASED`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -54,15 +55,19 @@ class FileKeyProvider:
             if not create:
                 raise StoreKeyError(f"{self.path}: key file missing")
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # written aside, then linked into place: a concurrent reader never sees a
+            # half-written key, and of two creators exactly one wins
+            temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process created it first
-            else:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n")
                     handle.flush()
                     os.fsync(handle.fileno())
+                with contextlib.suppress(FileExistsError):  # another process was first
+                    os.link(temp, self.path)
+            finally:
+                temp.unlink(missing_ok=True)
         try:
             raw = base64.b64decode(self.path.read_bytes().strip(), validate=True)
         except (OSError, ValueError):
