@@ -31,6 +31,8 @@ AMS = ZoneInfo("Europe/Amsterdam")
 
 # the tests write many small definitions: keep their cache entries out of the user's cache
 os.environ.setdefault("EENGEZIN_CACHE_DIR", tempfile.mkdtemp(prefix="eengezin-test-cache-"))
+# PostgreSQL stores keep their default key files under XDG_DATA_HOME: not in the user's home
+os.environ.setdefault("XDG_DATA_HOME", tempfile.mkdtemp(prefix="eengezin-test-data-"))
 # Machine-independent by construction: no deadline, no health check that times generation.
 _STEADY = {"derandomize": True, "deadline": None, "print_blob": True,
            "suppress_health_check": [HealthCheck.too_slow]}

@@ -369,6 +369,39 @@ class Engine:
         raise ConflictError(f"traject {traject_id!r}: still conflicting after "
                             f"{self.max_attempts} attempts", traject_id=traject_id)
 
+    def erase(self, traject_id: str, reason: str, by: str, *, exception: str | None = None,
+              at: datetime | None = None) -> None:
+        """Erase the traject's personal data (crypto-shredding: its data key is destroyed)
+        and record who (``by``), when and why (``reason``) in the store's ledger.
+
+        The process history, indexes, rules and monitor figures stay usable; personal values
+        read back as ``"[gewist]"``. A statutory retention term (the definition's
+        ``bewaartermijn``) that has not passed blocks the erasure with
+        :class:`~eengezin.store.RetentionError` unless ``exception`` documents why it is
+        allowed (e.g. a written request under the Jeugdwet, and its date). The log record
+        names the traject, who and when, never the reason's text (it may hold personal
+        data: the ledger keeps it).
+        """
+        from .retention import retention_status
+        from .store.errors import RetentionError
+
+        store = self._need_store()
+        if not reason.strip() or not by.strip():
+            raise RetentionError("wissen: geef een reden en wie het doet")
+        moment = self._moment(at)
+        traject = store.load(traject_id)
+        definition = self.definition if traject.definition == self.definition.ref \
+            else store.definition(traject.definition)
+        status = retention_status(definition, store, traject_id, moment)
+        if status.statutory and not status.passed and not (exception and exception.strip()):
+            until = f"loopt tot en met {status.until.isoformat()}" if status.until \
+                else "begint pas als het traject is afgesloten"
+            raise RetentionError(f"traject {traject_id!r}: de wettelijke bewaartermijn {until} "
+                                 f"({status.ground}); wissen kan alleen met een vastgelegde "
+                                 "uitzondering")
+        store.erase(traject_id, reason=reason, by=by, exception=exception, at=moment)
+        log.info("eengezin.erased", traject=traject_id, by=by, at=moment.isoformat(),
+                 exception=bool(exception), retention="verstreken" if status.passed else "lopend")
     def _migrate_once(self, store: Store, traject_id: str, source: Definition,
                       move: Callable[[Traject], tuple[Traject, HistoryEntry]]
                       ) -> tuple[Traject, Decision]:
@@ -470,6 +503,9 @@ class Engine:
         """
         store = self._need_store()
         resolve = definitions if definitions is not None else store.definition
+        # an erased traject's personal values read back as a marker: its entries are applied
+        # as recorded (the hash chains prove them), not decided again
+        erased = store.erased(traject_id)
         findings: list[VerifyFinding] = []
         trusted: Traject | None = None
         decided: Traject | None = None
@@ -494,7 +530,7 @@ class Engine:
             except EengezinError as exc:
                 findings.append(VerifyFinding("corrupt", version, entry.event, str(exc)))
                 return VerifyReport(traject_id, version, tuple(findings))
-            if entry.event == MIGRATION_EVENT:
+            if entry.event == MIGRATION_EVENT or erased:
                 trusted = decided = after
                 continue
             calls: list[str] = []

@@ -108,8 +108,32 @@ def build_parser() -> argparse.ArgumentParser:
                                       "vastgelegd")
     _store_option(p, required=True)
     p.add_argument("traject", metavar="ID", nargs="*", help="standaard: alle trajecten")
+    p.add_argument("--heads", action="store_true",
+                   help="druk de koppen van de hashketens af (om elders vast te leggen)")
     _json_options(p)
     p.set_defaults(handler="store:cmd_verify")
+
+    p = sub.add_parser("erase", help="wis de persoonsgegevens van een traject")
+    _store_option(p, required=True)
+    p.add_argument("traject", metavar="ID")
+    p.add_argument("--reden", required=True, metavar="TEKST", help="waarom (wordt vastgelegd)")
+    p.add_argument("--door", required=True, metavar="ID", help="wie wist")
+    p.add_argument("--uitzondering", metavar="TEKST",
+                   help="gedocumenteerde uitzondering op een lopende wettelijke bewaartermijn")
+    p.set_defaults(handler="store:cmd_erase")
+
+    p = sub.add_parser("retention", help="wis wat de bewaartermijn voorbij is")
+    _store_option(p, required=True)
+    p.add_argument("--dry-run", action="store_true", help="alleen tonen")
+    p.add_argument("--apply", action="store_true", help="werkelijk wissen")
+    p.add_argument("--at", metavar="ISO", help="moment (standaard: nu)")
+    _json_options(p)
+    p.set_defaults(handler="store:cmd_retention")
+
+    p = sub.add_parser("inzage", help="alle gegevens over een persoon als JSON (AVG art. 15)")
+    _store_option(p, required=True)
+    p.add_argument("--zoek", required=True, metavar="TEKST", help="naam, BSN of e-mailadres")
+    p.set_defaults(handler="store:cmd_inzage")
 
     p = sub.add_parser("deadlines", help="open of verlopen termijnen in een opslag")
     _store_option(p, required=True)

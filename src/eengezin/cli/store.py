@@ -36,8 +36,8 @@ from .common import (
 from .progress import Progress
 
 
-def _open(url: str, *, create: bool) -> SQLStore:
-    return open_store(url, create=create)
+def _open(url: str, *, create: bool, readonly: bool = False) -> SQLStore:
+    return open_store(url, create=create, readonly=readonly)
 
 
 def _usage(message: str) -> EengezinError:
@@ -125,7 +125,7 @@ def _current(engine: Engine, traject_id: str) -> Traject:
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     """``eengezin show --store URL ID``: the stored traject's version, definition and state."""
-    with _open(args.store, create=False) as store:
+    with _open(args.store, create=False, readonly=True) as store:
         traject = store.load(args.traject)
     if args.json:
         dump_json({
@@ -150,7 +150,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
     """``eengezin history --store URL ID [--start V] [--limit N]``: the log, oldest first,
     read page by page."""
-    with _open(args.store, create=False) as store:
+    with _open(args.store, create=False, readonly=True) as store:
         if args.limit is None:
             history = list(store.iter_history(args.traject))
         else:
@@ -238,7 +238,7 @@ def cmd_monitor(args: argparse.Namespace, out: TextIO) -> int:
     van = _day(args.van, "--van") if args.van else date(tot.year, 1, 1)
     if van > tot:
         raise _usage("--van ligt na --tot")
-    with _open(args.store, create=False) as store:
+    with _open(args.store, create=False, readonly=True) as store:
         figures = compute_monitor(store, van=van, tot=tot)
     if args.json:
         dump_json(figures.to_json(), out, pretty=args.pretty)
@@ -249,7 +249,7 @@ def cmd_monitor(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_deadlines(args: argparse.Namespace, out: TextIO) -> int:
     """``eengezin deadlines --store URL [--overdue-at DATE]``: open (or overdue) deadlines."""
-    with _open(args.store, create=False) as store:
+    with _open(args.store, create=False, readonly=True) as store:
         if args.overdue_at:
             try:
                 day = date.fromisoformat(args.overdue_at[:10])
@@ -268,15 +268,22 @@ def cmd_deadlines(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    """``eengezin verify --store URL [ID …]``: decide every logged entry again and compare
-    with what the log recorded, and the snapshot with where the log leads; exit 1 on
-    corruption (a host predicate that now answers differently is reported, not an error)."""
+    """``eengezin verify --store URL [ID …] [--heads]``: walk every hash chain (logs and
+    the ledger of trajecten), compare snapshots and indexes with the logs, decide every
+    logged entry again and compare with what the log recorded; exit 1 on corruption (a
+    host predicate that now answers differently is reported, not an error). Opens the
+    store read-only. ``--heads`` prints the chain heads to anchor elsewhere."""
     problems: list[str] = []
     notes: list[str] = []
     reports: list[dict[str, Any]] = []
-    with _open(args.store, create=False) as store:
+    with _open(args.store, create=False, readonly=True) as store:
+        if args.heads:
+            dump_json(store.heads(), out, pretty=True)
+            return 0
         if isinstance(store, SQLiteStore):
             problems.extend(f"sqlite: {p}" for p in store.integrity_check())
+        integrity = store.check_integrity(args.traject or None)
+        problems.extend(integrity)
         ids = args.traject or store.ids()
         engines: dict[str, Engine] = {}
         progress = Progress("verify", len(ids))
@@ -300,8 +307,8 @@ def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
                             "findings": [{"kind": f.kind, "version": f.version, "event": f.event,
                                           "detail": f.detail} for f in report.findings]})
     if args.json:
-        dump_json({"checked": len(ids), "problems": len(problems), "trajecten": reports}, out,
-                  pretty=args.pretty)
+        dump_json({"checked": len(ids), "problems": len(problems), "chain": store.chain_kind,
+                   "integrity": integrity, "trajecten": reports}, out, pretty=args.pretty)
         return 1 if problems else 0
     progress.__exit__()
     for note in notes:
@@ -312,3 +319,54 @@ def cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if problems else 0
 
 
+
+
+# ---------------------------------------------------------------- privacy
+
+
+def cmd_erase(args: argparse.Namespace, out: TextIO) -> int:
+    """``eengezin erase --store URL ID --reden TEKST --door ID [--uitzondering TEKST]``:
+    erase a traject's personal data (the statutory term blocks it unless an exception is
+    given)."""
+    with _open(args.store, create=False) as store:
+        traject = store.load(args.traject)
+        engine = Engine(store.definition(traject.definition), store=store)
+        engine.erase(args.traject, args.reden, args.door, exception=args.uitzondering)
+    out.write(f"traject {args.traject}: persoonsgegevens gewist\n")
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace, out: TextIO) -> int:
+    """``eengezin retention --store URL (--dry-run | --apply) [--at ISO]``: erase what has
+    passed its retention term (or only list it)."""
+    from ..privacy import apply_retention
+
+    if args.apply == args.dry_run:
+        raise UsageError("retention: kies --dry-run of --apply")
+    at = parse_moment(args.at, "--at") if args.at else datetime.now(UTC)
+    with _open(args.store, create=False, readonly=args.dry_run) as store:
+        due = apply_retention(store, at, dry_run=args.dry_run)
+    if args.json:
+        dump_json({"dry_run": args.dry_run, "at": at.isoformat(), "trajecten": [
+            {"traject": d.traject_id, "closed": d.closed.isoformat() if d.closed else None,
+             "until": d.until.isoformat() if d.until else None} for d in due]},
+            out, pretty=args.pretty)
+        return 0
+    verb = "zou wissen" if args.dry_run else "gewist"
+    for d in due:
+        out.write(f"  {verb}: {d.traject_id} (afgesloten {d.closed.date() if d.closed else '-'}, "
+                  f"bewaren tot en met {d.until})\n")
+    out.write(f"{len(due)} trajecten {verb}" + (" — proefdraai, er is niets veranderd"
+                                                if args.dry_run else "") + "\n")
+    return 0
+
+
+def cmd_inzage(args: argparse.Namespace, out: TextIO) -> int:
+    """``eengezin inzage --store URL --zoek TEKST``: everything about one person, as JSON
+    (AVG art. 15); read-only."""
+    from ..privacy import inzage
+
+    with _open(args.store, create=False, readonly=True) as store:
+        found = inzage(store, args.zoek)
+    dump_json(found, out, pretty=True)
+    return 0

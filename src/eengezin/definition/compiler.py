@@ -18,6 +18,7 @@ import attrs
 
 from ..errors import DefinitionError, Location, Problem
 from ..process.model import (
+    DEFAULT_RETENTION_GROUND,
     DEFAULT_TIMEZONE,
     DeadlineSpec,
     Definition,
@@ -26,6 +27,7 @@ from ..process.model import (
     Indicator,
     Invariant,
     Record,
+    Retention,
     Rule,
     StateNode,
     Track,
@@ -598,6 +600,7 @@ class _Compiler:
         for fact, loc in self.fact_uses:
             if fact not in self.facts_written:
                 self.problem(loc, f"feit {fact!r} wordt nergens vastgelegd (record)")
+        retention = self._retention()
         if self.problems or self.raw.problems:
             raise DefinitionError(_sorted([*self.raw.problems, *self.problems]))
         events = {
@@ -619,9 +622,38 @@ class _Compiler:
             initial_state={tid: t.initial for tid, t in self.tracks.items()},
             timezone=self._timezone(),
             types=dict(self.data.get("types", {})),
+            retention=retention,
             zgw=zgw,
             indicators=tuple(indicators),
         )
+
+    def _retention(self) -> Retention:
+        """``bewaartermijn: {jaren: N, wettelijk: true|false, grondslag: tekst}`` (all
+        optional; default 20 years after closing, statutory, Jeugdwet)."""
+        spec = self.data.get("bewaartermijn")
+        if spec is None:
+            return Retention()
+        where = self.loc.where(self.data, "bewaartermijn", default=self.here)
+        if not isinstance(spec, Mapping):
+            self.problem(where, "bewaartermijn verwacht jaren, wettelijk en grondslag")
+            return Retention()
+        unknown = set(spec) - {"jaren", "wettelijk", "grondslag"}
+        if unknown:
+            names = ", ".join(sorted(map(str, unknown)))
+            self.problem(where, f"bewaartermijn: onbekende sleutel(s) {names}")
+        years = spec.get("jaren", 20)
+        statutory = spec.get("wettelijk", True)
+        ground = spec.get("grondslag", DEFAULT_RETENTION_GROUND if statutory else "")
+        if isinstance(years, bool) or not isinstance(years, int) or not 0 <= years <= 200:
+            self.problem(where, "bewaartermijn: jaren is een geheel getal van 0 tot 200")
+            years = 20
+        if not isinstance(statutory, bool):
+            self.problem(where, "bewaartermijn: wettelijk is true of false")
+            statutory = True
+        if not isinstance(ground, str) or (statutory and not ground.strip()):
+            self.problem(where, "bewaartermijn: een wettelijke termijn noemt zijn grondslag")
+            ground = DEFAULT_RETENTION_GROUND
+        return Retention(years=years, statutory=statutory, ground=ground)
 
     def _timezone(self) -> tzinfo:
         name = self.data.get("timezone", DEFAULT_TIMEZONE)

@@ -274,7 +274,7 @@ def _merge(base: dict[str, Any], child: dict[str, Any], locator: Locator, filena
            ) -> tuple[dict[str, Any], list[Problem]]:
     problems: list[Problem] = []
     out: dict[str, Any] = {k: v for k, v in base.items() if k not in ("extends",)}
-    for key in ("id", "version", "title", "description", "start_event"):
+    for key in ("id", "version", "title", "description", "start_event", "bewaartermijn"):
         if key in child:
             out[key] = child[key]
     removals = child.get("remove", {})

@@ -59,7 +59,7 @@ Validator = Callable[[Any, str, list[str], date], None]
 BASE = ("string", "text", "boolean", "integer", "number", "date", "datetime", "any", "object", "list")
 TYPE_KEYS = frozenset(
     {"type", "min", "max", "items", "min_items", "max_items", "max_years_back", "max_months_ahead",
-     "min_length", "description"}
+     "min_length", "description", "persoonsgegevens"}
 )
 
 MIN_DAY = date(1900, 1, 1)

@@ -193,6 +193,23 @@ class EventSpec:
     """The compiled payload type (an object with no fields when none is declared)."""
 
 
+DEFAULT_RETENTION_GROUND = ("Jeugdwet: het dossier wordt ten minste 20 jaar na het einde van "
+                            "de hulp bewaard (rijksoverheid.nl, dossier jeugdhulp bewaartermijn)")
+
+
+@attrs.frozen(slots=True)
+class Retention:
+    """How long a closed traject's personal data is kept (``bewaartermijn``).
+
+    ``years`` after the traject closed (its first track reached a final state);
+    ``statutory`` terms block an earlier erasure unless a documented exception is given.
+    """
+
+    years: int = 20
+    statutory: bool = True
+    ground: str = DEFAULT_RETENTION_GROUND
+
+
 @attrs.frozen(slots=True)
 class Definition:
     """A compiled process definition. Immutable; share one instance between all trajecten."""
@@ -217,6 +234,8 @@ class Definition:
     """The calendar on which event moments become dates (terms, werkdagen, payload dates)."""
     types: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     """The named payload types (``types:``), as written; ``EventSpec.payload_spec`` names them."""
+    retention: Retention = attrs.field(factory=Retention, eq=False, repr=False)
+    """The retention term (``bewaartermijn``; default 20 years, Jeugdwet)."""
     zgw: ZgwModel | None = attrs.field(default=None, eq=False, repr=False)
     """What the definition says about Zaakgericht werken (None only without tracks)."""
     indicators: tuple[Indicator, ...] = attrs.field(default=(), eq=False, repr=False)

@@ -23,9 +23,12 @@ from typing import TYPE_CHECKING, Any
 from ..rules.predicates import PredicateRegistry
 from .errors import (
     MigrationError,
+    RetentionError,
     StoreCorruptError,
     StoreError,
+    StoreKeyError,
     StoreOpenError,
+    TrajectErasedError,
     TrajectNotFoundError,
 )
 
@@ -73,11 +76,13 @@ def sqlite_path(url: str) -> Path:
 
 def open_store(url: str | Path, *, create: bool = True,
                predicates: PredicateRegistry | None = None, outbox: bool | None = None,
-               **options: Any) -> SQLStore:
+               readonly: bool = False, **options: Any) -> SQLStore:
     """Open a store: a file path or ``sqlite:///file.db`` (SQLite), or a PostgreSQL URL.
 
     With ``create=False`` a store that does not exist yet is an error instead of being
-    created. ``outbox=True`` switches the store's outbox on (for every writer, it is kept
+    created; ``readonly=True`` never writes (and never creates). Options ``keys`` (a
+    :class:`~eengezin.store.crypto.KeyProvider`) and ``chain_key`` (bytes: HMAC chains) are
+    passed to the backend. ``outbox=True`` switches the store's outbox on (for every writer, it is kept
     in the store), ``False`` off, ``None`` leaves it as it is. Raises
     :class:`StoreOpenError` with a clear message for an unknown scheme, an unreachable
     server, or a file that is not an eengezin store.
@@ -88,12 +93,13 @@ def open_store(url: str | Path, *, create: bool = True,
     if text.startswith(POSTGRES_SCHEMES):
         from .postgres import PostgresStore
 
-        return PostgresStore(text, create=create, predicates=predicates, outbox=outbox, **options)
+        return PostgresStore(text, create=create, predicates=predicates, outbox=outbox,
+                             readonly=readonly, **options)
     if "://" in text and not text.startswith("sqlite:"):
         raise StoreOpenError(f"{text}: unknown store scheme (use a path, sqlite:///file.db or "
                              "postgresql://…)")
     return SQLiteStore(sqlite_path(text), create=create, predicates=predicates, outbox=outbox,
-                       **options)
+                       readonly=readonly, **options)
 
 
 __all__ = [
@@ -102,14 +108,17 @@ __all__ = [
     "MemoryStore",
     "MigrationError",
     "Monitor",
+    "RetentionError",
     "SQLStore",
     "SQLiteStore",
     "StateChange",
     "Store",
     "StoreCorruptError",
     "StoreError",
+    "StoreKeyError",
     "StoreOpenError",
     "StoredDeadline",
+    "TrajectErasedError",
     "TrajectNotFoundError",
     "compute_monitor",
     "open_store",

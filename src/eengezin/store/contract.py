@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..decision import Decision
 from ..process.model import Definition
@@ -95,6 +95,22 @@ class Store(Protocol):
                          items: Iterable[tuple[Traject, Sequence[HistoryEntry]]], *,
                          batch: int = 5000) -> int:
         """Store whole new trajecten with their logs."""
+
+    def erase(self, traject_id: str, *, reason: str, by: str, exception: str | None = None,
+              at: datetime | None = None) -> None:
+        """Destroy the traject's personal data (crypto-shredding) and record it."""
+
+    def erased(self, traject_id: str) -> bool:
+        """True when the traject's personal data was erased."""
+
+    def ledger(self) -> list[dict[str, Any]]:
+        """The store's ledger of trajecten created and erased."""
+
+    def heads(self) -> dict[str, Any]:
+        """The heads of the hash chains (to anchor elsewhere)."""
+
+    def check_integrity(self, ids: Iterable[str] | None = None) -> list[str]:
+        """Problems found walking the hash chains and comparing indexes (empty: sound)."""
 
     def close(self) -> None:
         """Release the store's resources."""

@@ -34,5 +34,24 @@ class TrajectNotFoundError(StoreError):
         super().__init__(f"traject {traject_id!r} is not in the store")
 
 
+class TrajectErasedError(StoreError):
+    """The traject's personal data was erased (its data key destroyed): nothing can be
+    appended to it any more."""
+
+    def __init__(self, traject_id: str) -> None:
+        self.traject_id = traject_id
+        super().__init__(f"traject {traject_id!r}: de persoonsgegevens zijn gewist; er kan "
+                         "niets meer aan worden toegevoegd")
+
+
+class RetentionError(StoreError):
+    """An erasure the statutory retention term does not allow yet (give a documented
+    exception to erase anyway)."""
+
+
+class StoreKeyError(StoreError):
+    """A key needed to read or write the store is missing or does not match."""
+
+
 class MigrationError(DefinitionError):
     """A migration file is invalid or incomplete; ``problems`` lists every problem found."""

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from ..decision import Decision, OutboxRecord
 from ..errors import ConflictError, DefinitionMismatchError, IdempotencyConflictError
@@ -26,7 +27,9 @@ from ..process.model import Definition
 from ..traject import DefinitionRef, HistoryEntry, Traject
 from ._sql import DEFAULT_LEASE, AppendResult, StateChange, StoredDeadline, state_changes_of
 from .codec import MIGRATION_EVENT
-from .errors import StoreError, TrajectNotFoundError
+from .crypto import Sealer
+from .errors import RetentionError, StoreError, TrajectErasedError, TrajectNotFoundError
+from .sealing import Tries, seal_entry, seal_traject
 
 
 class MemoryStore:
@@ -45,6 +48,8 @@ class MemoryStore:
         self._definitions: dict[str, Definition] = {}
         self._outbox: dict[int, tuple[Decision, datetime | None]] = {}
         self._next_id = 1
+        self._erased: dict[str, dict[str, Any]] = {}
+        self._ledger: list[dict[str, Any]] = []
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -79,6 +84,8 @@ class MemoryStore:
                 seen = self._seen(traject.id, idempotency_key, request_hash)
                 if seen is not None:
                     return AppendResult(seen, applied=False)
+            if traject.id in self._erased:
+                raise TrajectErasedError(traject.id)
             old = self._snapshots.get(traject.id)
             stored = old.version if old is not None else 0
             if stored != expected_version or (old is None and traject.id in self._logs):
@@ -91,6 +98,10 @@ class MemoryStore:
                                               "definition: migrate it first", traject_id=traject.id,
                                               expected=old.definition, actual=definition.ref)
             self._definitions.setdefault(definition.hash, definition)
+            if old is None:
+                self._ledger.append({"seq": len(self._ledger) + 1, "kind": "aangemaakt",
+                                     "traject": traject.id, "at": datetime.now(UTC).isoformat(),
+                                     "definition": definition.hash})
             log = self._logs.setdefault(traject.id, [])
             log.extend(entries)
             self._snapshots[traject.id] = traject
@@ -107,6 +118,52 @@ class MemoryStore:
                     self._outbox[self._next_id] = (d, None)
                     self._next_id += 1
         return AppendResult(traject.version, applied=True)
+
+    def erase(self, traject_id: str, *, reason: str, by: str, exception: str | None = None,
+              at: datetime | None = None) -> None:
+        """Replace the traject's personal values by ``"[gewist]"`` (in memory there is no
+        key to destroy) and record who, when and why in the ledger."""
+        if not reason.strip() or not by.strip():
+            raise RetentionError("wissen: geef een reden en wie het doet")
+        moment = (at or datetime.now(UTC)).isoformat()
+        with self._lock:
+            if traject_id not in self._snapshots:
+                raise TrajectNotFoundError(traject_id)
+            if traject_id in self._erased:
+                raise TrajectErasedError(traject_id)
+            snapshot = self._snapshots[traject_id]
+            self._snapshots[traject_id] = seal_traject(
+                snapshot, Tries.of(self._definitions[snapshot.definition.hash]), Sealer(
+                    traject_id, None))
+            self._logs[traject_id] = [
+                seal_entry(e, Tries.of(self._definitions[e.definition.hash]),
+                           Sealer(traject_id, None))
+                if e.definition.hash in self._definitions else e
+                for e in self._logs[traject_id]]
+            body: dict[str, Any] = {"reden": reason, "door": by}
+            if exception:
+                body["uitzondering"] = exception
+            self._erased[traject_id] = body
+            self._ledger.append({"seq": len(self._ledger) + 1, "kind": "gewist",
+                                 "traject": traject_id, "at": moment, **body})
+
+    def erased(self, traject_id: str) -> bool:
+        return traject_id in self._erased
+
+    def ledger(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._ledger]
+
+    def heads(self) -> dict[str, Any]:
+        """Memory holds no hash chains: only versions."""
+        with self._lock:
+            return {"chain": "none", "ledger": {"seq": len(self._ledger), "head": ""},
+                    "trajecten": {t: {"version": v.version, "head": ""}
+                                  for t, v in sorted(self._snapshots.items())}}
+
+    def check_integrity(self, ids: Iterable[str] | None = None) -> list[str]:
+        """Nothing to check in memory (nobody edits it behind the store's back)."""
+        return []
 
     def _seen(self, traject_id: str, key: str, request_hash: str | None) -> int | None:
         found = self._keys.get((traject_id, key))

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..rules.predicates import PredicateRegistry
 from ._sql import Cursor, SQLStore, describe_error
+from .crypto import KeyProvider
 from .errors import StoreError, StoreOpenError
 
 
@@ -44,11 +45,15 @@ class PostgresStore(SQLStore):
     backend = "postgresql"
 
     _serial_id = "BIGSERIAL PRIMARY KEY"
+    _for_update = " FOR UPDATE"
 
     def __init__(self, dsn: str | None = None, *, create: bool = True, connect_timeout: int = 10,
                  predicates: PredicateRegistry | None = None, outbox: bool | None = None,
-                 connection: Any = None) -> None:
-        super().__init__(predicates=predicates)
+                 connection: Any = None, keys: KeyProvider | None = None,
+                 chain_key: bytes | None = None, readonly: bool = False) -> None:
+        super().__init__(predicates=predicates, keys=keys, chain_key=chain_key)
+        if readonly:
+            create = False
         try:
             import psycopg
         except ImportError:  # pragma: no cover - depends on the installation
@@ -85,6 +90,7 @@ class PostgresStore(SQLStore):
                 if not create and "eengezin_meta" not in tables:
                     raise StoreOpenError(f"{_redact(self.url)}: no eengezin store in this database")
                 self._init_schema(cur, tables, outbox)
+            self.readonly = readonly
         except BaseException:
             if self._owned:
                 self._conn.close()
@@ -124,7 +130,7 @@ class PostgresStore(SQLStore):
             raise StoreError(f"{_redact(self.url)}: {describe_error(exc)}") from None
 
     def _lock_traject(self, cur: Cursor, traject_id: str) -> Any:
-        cur.execute("SELECT definition_hash, version FROM eengezin_trajecten WHERE id = ?"
+        cur.execute("SELECT definition_hash, version, head FROM eengezin_trajecten WHERE id = ?"
                     " FOR UPDATE", (traject_id,))
         return cur.fetchone()
 
