@@ -205,3 +205,12 @@ def test_help_and_list_do_not_import_the_heavy_parts():
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_list_reads_bundled_headers_without_parsing_and_they_match_the_definitions() -> None:
+    from eengezin import load_definition
+    from eengezin.definition.bundled import bundled_dir, bundled_ids, quick_header
+
+    for ref in bundled_ids():
+        d = load_definition(ref)
+        assert quick_header(bundled_dir() / f"{ref}.yaml") == (d.id, d.version, d.title)

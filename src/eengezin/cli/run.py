@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..definition.bundled import bundled_dir, bundled_ids
+from ..definition.bundled import bundled_dir, bundled_ids, quick_header
 from ..definition.cache import header
 from .base import EXIT_FINDINGS, EXIT_OK
 
@@ -39,7 +39,8 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     rows = []
     for ref in bundled_ids():
         # from the disk cache when the files did not change: no YAML parsing at all
-        rows.append(header(bundled_dir() / f"{ref}.yaml") or _header(ref))
+        path = bundled_dir() / f"{ref}.yaml"
+        rows.append(header(path) or quick_header(path) or _header(ref))
     if args.json:
         _dump([{"id": i, "version": v, "title": t} for i, v, t in rows], out, args.pretty)
         return EXIT_OK

@@ -54,3 +54,34 @@ def _is_file(path: Path) -> bool:
         return path.is_file()
     except (OSError, ValueError):
         return False
+
+
+_TOP = ("id", "version", "title")
+
+
+def quick_header(path: Path) -> tuple[str, str, str] | None:
+    """``(id, version, title)`` read from the top-level lines of a definition file, without a
+    YAML parser, when they are plain one-line scalars (as in the bundled files); None when
+    they are not, so the caller loads the file properly."""
+    found: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle):
+                if number > 60:
+                    break
+                key, sep, rest = line.partition(":")
+                if not sep or key not in _TOP or key in found:
+                    continue
+                value = rest.split(" #", 1)[0].strip()
+                if not value or value[0] in ">|&*!{[%@`":
+                    return None
+                if value[0] in "\"'":
+                    if len(value) < 2 or value[-1] != value[0] or value[0] in value[1:-1]:
+                        return None
+                    value = value[1:-1]
+                found[key] = value
+                if len(found) == len(_TOP):
+                    return found["id"], found["version"], found["title"]
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
