@@ -214,3 +214,25 @@ def test_list_reads_bundled_headers_without_parsing_and_they_match_the_definitio
     for ref in bundled_ids():
         d = load_definition(ref)
         assert quick_header(bundled_dir() / f"{ref}.yaml") == (d.id, d.version, d.title)
+
+
+def test_definitions_are_cached_on_disk_and_no_cache_reads_the_yaml(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    import io
+
+    from eengezin.cli import main
+    from eengezin.definition import cache
+
+    monkeypatch.setenv("EENGEZIN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("EENGEZIN_NO_CACHE", raising=False)
+    path = tmp_path / "eigen.yaml"
+    path.write_text('id: eigen\nversion: "1"\nextends: basis\n', encoding="utf-8")
+    assert main(["validate", str(path)], out=io.StringIO()) == 0
+    assert cache.lookup(path.resolve()) is not None  # written after a clean load
+    path.write_text('id: eigen\nversion: "2"\nextends: basis\n', encoding="utf-8")
+    assert cache.lookup(path.resolve()) is None  # a changed file is never served stale
+    out = io.StringIO()
+    assert main(["--no-cache", "validate", str(path)], out=out) == 0
+    assert "eigen v2" in out.getvalue()
+    assert cache.lookup(path.resolve()) is None  # --no-cache neither reads nor writes
+    monkeypatch.delenv("EENGEZIN_NO_CACHE", raising=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -40,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log elke beslissing naar stderr")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="lees definities opnieuw uit YAML, zonder de cache op schijf")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="meegeleverde definities: id, versie, titel")
@@ -173,6 +176,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     stdout = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.no_cache:
+        os.environ["EENGEZIN_NO_CACHE"] = "1"
     try:
         handler = _handler(args.handler)
         return handler(args, stdout)
