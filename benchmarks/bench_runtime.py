@@ -11,7 +11,9 @@ Sections:
 2. **``eengezin run basis`` on a 25k-event scenario** against the same replay hand-built on
    ``transitions`` (read the JSONL, parse each line and its moment, fire the trigger on the
    statechart of ``bench_engine.py``: both tracks as parallel regions, a guard on every move),
-   alternating, median of 3, wall clock and CPU time of the child process.
+   and against transitions deciding the same events with the same rules (the reference of
+   ``eengezin.testing.reference``: transitions' statechart, the core's rules), alternating,
+   median of 3, wall clock and CPU time of the child process.
 3. **Start-up**: ``eengezin --help`` and ``eengezin list`` against ``python -c pass``, with a
    cold and a warm definition cache, median of 5.
 4. **Creating 100,000 trajecten** (``step`` of ``aanmelden``, kept alive): CPU time at
@@ -121,12 +123,39 @@ print(json.dumps({"state": model.state, "lines": number}))
 '''
 
 
+RULES_REPLAY = r'''
+import json, sys
+from datetime import datetime
+import attrs
+from eengezin import Event, load_definition, new_traject
+from eengezin.testing.reference import reference_next_state
+basis = load_definition("basis")
+traject = new_traject(basis, "T")
+at = None
+for number, line in enumerate(open(sys.argv[1], encoding="utf-8"), start=1):
+    obj = json.loads(line)
+    if "at" in obj:
+        at = datetime.fromisoformat(obj["at"])
+    event = Event(obj["event"], at, obj.get("data", {}))
+    out = reference_next_state(basis, traject, event)
+    if out.accepted:
+        traject = attrs.evolve(traject, state=out.state, facts=out.facts,
+                               version=traject.version + 1, seen=traject.seen | {event.name},
+                               last_at=at)
+print(json.dumps({"state": dict(traject.state), "lines": number}))
+'''
+
+
 def run_against_transitions(events: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scenario.jsonl"
         scenario(path, events)
         script = Path(tmp) / "replay.py"
         script.write_text(TRANSITIONS_REPLAY, encoding="utf-8")
+        rules_script = Path(tmp) / "rules_replay.py"
+        rules_script.write_text(RULES_REPLAY, encoding="utf-8")
+        rules: list[float] = []
+        rules_cpu: list[float] = []
         ours: list[float] = []
         theirs: list[float] = []
         ours_cpu: list[float] = []
@@ -146,12 +175,20 @@ def run_against_transitions(events: int) -> None:
                            capture_output=True)
             theirs.append(time.perf_counter() - start)
             theirs_cpu.append(_child_cpu() - cpu)
+            cpu = _child_cpu()
+            start = time.perf_counter()
+            subprocess.run([PY, str(rules_script), str(path)], check=True, capture_output=True)
+            rules.append(time.perf_counter() - start)
+            rules_cpu.append(_child_cpu() - cpu)
     a, b = statistics.median(ours), statistics.median(theirs)
     ac, bc = statistics.median(ours_cpu), statistics.median(theirs_cpu)
+    r, rc = statistics.median(rules), statistics.median(rules_cpu)
     print(f"\n2. a {events:,}-event scenario, whole command, median of 3 alternating ({load()})")
     print(f"   eengezin run basis --json : {a:6.2f} s wall, {ac:5.2f} s CPU")
     print(f"   transitions replay        : {b:6.2f} s wall, {bc:5.2f} s CPU")
     print(f"   ratio                     : {a / b:6.2f}× wall, {ac / bc:4.2f}× CPU  (goal ≤ 0.4×)")
+    print(f"   transitions deciding the same rules (eengezin.testing.reference): {r:6.2f} s wall, "
+          f"{rc:5.2f} s CPU; ratio {a / r:4.2f}× wall, {ac / rc:4.2f}× CPU")
 
 
 def _child_cpu() -> float:
