@@ -244,8 +244,26 @@ class SQLStore(abc.ABC):
     # ------------------------------------------------------------ dialect hooks
 
     @abc.abstractmethod
-    def _transaction(self, write: bool) -> AbstractContextManager[Cursor]:
-        """A transaction; ``write`` transactions are serialised against other writers."""
+    def _transaction_unlocked(self, write: bool) -> AbstractContextManager[Cursor]:
+        """A new transaction on the backend's connection (the caller holds the lock)."""
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[Cursor]:
+        """A transaction; ``write`` transactions are serialised against other writers.
+
+        The store's one connection is shared by the threads that share the store object, so
+        transactions take turns on its lock; a transaction opened inside another (see
+        :meth:`exclusive`) joins it."""
+        with self._lock:
+            if self._current is not None:
+                yield self._current
+                return
+            with self._transaction_unlocked(write) as cur:
+                self._current = cur
+                try:
+                    yield cur
+                finally:
+                    self._current = None
 
     @abc.abstractmethod
     def _is_unique_violation(self, exc: BaseException) -> bool:

@@ -97,19 +97,6 @@ class PostgresStore(SQLStore):
             raise
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[Cursor]:
-        with self._lock:
-            if self._current is not None:  # joins the transaction of SQLStore.exclusive
-                yield self._current
-                return
-            with self._transaction_unlocked(write) as cur:
-                self._current = cur
-                try:
-                    yield cur
-                finally:
-                    self._current = None
-
-    @contextmanager
     def _transaction_unlocked(self, write: bool) -> Iterator[Cursor]:
         psycopg = self._psycopg
         if self._conn.closed and not self._closed and self._owned:

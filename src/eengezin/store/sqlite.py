@@ -136,21 +136,6 @@ class SQLiteStore(SQLStore):
             pass  # another reader holds the WAL: the next checkpoint does it
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[Cursor]:
-        # one connection, shared by the threads that share this store; a transaction opened
-        # inside another (see :meth:`SQLStore.exclusive`) joins it
-        with self._lock:
-            if self._current is not None:
-                yield self._current
-                return
-            with self._transaction_unlocked(write) as cur:
-                self._current = cur
-                try:
-                    yield cur
-                finally:
-                    self._current = None
-
-    @contextmanager
     def _transaction_unlocked(self, write: bool) -> Iterator[Cursor]:
         try:
             cur = self._conn.cursor()
