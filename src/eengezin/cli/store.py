@@ -65,10 +65,9 @@ def cmd_run_stored(args: argparse.Namespace, out: TextIO) -> int:
     error: EengezinError | None = None
     with _open(args.store, create=True) as store:
         engine = Engine(definition, store=store)
-        try:
-            traject = _current(engine, args.traject)
-        except EengezinError:
-            raise
+        traject = _current(engine, args.traject)
+        if not args.at_start and traject.last_at is not None and traject.last_at > at:
+            at = traject.last_at  # continuing a traject: lines without a moment follow its last
         if not args.json:
             out.write(f"{definition.id} v{definition.version} — {definition.title} — traject "
                       f"{args.traject} (versie {traject.version}) in {store.backend}\n")
