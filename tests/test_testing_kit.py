@@ -103,9 +103,9 @@ def test_without_refusals_the_first_event_starts_the_traject(events) -> None:
     assert accepted_prefix(DEFINITION, events).started
 
 
-def _reach_every_state_in(def_id: str) -> None:
+def _reach_every_state_in(def_id: str, max_size: int = 60) -> None:
     definition = load_definition(def_id)
-    result = coverage(definition, sample_histories(definition, 100, max_size=60))
+    result = coverage(definition, sample_histories(definition, 100, max_size=max_size))
     print(result.summary())  # the figures of docs/testing.md (pytest -s)
     assert result.missed_states == [], result.summary()
     assert result.states["regie:afronding"] > 0 and result.states["regie:gesloten"] > 0
@@ -121,10 +121,11 @@ def test_histories_reach_every_state_of_basis() -> None:
 @pytest.mark.parametrize("def_id", sorted(set(bundled_ids()) - {"basis"}))
 def test_histories_reach_every_state_of_every_bundled_definition(def_id: str) -> None:
     """The same for the regional definitions; some seconds each, so only in the deep
-    profile (``pytest --deep``)."""
+    profile (``pytest --deep``). CJG's histories go up to 80 events: its closing takes more
+    steps since the method of PROCESS.md section 7."""
     if not is_deep():
         pytest.skip("runs in the deep hypothesis profile")
-    _reach_every_state_in(def_id)
+    _reach_every_state_in(def_id, max_size=80 if def_id == "cjg" else 60)
 
 
 def test_coverage_counts_states_transitions_effects_and_rules() -> None:
@@ -273,7 +274,7 @@ def test_state_machine_reaches_the_last_phase() -> None:
 
 @pytest.mark.parametrize("def_id", sorted(bundled_ids()))
 def test_state_machine_reaches_every_state(def_id: str) -> None:
-    """100 runs of 100 steps reach every state of every track, afronding and gesloten
+    """100 runs of 150 steps reach every state of every track, afronding and gesloten
     included (deep profile: some ten seconds per definition). Only ``zonder_regie`` may be
     missed: any signal, and in Zuid-Limburg any formal helper or family plan recorded
     before, rules it out, and the single-event rules record those freely (the histories
@@ -281,7 +282,7 @@ def test_state_machine_reaches_every_state(def_id: str) -> None:
     if not is_deep():
         pytest.skip("runs in the deep hypothesis profile")
     definition = load_definition(def_id)
-    reached = _machine_reach(definition, 100, 100)
+    reached = _machine_reach(definition, 100, 150)
     for track_id, track in definition.tracks.items():
         assert set(track.leaves) - reached[track_id] <= {"zonder_regie"}, (
             track_id, track.leaves - reached[track_id])
