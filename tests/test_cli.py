@@ -236,3 +236,21 @@ def test_definitions_are_cached_on_disk_and_no_cache_reads_the_yaml(tmp_path: Pa
     assert "eigen v2" in out.getvalue()
     assert cache.lookup(path.resolve()) is None  # --no-cache neither reads nor writes
     monkeypatch.delenv("EENGEZIN_NO_CACHE", raising=False)
+
+
+def test_progress_is_drawn_on_a_terminal_and_silent_otherwise() -> None:
+    import io
+
+    from eengezin.cli.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    quiet, tty = io.StringIO(), Terminal()
+    for stream in (quiet, tty):
+        with Progress("verify", 3, stream=stream, every=0) as progress:
+            for _ in range(3):
+                progress.advance()
+    assert quiet.getvalue() == ""
+    assert "verify 3/3" in tty.getvalue() and tty.getvalue().endswith("\r")

@@ -129,9 +129,11 @@ def inert(definition: Definition) -> frozenset[str]:
     return inert_events(definition, analysis_for(definition))
 
 
-def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES) -> CheckResult:
+def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES,
+                     progress: Callable[[int], None] | None = None) -> CheckResult:
     """Explore ``ref`` (a bundled id, a YAML path or a loaded definition) and report findings.
 
+    ``progress`` is called with the number of states reached, every thousand states.
     Raises :class:`~eengezin.errors.DefinitionError` when the definition cannot be loaded.
 
     >>> check_definition("basis").findings
@@ -140,7 +142,9 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
     definition = load_definition(ref)
     analysis = analysis_for(definition)
     try:
-        return _Search(definition, analysis, max_states).run()
+        search = _Search(definition, analysis, max_states)
+        search.progress = progress
+        return search.run()
     finally:
         analysis.memo.clear()
 
@@ -163,6 +167,7 @@ class _Search:
         self.leaves_seen: dict[str, set[str]] = {tid: set() for tid in definition.tracks}
         self.transitions = 0
         self.incomplete = False
+        self.progress: Callable[[int], None] | None = None
         self.steps = Stepper(definition, analysis)
 
     def reached(self, key: AbstractState, node: Node, new_key: AbstractState,
@@ -208,6 +213,8 @@ class _Search:
         nodes = self.nodes
 
         while self.queue:
+            if self.progress is not None and not len(nodes) % 1000:
+                self.progress(len(nodes))
             key = self.queue.popleft()
             node = nodes[key]
 

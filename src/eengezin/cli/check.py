@@ -13,6 +13,7 @@ from typing import TextIO
 from ..checker import check_definition, result_json, write_report
 from ..checker.settings import MAX_STATES
 from ..errors import DefinitionError
+from .progress import Progress
 
 _EXIT_OK, _EXIT_FINDINGS, _EXIT_UNUSABLE = 0, 1, 2
 
@@ -26,7 +27,9 @@ def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
     0
     """
     try:
-        result = check_definition(ref, max_states=max_states)
+        with Progress("check: toestanden") as progress:
+            result = check_definition(ref, max_states=max_states,
+                                      progress=lambda n: progress.advance(n - progress.done))
     except DefinitionError as exc:
         stream = err if err is not None else out
         for problem in exc.problems:

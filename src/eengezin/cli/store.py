@@ -237,8 +237,10 @@ def cmd_monitor(args: argparse.Namespace, out: TextIO) -> int:
     van = _day(args.van, "--van") if args.van else date(tot.year, 1, 1)
     if van > tot:
         raise _usage("--van ligt na --tot")
-    with _open(args.store, create=False, readonly=True) as store:
-        figures = compute_monitor(store, van=van, tot=tot)
+    with _open(args.store, create=False, readonly=True) as store, \
+            Progress("monitor", store.count()) as progress:
+        figures = compute_monitor(store, van=van, tot=tot,
+                                  progress=lambda _tid: progress.advance())
     if args.json:
         dump_json(figures.to_json(), out, pretty=args.pretty)
     else:

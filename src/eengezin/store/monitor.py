@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -416,7 +416,8 @@ def _text_group(group: Mapping[str, Any], pad: str) -> list[str]:
     return lines
 
 
-def compute_monitor(store: SQLStore, *, van: date, tot: date) -> Monitor:
+def compute_monitor(store: SQLStore, *, van: date, tot: date,
+                    progress: Callable[[str], None] | None = None) -> Monitor:
     """The figures over ``[van, tot]`` of every definition in ``store``.
 
     >>> # print(compute_monitor(open_store("trajecten.db"), van=date(2026, 1, 1),
@@ -434,6 +435,8 @@ def compute_monitor(store: SQLStore, *, van: date, tot: date) -> Monitor:
                                             (definition, []))
         for tid in store.ids(definition=ref):
             runs.append(replay_history(definition, tid, store.history(tid)))
+            if progress is not None:
+                progress(tid)
     figures = tuple(compute_figures(d, runs, van, tot)
                     for _key, (d, runs) in sorted(per_definition.items()))
     return Monitor(van, tot, figures)
