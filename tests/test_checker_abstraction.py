@@ -228,3 +228,132 @@ rules:
     assert "regie_starten" in stepper.uncached
     assert "vraag_verhelderen" not in stepper.uncached
     assert check_definition(definition).findings == ()
+
+
+# A process a -> b -> klaar: `vastleggen` (a -> b) records a member whose `rol` ({kind}) is
+# optional. `melden` is refused for a member with rol `spoed`, read through {read}; {rest}
+# adds rules.
+LITERAL = """\
+id: letterlijk
+version: "1"
+start_event: begin
+tracks:
+  fase:
+    initial: a
+    states:
+      a: {{}}
+      b: {{}}
+      klaar: {{final: true}}
+events:
+  begin:
+    payload: {{}}
+    when_in: {{fase: a}}
+  vastleggen:
+    payload: {{rol?: {kind}}}
+    transitions: [{{track: fase, from: a, to: b}}]
+    record:
+      - append: {{fact: leden, from: data}}
+  melden:
+    payload: {{}}
+    when_in: {{fase: b}}
+  afronden:
+    payload: {{}}
+    transitions: [{{track: fase, from: b, to: klaar}}]
+rules:
+  - id: letterlijk.niet_bij_spoed
+    severity: block
+    on: melden
+    if: {{some: {{path: facts.leden, require: {read}}}}}
+    require: {{in_state: {{fase: a}}}}
+    message: Niet bij spoed.
+    source: test
+{rest}
+invariants:
+  - id: letterlijk.einde
+    reachable_final: true
+    message: Het einde blijft bereikbaar.
+    source: test
+"""
+ROLE_NEEDED = """\
+  - id: letterlijk.rol_bekend
+    severity: block
+    on: afronden
+    require: {every: {path: facts.leden, require: {present: item.rol}}}
+    message: Leg de rol vast.
+    source: test"""
+ROLE = "{enum: [gewoon, spoed]}"
+ROLES = "{type: list, items: " + ROLE + "}"
+READS = {  # how `rol` is read, its payload type, a value that reads like none, and `spoed`
+    "equals": ("{equals: {path: item.rol, value: spoed}}", ROLE, "gewoon", "spoed"),
+    "one_of": ("{one_of: {path: item.rol, values: [spoed, dringend]}}", ROLE, "gewoon",
+               "spoed"),
+    # a text holds nothing to look into: it reads like no rol at all
+    "contains": ("{contains: {path: item.rol, value: spoed}}", ROLES, [], ["spoed"]),
+}
+
+
+def _literal(how: str, rest: str, kind: str | None = None) -> str:
+    read, own_kind, _none, _spoed = READS[how]
+    return LITERAL.format(read=read, kind=kind or own_kind, rest=rest)
+
+
+@pytest.mark.parametrize("how", sorted(READS))
+def test_a_value_also_read_as_it_is_keeps_absent_apart_from_other_text(
+        tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `rol` is compared with a literal (or looked into) by one rule and must be present for
+    # another: a member without a rol is a dead end, one with any rol is not
+    text = _literal(how, ROLE_NEEDED, kind=ROLE)
+    definition = load_definition(write(tmp_path, "def.yaml", text))
+    result = check_definition(definition)
+    assert [f.kind for f in result.findings] == ["doodlopend"]
+    trace = result.findings[0].trace
+    assert trace is not None and [(e.name, dict(e.data)) for e in trace] == [
+        ("begin", {}), ("vastleggen", {})]
+    # a careless version that let the comparison decide how `rol` is read would fold the
+    # member without a rol into the one with some rol, and miss the dead end
+    monkeypatch.setattr("eengezin.checker.reads.Gathered.only_literals",
+                        lambda self, path: path in self.literal_reads)
+    monkeypatch.setattr("eengezin.checker.reads.Gathered.only_members",
+                        lambda self, path: path in self.member_reads)
+    careless = check_definition(load_definition(write(tmp_path, "def2.yaml", text)))
+    assert careless.findings == ()
+
+
+@pytest.mark.parametrize("how", sorted(READS))
+def test_a_value_read_only_against_literals_keeps_just_the_literals(tmp_path: Path, how: str
+                                                                  ) -> None:
+    from eengezin.checker.state import abstract
+
+    definition = load_definition(write(tmp_path, "def.yaml", _literal(how, "")))
+    assert check_definition(definition).findings == ()
+    analysis = analysis_for(definition)
+
+    def after(payload: dict[str, Any]) -> Any:
+        trace = (Event("begin", AT, {}), Event("vastleggen", AT, payload))
+        return abstract(run_trace(definition, trace), analysis)
+
+    # no rol, an empty one and one that cannot match decide the same; `spoed` does not
+    _read, _kind, none, spoed = READS[how]
+    assert after({}) == after({"rol": none})
+    assert after({"rol": spoed}) != after({})
+    # the equality with a literal is kept, so a dead end behind it is still found
+    blocked = _literal(how, "").replace("on: melden", "on: afronden")
+    result = check_definition(write(tmp_path, "blocked.yaml", blocked))
+    assert [f.kind for f in result.findings] == ["doodlopend"]
+    trace = result.findings[0].trace
+    assert trace is not None and trace[-1].name == "vastleggen" and "spoed" in trace[-1].data["rol"]
+
+
+def test_reads_combine_to_only_literals_only_where_every_part_agrees() -> None:
+    from eengezin.rules import Reads
+
+    literal = Reads(paths=frozenset({"item.rol"}), only_literals=frozenset({"item.rol"}))
+    member = Reads(paths=frozenset({"item.rol"}), only_members=frozenset({"item.rol"}))
+    whole = Reads(paths=frozenset({"item.rol"}))
+    assert (literal | literal).only_literals == {"item.rol"}
+    assert (literal | whole).only_literals == frozenset()
+    assert (whole | member).only_members == frozenset()
+    assert (literal | member).only_literals == (literal | member).only_members == frozenset()
+    inside = (literal | Reads(paths=frozenset({"facts.leden"}))).within("facts.leden[]")
+    assert inside.only_literals == {"facts.leden[].rol"}
+    assert inside.paths - inside.only_literals == {"facts.leden"}

@@ -149,6 +149,26 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
         analysis.memo.clear()
 
 
+def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES
+                   ) -> tuple[CheckResult, Analysis, list[AbstractState]]:
+    """:func:`check_definition`, also returning the analysis and every abstract state reached,
+    in the order reached: for measuring what the state space is made of
+    (``benchmarks/checker_states.py``). ``analysis.values[i][code]`` is the canonical value
+    behind code ``code`` of fact ``analysis.fact_items[i]``.
+
+    >>> result, analysis, states = explore_states("basis")
+    >>> len(states) == result.states, states[0].started
+    (True, False)
+    """
+    definition = load_definition(ref)
+    analysis = analysis_for(definition)
+    search = _Search(definition, analysis, max_states)
+    try:
+        return search.run(), analysis, search.states
+    finally:
+        analysis.memo.clear()
+
+
 class _Search:
     """One breadth-first exploration of a definition's abstract states."""
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..process.model import Definition, EventSpec, Record
 from ..rules.footprint import Condition, Reads
 from ..rules.paths import PathError, parse_path
-from .settings import RAW
+from .settings import LITERALS, MEMBERS, RAW, WHOLE
 
 _KEPT = ("data", "facts")
 
@@ -36,6 +36,13 @@ class Gathered:
     def __init__(self) -> None:
         self.paths: set[str] = set()  # data and facts paths
         self.literals: dict[str, list[Any]] = {}
+        # paths some predicate reads only as equal to a text literal or not, and paths
+        # something reads more of: a path is compared with literals only if it is in the
+        # first and not in the second (a path added to ``paths`` directly, such as a copied
+        # fact or a record's key, is in neither: it is read as it is)
+        self.literal_reads: set[str] = set()
+        self.member_reads: set[str] = set()
+        self.deep_reads: set[str] = set()
         self.compared: set[str] = set()  # data paths compared with a path outside the payload
         self.seen_events: set[str] = set()
         self.count_bounds: dict[str, int] = {}
@@ -52,6 +59,9 @@ class Gathered:
             self.add(condition.reads)
 
     def add(self, reads: Reads) -> None:
+        self.literal_reads |= reads.only_literals
+        self.member_reads |= reads.only_members
+        self.deep_reads |= reads.paths - reads.only_literals - reads.only_members
         for path in reads.paths:
             if _kept(path):
                 self.paths.add(path)
@@ -79,6 +89,16 @@ class Gathered:
         self.in_state.extend(reads.states)
         self.opaque = self.opaque or reads.opaque
         self.clock = self.clock or reads.clock
+
+    def only_literals(self, path: str) -> bool:
+        """Is ``path`` read only as being equal to one of its text literals, or to none?"""
+        return (path in self.literal_reads and path not in self.deep_reads
+                and path not in self.member_reads)
+
+    def only_members(self, path: str) -> bool:
+        """Is ``path`` read only as a collection in which values are looked up?"""
+        return (path in self.member_reads and path not in self.deep_reads
+                and path not in self.literal_reads)
 
     def facts(self) -> frozenset[str]:
         return frozenset(fact_of(p) for p in self.paths if p.startswith("facts."))
@@ -137,6 +157,14 @@ def build_trie(reads: Gathered, root: str) -> dict[str, Any]:
         lits = frozenset(v for v in reads.literals.get(path, []) if isinstance(v, str))
         if path in reads.compared:
             lits |= {RAW}
+        # how the value is read; merged tries keep every marker, and a value marked in more
+        # than one way is kept as it is
+        if lits and reads.only_literals(path):
+            lits |= {LITERALS}
+        elif reads.only_members(path):
+            lits |= {MEMBERS}
+        else:
+            lits |= {WHOLE}
         graft(trie, path, {"": lits})
     return trie
 

@@ -20,3 +20,11 @@ MASKED = -1
 """A fact's number in an abstract state where nothing can read it any more."""
 RAW = "\x00raw"
 """In a trie: this value is compared with another path, keep it as it is."""
+WHOLE = "\x00whole"
+"""In a trie: this value is read as it is (present or not, empty or not, how long)."""
+LITERALS = "\x00literals"
+"""In a trie: this value is read only as equal to one of the text literals next to it or to
+none of them (``equals``, ``one_of``), so every other value, absent or not, reads alike."""
+MEMBERS = "\x00members"
+"""In a trie: this value is read only as a collection in which values are looked up
+(``contains``), so everything that holds nothing (absent, empty, no collection) reads alike."""

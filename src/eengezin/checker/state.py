@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..rules.context import Context
 from ..traject import Traject
 from .liveness import live
-from .settings import AT, MASKED, RAW
+from .settings import AT, LITERALS, MASKED, MEMBERS, RAW, WHOLE
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -122,6 +122,13 @@ def fact_parts(traject: Traject, analysis: Analysis) -> list[int]:
 
 def _shallow(value: Any, literals: frozenset[str], cap: int, keyed: bool) -> Any:
     raw = RAW in literals
+    if WHOLE not in literals:
+        if LITERALS in literals and MEMBERS not in literals and not raw:
+            # compared only with these text literals: any other value reads alike
+            return ("=", value) if isinstance(value, str) and value in literals else "≠"
+        if MEMBERS in literals and LITERALS not in literals and not (
+                isinstance(value, list | Mapping) and value):
+            return "∅"  # only looked into, and it holds nothing
     if value is None:
         return None
     if isinstance(value, bool | int | float):

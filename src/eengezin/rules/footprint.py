@@ -49,6 +49,17 @@ class Reads:
     paths: frozenset[str] = frozenset()
     literals: tuple[tuple[str, Any], ...] = ()
     """``(path, value)``: the path is compared with this literal (``equals``, ``one_of``, …)."""
+    only_literals: frozenset[str] = frozenset()
+    """Of ``paths``, those whose value is read only as being equal to one of the text
+    literals the path is compared with, or to none of them (``equals`` and ``one_of`` with
+    text literals): for such a path an absent value, an empty text, any other text or a
+    list all read alike. Combined reads keep a path here only when every part that reads it
+    does (a ``present`` of the same path elsewhere reads more)."""
+    only_members: frozenset[str] = frozenset()
+    """Of ``paths``, those read only as a collection in which a value is looked up
+    (``contains``): for such a path an absent value, an empty list or mapping and anything
+    that is no list or mapping all read alike (they contain nothing). Combined as
+    ``only_literals``."""
     compared: tuple[tuple[str, str], ...] = ()
     """``(path, other)``: two paths compared with each other (``other:``)."""
     states: tuple[tuple[str, frozenset[str]], ...] = ()
@@ -71,6 +82,10 @@ class Reads:
         return Reads(
             paths=self.paths | other.paths,
             literals=_merge(self.literals, other.literals),
+            only_literals=(self.only_literals | other.only_literals)
+            - self._deep() - other._deep() - self.only_members - other.only_members,
+            only_members=(self.only_members | other.only_members)
+            - self._deep() - other._deep() - self.only_literals - other.only_literals,
             compared=_merge(self.compared, other.compared),
             states=self.states + other.states,
             seen=self.seen | other.seen,
@@ -82,12 +97,18 @@ class Reads:
             opaque=self.opaque or other.opaque,
         )
 
+    def _deep(self) -> frozenset[str]:
+        """The paths read as they are (neither only against literals nor only for members)."""
+        return self.paths - self.only_literals - self.only_members
+
     def within(self, item: str) -> Reads:
         """These reads with ``item.…`` resolved to ``item`` (a path ending in ``[]``)."""
         return attrs.evolve(
             self,
             paths=frozenset(_resolve(p, item) for p in self.paths),
             literals=tuple((_resolve(p, item), v) for p, v in self.literals),
+            only_literals=frozenset(_resolve(p, item) for p in self.only_literals),
+            only_members=frozenset(_resolve(p, item) for p in self.only_members),
             compared=tuple((_resolve(a, item), _resolve(b, item)) for a, b in self.compared),
             bounds=tuple((_resolve(p, item), n) for p, n in self.bounds),
         )

@@ -251,8 +251,12 @@ def equals(params: Any, env: CompileEnv) -> Declared:
     p = _mapping(params, "equals", ("path",), ("value", "other"))
     get = _single(p["path"], env)
     other = _operand(p, env, "equals")
-    return Declared(lambda ctx: (v := get(ctx)) is not MISSING and v == other(ctx),
-                    _operand_reads(p["path"], p))
+    reads = _operand_reads(p["path"], p)
+    if "value" in p and isinstance(p["value"], str):
+        # equal to this text or not: an absent value reads like any other text
+        reads = Reads(paths=reads.paths, literals=reads.literals,
+                      only_literals=frozenset({p["path"]}))
+    return Declared(lambda ctx: (v := get(ctx)) is not MISSING and v == other(ctx), reads)
 
 
 def one_of(params: Any, env: CompileEnv) -> Declared:
@@ -262,7 +266,9 @@ def one_of(params: Any, env: CompileEnv) -> Declared:
         raise ConditionError("one_of: values moet een lijst zijn")
     get = _single(p["path"], env)
     values = list(p["values"])
-    reads = Reads(paths=frozenset({p["path"]}), literals=tuple((p["path"], v) for v in values))
+    texts = all(isinstance(v, str) for v in values)
+    reads = Reads(paths=frozenset({p["path"]}), literals=tuple((p["path"], v) for v in values),
+                  only_literals=frozenset({p["path"]}) if texts else frozenset())
     return Declared(lambda ctx: get(ctx) in values, reads)
 
 
@@ -281,7 +287,11 @@ def contains(params: Any, env: CompileEnv) -> Declared:
         except TypeError:
             return False
 
-    return Declared(check, _operand_reads(p["path"], p))
+    reads = _operand_reads(p["path"], p)
+    # what the collection holds is looked up; anything that holds nothing reads alike
+    return Declared(check, Reads(paths=reads.paths, literals=reads.literals,
+                                 compared=reads.compared,
+                                 only_members=frozenset({p["path"]})))
 
 
 def count(params: Any, env: CompileEnv) -> Declared:
