@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from eengezin import Event, load_definition, new_traject, step
-from eengezin.checker import check_definition
+from eengezin.checker import check_definition, representative_payloads
 from eengezin.checker.analysis import analysis_for
-from eengezin.checker.payloads import representative_payloads
 from eengezin.checker.settings import AT
 from eengezin.checker.stepping import Stepper
 from eengezin.rules.predicates import PredicateRegistry

@@ -17,9 +17,8 @@ One idea per module:
 The command line (``eengezin check``) lives with the CLI.
 """
 
-from .explore import check_definition
+from .explore import check_definition, representative_payloads
 from .explore import inert as inert_events
-from .payloads import representative_payloads
 from .report import CheckResult, Finding, format_event, result_json, write_report
 
 __all__ = [

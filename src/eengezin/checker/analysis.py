@@ -10,56 +10,14 @@ state keeps, and it prepares the reductions (:mod:`.liveness`, :mod:`.reductions
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping
-from typing import Any
-
-import attrs
+from collections.abc import Iterable
 
 from ..process.model import Definition, Record
 from ..rules.footprint import Condition, fact_names
-from ..rules.predicates import Check
+from .analysis_model import Analysis, Where
 from .liveness import liveness
 from .reads import Gathered, build_trie, fact_of, graft, merge_tries, record_paths, required_states, written_facts
 from .reductions import closed_facts, eager
-
-Where = Mapping[str, frozenset[str]]
-
-
-@attrs.define
-class Analysis:
-    """What the checker needs to know about a definition before it explores."""
-
-    fact_trie: dict[str, Any]
-    data_tries: dict[str, dict[str, Any]]
-    keyed_facts: frozenset[str]
-    seen_events: tuple[str, ...]
-    cap: int
-    caps: dict[str, int]
-    deadlines_read: frozenset[str]
-    overdue_read: frozenset[str]
-    event_reads: dict[str, Gathered]
-    actor_events: frozenset[str]
-    fact_items: tuple[tuple[str, Any], ...] = ()
-    fact_readers: dict[str, frozenset[str]] = attrs.Factory(dict)
-    always_live: frozenset[str] = frozenset()
-    reach: dict[str, dict[str, frozenset[str]]] = attrs.Factory(dict)
-    fact_reach: dict[str, dict[str, dict[str, frozenset[str]]]] = attrs.Factory(dict)
-    closed: dict[str, tuple[Check, ...]] = attrs.Factory(dict)
-    eager: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = attrs.Factory(dict)
-    params: Mapping[str, Any] = attrs.Factory(dict)
-    constraints: dict[str, tuple[tuple[str, frozenset[str]], ...]] = attrs.Factory(dict)
-    live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
-    dead_cache: dict[Any, tuple[int, ...]] = attrs.Factory(dict)
-    event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
-    memo: dict[tuple[str, int], tuple[Any, int]] = attrs.Factory(dict)
-    codes: list[dict[Any, int]] = attrs.Factory(list)  # per fact position: canon -> number
-    values: list[list[Any]] = attrs.Factory(list)  # per fact position: number -> canon
-    written: dict[str, frozenset[str]] = attrs.Factory(dict)  # event -> facts it may write
-    uses: dict[tuple[str, str], tuple[Where, ...]] = attrs.Factory(dict)
-
-    def index(self) -> dict[str, int]:
-        """Fact name -> its position in an abstract state."""
-        return {name: i for i, (name, _sub) in enumerate(self.fact_items)}
 
 
 class _Walk:

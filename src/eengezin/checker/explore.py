@@ -42,7 +42,7 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -56,11 +56,13 @@ from ..rules.context import Context
 from ..rules.predicates import Check
 from ..traject import Event, Traject
 from .advice import impossible_advice
-from .analysis import Analysis, analysis_for
+from .analysis import analysis_for
+from .analysis_model import Analysis
 from .findings import dead_ends, final_tracks, never_accepted, unreachable
+from .payloads import Payloads, event_known_ids
 from .reductions import Outcome, drop_worse, inert_events, more_permissive
 from .report import CheckResult, Finding
-from .settings import AT, MAX_STATES
+from .settings import AT, MAX_STATES, MAX_VARIANTS, TODAY
 from .state import AbstractState, abstract, deadline_parts
 from .stepping import Stepper
 
@@ -369,3 +371,24 @@ class _Search:
             definition=definition.id, version=definition.version, states=len(self.nodes),
             transitions=self.transitions, seconds=time.perf_counter() - started,
             findings=tuple(findings))
+
+
+def representative_payloads(definition: Definition, event_id: str,
+                            traject: Traject | None = None, *, today: date = TODAY
+                            ) -> list[dict[str, Any]]:
+    """The payloads the checker tries ``event_id`` with in ``traject`` (first: the full one).
+
+    >>> from eengezin import load_definition
+    >>> basis = load_definition("basis")
+    >>> [p["vorm"] for p in representative_payloads(basis, "toestemming_vastleggen")][:2]
+    ['schriftelijk', 'schriftelijk']
+    """
+    spec = definition.events[event_id]
+    if spec.payload_spec is None:
+        return [{}]
+    analysis = analysis_for(definition)
+    facts = traject.facts if traject is not None else {}
+    known = list(event_known_ids(analysis, event_id, facts))
+    gen = Payloads(definition, analysis.event_reads[event_id], known, today)
+    variants: list[dict[str, Any]] = gen.variants(spec.payload_spec)
+    return variants[:MAX_VARIANTS]

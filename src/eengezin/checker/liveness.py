@@ -14,7 +14,7 @@ from ..process.model import Definition, Record
 from .reads import Gathered, required_states
 
 if TYPE_CHECKING:
-    from .analysis import Analysis
+    from .analysis_model import Analysis
 
 Reach = dict[str, dict[str, frozenset[str]]]
 Move = tuple[str, str, str, frozenset[str]]  # track, from leaf, to leaf, facts overwritten

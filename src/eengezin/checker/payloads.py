@@ -14,8 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..process.model import Definition, EventSpec
-from ..traject import Traject
-from .analysis import Analysis, analysis_for
+from .analysis_model import Analysis
 from .reads import Gathered
 from .settings import MAX_KNOWN_IDS, MAX_VARIANTS, TODAY
 from .state import canon_value
@@ -267,26 +266,6 @@ def event_known_ids(analysis: Analysis, event_id: str, facts: Mapping[str, Any]
     (signal ids for ``signaal_opheffen``, member ids for a consent), not every id around."""
     names = analysis.event_facts.get(event_id, frozenset())
     return tuple(_known_ids({n: facts[n] for n in names if n in facts}, analysis.keyed_facts))
-
-
-def representative_payloads(definition: Definition, event_id: str,
-                            traject: Traject | None = None, *, today: date = TODAY
-                            ) -> list[dict[str, Any]]:
-    """The payloads the checker tries ``event_id`` with in ``traject`` (first: the full one).
-
-    >>> from eengezin import load_definition
-    >>> basis = load_definition("basis")
-    >>> [p["vorm"] for p in representative_payloads(basis, "toestemming_vastleggen")][:2]
-    ['schriftelijk', 'schriftelijk']
-    """
-    spec = definition.events[event_id]
-    if spec.payload_spec is None:
-        return [{}]
-    analysis = analysis_for(definition)
-    facts = traject.facts if traject is not None else {}
-    known = list(event_known_ids(analysis, event_id, facts))
-    gen = Payloads(definition, analysis.event_reads[event_id], known, today)
-    return gen.variants(spec.payload_spec)[:MAX_VARIANTS]
 
 
 def distinct(payloads: Sequence[dict[str, Any]], trie: Mapping[str, Any], cap: int

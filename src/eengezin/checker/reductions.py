@@ -27,7 +27,7 @@ from .settings import MASKED
 from .state import AbstractState
 
 if TYPE_CHECKING:
-    from .analysis import Analysis
+    from .analysis_model import Analysis
     from .stepping import Stepper
 
 Outcome = tuple[Mapping[str, Any], Actor | None, Traject | None, AbstractState]

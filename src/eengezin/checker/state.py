@@ -18,7 +18,7 @@ from .liveness import live
 from .settings import AT, LITERALS, MASKED, MEMBERS, RAW, WHOLE
 
 if TYPE_CHECKING:
-    from .analysis import Analysis
+    from .analysis_model import Analysis
 
 Tracks = tuple[tuple[str, str], ...]
 

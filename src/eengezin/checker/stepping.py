@@ -19,7 +19,7 @@ from typing import Any
 from ..process.model import Definition, EventSpec
 from ..process.step import availability, step
 from ..traject import Actor, Event, Traject
-from .analysis import Analysis
+from .analysis_model import Analysis
 from .payloads import Payloads, distinct, event_known_ids, valid
 from .reads import has_raw
 from .settings import ACTOR_ID, AT
