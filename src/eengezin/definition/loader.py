@@ -270,6 +270,17 @@ def _ids(items: list[Any]) -> Iterator[str]:
             yield item["id"]
 
 
+def _has_base(base: dict[str, Any], owner: Any, section: str, noun: str, key: str,
+              locator: Locator, problems: list[Problem]) -> bool:
+    """Whether ``add:`` on ``section.key`` has something in the base to add to (else a
+    problem, with a near-match suggestion)."""
+    if isinstance(base.get(key), dict):
+        return True
+    problems.append(Problem(locator.where(owner, key), f"{section}.{key}: add: de basis heeft "
+                                                       f"geen {noun} {key!r}{suggest(key, base)}"))
+    return False
+
+
 def _merge(base: dict[str, Any], child: dict[str, Any], locator: Locator, filename: str
            ) -> tuple[dict[str, Any], list[Problem]]:
     problems: list[Problem] = []
@@ -297,10 +308,8 @@ def _merge(base: dict[str, Any], child: dict[str, Any], locator: Locator, filena
         tracks = dict(out.get("tracks", {}))
         for tid, spec in child["tracks"].items():
             if isinstance(spec, dict) and "add" in spec:
-                if not isinstance(tracks.get(tid), dict):
-                    problems.append(Problem(locator.where(child["tracks"], tid),
-                                            f"tracks.{tid}: add: de basis heeft geen track "
-                                            f"{tid!r}{suggest(tid, tracks)}"))
+                if not _has_base(tracks, child["tracks"], "tracks", "track", tid, locator,
+                                 problems):
                     continue
                 tracks[tid] = _add_states(tracks[tid], spec["add"], locator)
             else:
@@ -310,10 +319,8 @@ def _merge(base: dict[str, Any], child: dict[str, Any], locator: Locator, filena
         events = dict(out.get("events", {}))
         for eid, spec in child["events"].items():
             if isinstance(spec, dict) and "add" in spec:
-                if not isinstance(events.get(eid), dict):
-                    problems.append(Problem(locator.where(child["events"], eid),
-                                            f"events.{eid}: add: de basis heeft geen event "
-                                            f"{eid!r}{suggest(eid, events)}"))
+                if not _has_base(events, child["events"], "events", "event", eid, locator,
+                                 problems):
                     continue
                 spec = {**_add_to_event(events[eid], spec["add"], locator),
                         **{k: v for k, v in spec.items() if k != "add"}}
