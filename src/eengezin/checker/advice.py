@@ -27,7 +27,7 @@ from ..process.model import Definition, Rule
 from ..process.step import evaluate
 from ..traject import Event, Traject
 
-__all__ = ["Advice", "impossible_advice", "rules_with_next"]
+__all__ = ["Advice", "Adviser", "impossible_advice", "rules_with_next"]
 
 
 @attrs.frozen
@@ -62,6 +62,88 @@ def _named(rule: Rule) -> tuple[str, ...]:
     return tuple(e for e, _ in rule.next_when) if rule.next_when else rule.violation.next
 
 
+Tracks = tuple[tuple[str, str], ...]
+Verdicts = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+class Adviser:
+    """Looks for ``advies_onmogelijk`` one reachable state at a time (see the module).
+
+    ``possible(event, tracks)`` says whether an event is available with the tracks in
+    ``tracks`` (sorted ``(track, leaf)`` pairs); ``payloads(event, traject, at)`` gives the
+    payloads to try. ``footprint(event, key, traject, at)``, when given, names the part of a
+    state the event's verdicts depend on (None: no such part is known); states with the same
+    footprint share one evaluation. The footprint covers what the event's rules read, so
+    the conditions of conditional ``next`` events are added to it here.
+    """
+
+    def __init__(self, definition: Definition,
+                 possible: Callable[[str, Tracks], bool],
+                 payloads: Callable[[str, Traject, datetime], Iterable[Mapping[str, object]]],
+                 footprint: Callable[[str, Hashable, Callable[[], Traject], datetime],
+                                     Hashable | None] | None = None) -> None:
+        self.definition = definition
+        self.possible = possible
+        self.payloads = payloads
+        self.footprint = footprint
+        self.by_event = rules_with_next(definition)
+        self.named = {eid: frozenset(n for r in rules for n in _named(r))
+                      for eid, rules in self.by_event.items()}
+        self.found: dict[tuple[str, str], Advice] = {}
+        self.shut: dict[Tracks, tuple[tuple[str, frozenset[str]], ...]] = {}
+        self.verdicts: dict[Hashable, Verdicts] = {}
+
+    def visit(self, key: Hashable, tracks: Tracks, concrete: Callable[[], Traject],
+              at: datetime) -> None:
+        """Look at one reachable, started state: ``key`` names it in the findings and
+        ``concrete()`` gives its traject (built only when needed)."""
+        if not self.by_event:
+            return
+        shut_here = self.shut.get(tracks)
+        if shut_here is None:
+            shut_list = []
+            for eid in self.by_event:
+                if self.possible(eid, tracks):
+                    shut = frozenset(n for n in self.named[eid] if not self.possible(n, tracks))
+                    if shut:
+                        shut_list.append((eid, shut))
+            shut_here = self.shut[tracks] = tuple(shut_list)
+        found = self.found
+        for eid, shut in shut_here:
+            rules = self.by_event[eid]
+            if all((r.id, n) in found for r in rules for n in shut):
+                continue
+            for rule_id, nexts in self._verdicts(eid, key, concrete, at):
+                for n in nexts:
+                    if n in shut and (rule_id, n) not in found:
+                        found[(rule_id, n)] = Advice(rule_id, eid, n, tracks, key)
+
+    def _verdicts(self, eid: str, key: Hashable, concrete: Callable[[], Traject],
+                  at: datetime) -> Verdicts:
+        """The blocking rules (with their ``next`` events) of ``eid`` under every payload."""
+        memo: Hashable | None = None
+        if self.footprint is not None:
+            memo = self.footprint(eid, key, concrete, at)
+            if memo is not None:
+                hit = self.verdicts.get((eid, memo))
+                if hit is not None:
+                    return hit
+        traject = concrete()
+        ids = {r.id for r in self.by_event[eid]}
+        out: list[tuple[str, tuple[str, ...]]] = []
+        for payload in self.payloads(eid, traject, at):
+            verdict = evaluate(self.definition, traject, Event(eid, at, dict(payload)))
+            out.extend((v.rule, v.next) for v in verdict.blocking if v.rule in ids and v.next)
+        result = tuple(dict.fromkeys(out))
+        if memo is not None:
+            self.verdicts[(eid, memo)] = result
+        return result
+
+    def advice(self) -> list[Advice]:
+        """Every (rule, missing event) pair found, at the first state that showed it."""
+        return list(self.found.values())
+
+
 def impossible_advice(
     definition: Definition,
     states: Iterable[tuple[Hashable, Mapping[str, str], Callable[[], Traject]]],
@@ -74,29 +156,11 @@ def impossible_advice(
     ``states`` yields (key, state per track, a function giving the traject) for every
     reachable, started state; ``possible(event, state)`` says whether an event is
     available there; ``payloads(event, traject)`` gives the payloads to try.
-    The traject is only built where a named event is not possible.
+    The traject is only built where a named event is not possible. (:class:`Adviser` does
+    the same one state at a time, sharing evaluations between states.)
     """
-    by_event = rules_with_next(definition)
-    if not by_event:
-        return []
-    named = {eid: frozenset(n for r in rules for n in _named(r)) for eid, rules in by_event.items()}
-    found: dict[tuple[str, str], Advice] = {}
+    adviser = Adviser(definition, lambda eid, tracks: possible(eid, dict(tracks)),
+                      lambda eid, traject, _at: payloads(eid, traject))
     for key, state, concrete in states:
-        for eid, rules in by_event.items():
-            if not possible(eid, state):
-                continue
-            shut = {n for n in named[eid] if not possible(n, state)}
-            if not shut or all((r.id, n) in found for r in rules for n in shut):
-                continue
-            traject = concrete()
-            ids = {r.id for r in rules}
-            for payload in payloads(eid, traject):
-                verdict = evaluate(definition, traject, Event(eid, at, dict(payload)))
-                for v in verdict.blocking:
-                    if v.rule not in ids:
-                        continue
-                    for n in v.next:
-                        if n in shut and (v.rule, n) not in found:
-                            found[(v.rule, n)] = Advice(
-                                v.rule, eid, n, tuple(sorted(state.items())), key)
-    return list(found.values())
+        adviser.visit(key, tuple(sorted(state.items())), concrete, at)
+    return adviser.advice()

@@ -43,7 +43,6 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -55,7 +54,7 @@ from ..process.step import new_traject, step
 from ..rules.context import Context
 from ..rules.predicates import Check
 from ..traject import Event, Traject
-from .advice import impossible_advice
+from .advice import Adviser
 from .analysis import analysis_for
 from .analysis_model import Analysis
 from .findings import dead_ends, final_tracks, never_accepted, unreachable
@@ -190,7 +189,12 @@ class _Search:
         self.transitions = 0
         self.incomplete = False
         self.progress: Callable[[int], None] | None = None
-        self.steps = Stepper(definition, analysis)
+        self.steps = steps = Stepper(definition, analysis)
+        self.adviser = Adviser(
+            definition, lambda eid, tracks: steps.possible(eid, True, tracks),
+            lambda eid, traject, at: steps.payloads_for(eid, traject, at),
+            lambda eid, key, concrete, at: steps.footprint(
+                eid, concrete, cast(AbstractState, key), at))
 
     def reached(self, key: AbstractState, node: Node, new_key: AbstractState,
                 new: Traject | None, event: Event | None, at: datetime) -> None:
@@ -264,6 +268,8 @@ class _Search:
                             violated[inv.id] = Finding(
                                 "invariant", inv.id, inv.message.strip(), _trace(nodes, key))
             at = node.at
+            if key.started:
+                self.adviser.visit(key, key.tracks, concrete, at)
             better = more_permissive(steps, eager, concrete, key, at) if key.started else None
             if better is not None:
                 # this state can do nothing its successor cannot: explore only that step
@@ -332,18 +338,13 @@ class _Search:
             self.reached(key, node, key._replace(overdue=overdue), traject, None, later)
 
     def advice(self) -> list[Finding]:
-        """``advies_onmogelijk`` (:mod:`.advice`): explored states are reachable, so this
-        also holds for an incomplete exploration."""
-        definition, analysis, nodes, steps = self.definition, self.analysis, self.nodes, self.steps
-        found = impossible_advice(
-            definition,
-            ((k, dict(k.tracks), partial(_materialize, definition, analysis, nodes, k, False))
-             for k in self.states if k.started),
-            lambda eid, state: steps.possible(eid, True, tuple(sorted(state.items()))),
-            lambda eid, t: steps.payloads_for(eid, t, AT),
-            AT)
+        """``advies_onmogelijk`` (:mod:`.advice`), looked for in every state as it was
+        expanded: explored states are reachable, so this also holds for an incomplete
+        exploration."""
+        definition, nodes = self.definition, self.nodes
         return [Finding("advies_onmogelijk", a.rule, a.message(definition),
-                        _trace(nodes, cast(AbstractState, a.key))) for a in found]
+                        _trace(nodes, cast(AbstractState, a.key)))
+                for a in self.adviser.advice()]
 
     def result(self, started: float, findings: list[Finding]) -> CheckResult:
         definition = self.definition

@@ -18,10 +18,11 @@ from typing import Any
 
 from ..process.model import Definition, EventSpec
 from ..process.step import availability, step
+from ..rules.footprint import Condition
 from ..traject import Actor, Event, Traject
 from .analysis_model import Analysis
 from .payloads import Payloads, distinct, event_known_ids, valid
-from .reads import has_raw
+from .reads import Gathered, has_raw
 from .settings import ACTOR_ID, AT
 from .state import AbstractState, Tracks, assemble, deadline_parts, fact_parts
 
@@ -85,6 +86,24 @@ class Stepper:
         self.ids: dict[Any, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
         # why events that were never accepted were refused: event -> blocking code -> times
         self.refusals: dict[str, dict[str, int]] = {}
+        # the facts (as positions) the conditions of conditional ``next`` events read, and
+        # whether they read a track; an event missing here has such a condition that reads
+        # what the abstract state does not hold
+        self.next_reads: dict[str, tuple[tuple[int, ...], bool]] = {}
+        for eid, spec in definition.events.items():
+            gathered = Gathered()
+            known_reads = True
+            for rule in spec.rules:
+                for _next, cond in rule.next_when:
+                    if isinstance(cond, Condition):
+                        gathered.condition(cond)
+                    elif cond is not None:
+                        known_reads = False
+            names = gathered.facts()
+            if not known_reads or gathered.opaque or gathered.clock or any(n not in index for n in names):
+                continue
+            self.next_reads[eid] = (tuple(sorted(index[n] for n in names)),
+                                    bool(gathered.in_state or gathered.state_paths))
         self.accepted: set[str] = set()
 
     def _payloads(self, eid: str, known: tuple[str, ...], at: datetime
@@ -142,21 +161,36 @@ class Stepper:
             self.ids[memo_key] = hit  # keeps the values alive, so their ids stay unique
         return hit[1]
 
+    def _footprint(self, eid: str, known: tuple[str, ...], key: AbstractState,
+                   at: datetime) -> tuple[Any, ...]:
+        return (eid, known, key.started, self.pick_tracks[eid](key.tracks),
+                self.pick_facts[eid](key.facts), key.deadlines, key.overdue, key.seen,
+                # once time passed, payloads are built for the day (and ages change)
+                at.date() if at is not AT or eid in self.dated else None)
+
+    def footprint(self, eid: str, concrete: Callable[[], Traject], key: AbstractState,
+                  at: datetime) -> tuple[Any, ...] | None:
+        """What ``eid``'s verdicts in ``key`` depend on: its footprint (see the module), the
+        ids its payloads are built from, and what the conditions of its rules' conditional
+        ``next`` events read; None for an event that is stepped for real every time."""
+        if eid in self.uncached or eid not in self.next_reads:
+            return None
+        extra = self.next_reads[eid]
+        return (self._footprint(eid, self.known_ids(eid, concrete), key, at),
+                tuple(key.facts[i] for i in extra[0]), key.tracks if extra[1] else ())
+
     def outcomes(self, eid: str, concrete: Callable[[], Traject], key: AbstractState,
                  at: datetime) -> Iterator[Outcome]:
         """Every distinct accepted step at moment ``at``: (payload, actor, traject after it
         or None, abstract state after it). Payloads that lead to the same abstract state
         count once."""
-        started, tracks, facts, deadlines, overdue, seen = key
+        started, tracks, facts = key.started, key.tracks, key.facts
         if not self.possible(eid, started, tracks):
             return
         analysis = self.analysis
         known = self.known_ids(eid, concrete)
         cached = eid not in self.uncached
-        base = (eid, known, started, self.pick_tracks[eid](tracks), self.pick_facts[eid](facts),
-                deadlines, overdue, seen,
-                # once time passed, payloads are built for the day (and ages change)
-                at.date() if at is not AT or eid in self.dated else None)
+        base = self._footprint(eid, known, key, at)
         if cached:
             remembered = self.memory.get(base)
             if remembered is not None:
