@@ -298,6 +298,8 @@ class _Search:
                 accepted = bool(found)
             for payload, actor, new, new_key in found:
                 accepted = True
+                if new_key is key:
+                    continue  # a step that changes nothing: no edge needed
                 known = nodes.get(new_key)
                 if known is not None:  # the usual case: only the edge is new
                     self.transitions += 1

@@ -23,7 +23,7 @@ from ..traject import Actor, Event, Traject
 from .analysis_model import Analysis
 from .payloads import Payloads, distinct, event_known_ids, valid
 from .reads import Gathered, has_raw
-from .settings import ACTOR_ID, AT
+from .settings import ACTOR_ID, AT, MASKED
 from .state import AbstractState, Tracks, assemble, deadline_parts, fact_parts
 
 Outcome = tuple[Mapping[str, Any], Actor | None, Traject | None, AbstractState]
@@ -196,6 +196,15 @@ class Stepper:
             if remembered is not None:
                 for payload, actor, moved, delta, new_deadlines, new_overdue, new_seen \
                         in remembered:
+                    if (new_deadlines == key.deadlines and new_overdue == key.overdue
+                            and new_seen == key.seen
+                            and all(tracks[i] == entry for i, entry in moved)
+                            and all(facts[i] == code or facts[i] == MASKED
+                                    for i, code in delta)):
+                        # changes nothing here (a fact masked here stays masked: the
+                        # tracks stay as they are): the state itself, not built again
+                        yield payload, actor, None, key
+                        continue
                     parts = list(facts)
                     for i, code in delta:
                         parts[i] = code
