@@ -50,7 +50,7 @@ import attrs
 
 from ..definition import load_definition
 from ..process.model import Definition
-from ..process.step import new_traject, step
+from ..process.step import new_traject, perform
 from ..rules.context import Context
 from ..rules.predicates import Check
 from ..traject import Event, Traject
@@ -78,6 +78,7 @@ class Node:
     at: datetime
     number: int  # its position in the order states were reached
     pending: int = 0  # successors it reached first that still need its traject
+    ids: tuple[Any, ...] | None = None  # the values of the facts payload ids come from
 
 
 def _trace(nodes: Mapping[AbstractState, Node], key: AbstractState) -> tuple[Event, ...]:
@@ -107,7 +108,8 @@ def _materialize(definition: Definition, analysis: Analysis, nodes: Mapping[Abst
     for child in reversed(chain):
         node = nodes[child]
         if node.event is not None:
-            traject = step(definition, traject, node.event).traject
+            # a remembered outcome: decided before, in a traject that reads alike
+            traject = perform(definition, traject, node.event).traject
         node.traject = traject
         if verify and abstract(traject, analysis, node.at) != child:
             raise AssertionError(f"remembered outcome differs after {node.event}")
@@ -190,11 +192,39 @@ class _Search:
         self.incomplete = False
         self.progress: Callable[[int], None] | None = None
         self.steps = steps = Stepper(definition, analysis)
+        steps.id_source = self.id_values
+        names = frozenset(steps.id_names)
+        # events that may change a fact payload ids come from (all the others leave those
+        # values as they were: a state reached by one of them shares its parent's)
+        self.id_writers = frozenset(eid for eid in definition.events
+                                    if analysis.written[eid] & names or eid in steps.uncached)
         self.adviser = Adviser(
             definition, lambda eid, tracks: steps.possible(eid, True, tracks),
             lambda eid, traject, at: steps.payloads_for(eid, traject, at),
             lambda eid, key, concrete, at: steps.footprint(
                 eid, concrete, cast(AbstractState, key), at))
+
+    def id_values(self, key: AbstractState) -> tuple[Any, ...]:
+        """The values of the facts payload ids come from (``Stepper.id_names``) in ``key``,
+        without building its traject where the steps that led to it changed none of them."""
+        nodes = self.nodes
+        node = nodes[key]
+        if node.ids is not None:
+            return node.ids
+        chain: list[Node] = []
+        here, at = key, node
+        while at.ids is None and at.traject is None and at.parent is not None and (
+                at.event is None or at.event.name not in self.id_writers):
+            chain.append(at)
+            here = at.parent
+            at = nodes[here]
+        if at.ids is None:
+            traject = at.traject if at.traject is not None else _materialize(
+                self.definition, self.analysis, nodes, here, self.steps.verify)
+            at.ids = tuple(traject.facts.get(n) for n in self.steps.id_names)
+        for link in chain:
+            link.ids = at.ids
+        return at.ids
 
     def reached(self, key: AbstractState, node: Node, new_key: AbstractState,
                 new: Traject | None, event: Event | None, at: datetime) -> None:

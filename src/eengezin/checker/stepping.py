@@ -84,6 +84,13 @@ class Stepper:
             if analysis.event_reads[eid].compared or has_raw(analysis.data_tries.get(eid, {}))
             else () for eid in definition.events}
         self.ids: dict[Any, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
+        # every fact some event takes ids from, in one order; the explorer may hand their
+        # values over without building the traject (``id_source``)
+        self.id_names: tuple[str, ...] = tuple(sorted(
+            {n for names in self.id_facts.values() for n in names}))
+        self.id_pick = {eid: _picker(tuple(self.id_names.index(n) for n in names))
+                        for eid, names in self.id_facts.items() if names}
+        self.id_source: Callable[[AbstractState], tuple[Any, ...]] | None = None
         # why events that were never accepted were refused: event -> blocking code -> times
         self.refusals: dict[str, dict[str, int]] = {}
         # the facts (as positions) the conditions of conditional ``next`` events read, and
@@ -147,17 +154,23 @@ class Stepper:
                 eid for eid in self.definition.events if self.possible(eid, started, tracks)]
         return events
 
-    def known_ids(self, eid: str, concrete: Callable[[], Traject]) -> tuple[str, ...]:
-        """:func:`event_known_ids`, remembered per identity of the facts it reads."""
+    def known_ids(self, eid: str, concrete: Callable[[], Traject],
+                  key: AbstractState | None = None) -> tuple[str, ...]:
+        """:func:`event_known_ids`, remembered per identity of the facts it reads. With
+        ``key`` and an ``id_source``, the values of those facts come from the source."""
         names = self.id_facts[eid]
         if not names:
             return ()
-        traject = concrete()
-        values = tuple(traject.facts.get(n) for n in names)
+        if key is not None and self.id_source is not None:
+            values = tuple(self.id_pick[eid](self.id_source(key)))
+        else:
+            traject = concrete()
+            values = tuple(traject.facts.get(n) for n in names)
         memo_key = (eid, tuple(map(id, values)))
         hit = self.ids.get(memo_key)
         if hit is None or any(a is not b for a, b in zip(hit[0], values, strict=True)):
-            hit = (values, event_known_ids(self.analysis, eid, traject.facts))
+            facts = {n: v for n, v in zip(names, values, strict=True) if v is not None}
+            hit = (values, event_known_ids(self.analysis, eid, facts))
             self.ids[memo_key] = hit  # keeps the values alive, so their ids stay unique
         return hit[1]
 
@@ -176,7 +189,7 @@ class Stepper:
         if eid in self.uncached or eid not in self.next_reads:
             return None
         extra = self.next_reads[eid]
-        return (self._footprint(eid, self.known_ids(eid, concrete), key, at),
+        return (self._footprint(eid, self.known_ids(eid, concrete, key), key, at),
                 tuple(key.facts[i] for i in extra[0]), key.tracks if extra[1] else ())
 
     def outcomes(self, eid: str, concrete: Callable[[], Traject], key: AbstractState,
@@ -188,7 +201,7 @@ class Stepper:
         if not self.possible(eid, started, tracks):
             return
         analysis = self.analysis
-        known = self.known_ids(eid, concrete)
+        known = self.known_ids(eid, concrete, key)
         cached = eid not in self.uncached
         base = self._footprint(eid, known, key, at)
         if cached:

@@ -320,6 +320,25 @@ def step(definition: Definition, traject: Traject, event: Event) -> Outcome:
     verdict, ctx, error = _decide_safely(definition, traject, event)
     if not verdict.accepted:
         return Outcome(event=event, verdict=verdict, traject=traject, error=error)
+    return _carry_out(definition, traject, event, verdict, ctx)
+
+
+def perform(definition: Definition, traject: Traject, event: Event) -> Outcome:
+    """Carry ``event`` out without deciding it: no rule, role or payload check runs.
+
+    For tools that already know the event is accepted in a traject that reads alike (the
+    model checker rebuilds states from steps it decided before, see
+    :mod:`eengezin.checker.stepping`). Hosts use :func:`step`, which decides first.
+    Raises :class:`UnknownEventError` for an event the definition does not declare.
+    """
+    if event.name not in definition.events:
+        raise UnknownEventError(event.name, definition.id)
+    return _carry_out(definition, traject, event, Verdict(()), None)
+
+
+def _carry_out(definition: Definition, traject: Traject, event: Event, verdict: Verdict,
+               ctx: Context | None) -> Outcome:
+    """The accepted ``event``'s changes to ``traject`` (``ctx``: the rules' context, if any)."""
     spec = definition.events[event.name]
     old_facts = traject.facts
     facts = dict(old_facts)
