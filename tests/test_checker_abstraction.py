@@ -356,3 +356,53 @@ def test_reads_combine_to_only_literals_only_where_every_part_agrees() -> None:
     inside = (literal | Reads(paths=frozenset({"facts.leden"}))).within("facts.leden[]")
     assert inside.only_literals == {"facts.leden[].rol"}
     assert inside.paths - inside.only_literals == {"facts.leden"}
+
+
+# `afronden` needs a minor; the household registers one birth date. The checker tries an
+# adult's birth date too, and must keep it apart from a child's: before birth dates read
+# for an age were kept as they are, both folded into "some date" and the adult's dead end
+# was never seen (3 states, no finding).
+AGE = """\
+id: leeftijd
+version: "1"
+start_event: aanmelden
+tracks:
+  fase:
+    initial: aangemeld
+    states:
+      aangemeld: {}
+      klaar: {final: true}
+events:
+  aanmelden:
+    payload: {geboortedatum: date}
+    when_in: {fase: aangemeld}
+    record:
+      - set: {fact: geboortedatum, from: data.geboortedatum}
+  afronden:
+    payload: {}
+    transitions: [{track: fase, from: aangemeld, to: klaar}]
+rules:
+  - id: leeftijd.minderjarig
+    severity: block
+    on: afronden
+    require: {age_between: {birth: facts.geboortedatum, max: 18}}
+    message: Alleen voor een minderjarige.
+    source: test
+invariants:
+  - id: leeftijd.einde
+    reachable_final: true
+    message: Het einde blijft bereikbaar.
+    source: test
+"""
+
+
+def test_birth_dates_read_for_an_age_are_kept_apart(tmp_path: Path) -> None:
+    definition = load_definition(write(tmp_path, "leeftijd.yaml", AGE))
+    findings = check_definition(definition).findings
+    assert [f.kind for f in findings] == ["doodlopend"]
+    (trace,) = [f.trace for f in findings]
+    born = trace[0].data["geboortedatum"]
+    # the dead end is an adult's registration, and it replays as one
+    assert int(born[:4]) <= AT.year - 18
+    traject = run_trace(definition, trace)
+    assert not step(definition, traject, Event("afronden", AT)).accepted

@@ -44,6 +44,9 @@ class Gathered:
         self.member_reads: set[str] = set()
         self.deep_reads: set[str] = set()
         self.compared: set[str] = set()  # data paths compared with a path outside the payload
+        # paths read against the moment of the event (a birth date for an age): their value
+        # is kept as it is, since one date and another read differently
+        self.dated: set[str] = set()
         self.seen_events: set[str] = set()
         self.count_bounds: dict[str, int] = {}
         self.deadlines_read: set[str] = set()
@@ -89,6 +92,7 @@ class Gathered:
         self.in_state.extend(reads.states)
         self.opaque = self.opaque or reads.opaque
         self.clock = self.clock or reads.clock
+        self.dated |= {path for path in reads.dated if _kept(path)}
 
     def only_literals(self, path: str) -> bool:
         """Is ``path`` read only as being equal to one of its text literals, or to none?"""
@@ -155,7 +159,7 @@ def build_trie(reads: Gathered, root: str) -> dict[str, Any]:
         if path != root and not path.startswith(root + "."):
             continue
         lits = frozenset(v for v in reads.literals.get(path, []) if isinstance(v, str))
-        if path in reads.compared:
+        if path in reads.compared or path in reads.dated:
             lits |= {RAW}
         # how the value is read; merged tries keep every marker, and a value marked in more
         # than one way is kept as it is

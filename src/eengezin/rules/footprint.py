@@ -75,6 +75,9 @@ class Reads:
     actor: bool = False
     clock: bool = False
     """The event's moment is read (an age, an overdue deadline)."""
+    dated: frozenset[str] = frozenset()
+    """Of ``paths``, those read against the event's moment (a birth date, for an age): two
+    different values may read differently on any day, so tools keep them as they are."""
     opaque: bool = False
     """A predicate that declared nothing (a host predicate): it may read anything."""
 
@@ -94,6 +97,7 @@ class Reads:
             bounds=_merge(self.bounds, other.bounds),
             actor=self.actor or other.actor,
             clock=self.clock or other.clock,
+            dated=self.dated | other.dated,
             opaque=self.opaque or other.opaque,
         )
 
@@ -111,6 +115,7 @@ class Reads:
             only_members=frozenset(_resolve(p, item) for p in self.only_members),
             compared=tuple((_resolve(a, item), _resolve(b, item)) for a, b in self.compared),
             bounds=tuple((_resolve(p, item), n) for p, n in self.bounds),
+            dated=frozenset(_resolve(p, item) for p in self.dated),
         )
 
 

@@ -443,7 +443,8 @@ def age_between(params: Any, env: CompileEnv) -> Declared:
         age = age_on(born, ctx.at.date())
         return (lo is None or age >= lo) and (hi is None or age < hi)
 
-    return Declared(check, Reads(paths=frozenset({p["birth"]}), clock=True))
+    return Declared(check, Reads(paths=frozenset({p["birth"]}), clock=True,
+                                 dated=frozenset({p["birth"]})))
 
 
 def age_on(born: date, day: date) -> int:
