@@ -458,3 +458,27 @@ def test_the_consent_rules_make_a_voogd_a_payload_of_betrokkene_toevoegen() -> N
     # the fact keeps which of the literals a betrokkene has, so these are distinct states
     rol = analysis.fact_trie["betrokkenen"]["[]"]["rol"][""]
     assert {"voogd", "jeugdbeschermer"} <= rol
+
+
+@pytest.mark.parametrize(("fact", "op", "source", "expected"), [
+    # put/append: the copy is one element of the fact
+    ("leden", "put", "data", {("data.rol", "voogd"), ("data", "x")}),
+    ("leden", "append", "data.lid", {("data.lid.rol", "voogd"), ("data.lid", "x")}),
+    # set: the copy is the fact; a path through a list inside it stays a list path
+    ("plan", "set", "data.plan", {("data.plan.doelen[].soort", "herstel"), ("data.plan", "y")}),
+    # a fact whose name only starts like another's takes nothing of it
+    ("pla", "set", "data", set()),
+])
+def test_copied_literals_follow_the_copy_into_the_fact(fact: str, op: str, source: str,
+                                                       expected: set[tuple[str, str]]) -> None:
+    from eengezin.checker.reads import copied_literals
+
+    literals = {
+        "facts.leden[].rol": ["voogd"],
+        "facts.leden": ["x"],  # contains: the fact holds "x"
+        "facts.plan.doelen[].soort": ["herstel"],
+        "facts.plan": ["y"],
+        "facts.planning.soort": ["z"],
+        "data.rol": ["eigen"],
+    }
+    assert set(copied_literals(literals, fact, op, source)) == expected
