@@ -358,6 +358,132 @@ def test_reads_combine_to_only_literals_only_where_every_part_agrees() -> None:
     assert inside.paths - inside.only_literals == {"facts.leden"}
 
 
+# A process a -> b -> klaar in which `betrokkene_toevoegen` puts its payload into the keyed
+# fact `betrokkenen`; its `rol` is free text. Only the rules of other events compare that
+# rol with literals: {rules}.
+COPIED = """\
+id: vertegenwoordiging
+version: "1"
+start_event: begin
+tracks:
+  fase:
+    initial: a
+    states:
+      a: {{}}
+      b: {{}}
+      klaar: {{final: true}}
+events:
+  begin:
+    payload: {{}}
+    when_in: {{fase: a}}
+  betrokkene_toevoegen:
+    payload: {{id: text, naam: text, rol?: string}}
+    when_in: {{fase: a}}
+    record:
+      - put: {{fact: betrokkenen, key: data.id, from: data}}
+  verder:
+    payload: {{}}
+    transitions: [{{track: fase, from: a, to: b}}]
+  afronden:
+    payload: {{}}
+    transitions: [{{track: fase, from: b, to: klaar}}]
+rules:
+{rules}
+invariants:
+  - id: vertegenwoordiging.einde
+    reachable_final: true
+    message: Het einde blijft bereikbaar.
+    source: test
+"""
+HAS_REPRESENTATIVE = ("{some: {path: facts.betrokkenen, "
+                      "require: {one_of: {path: item.rol, values: [voogd, jeugdbeschermer]}}}}")
+BLOCKED_BY_REPRESENTATIVE = f"""\
+  - id: vertegenwoordiging.niet_afronden
+    severity: block
+    on: afronden
+    require: {{not: {HAS_REPRESENTATIVE}}}
+    message: Met een voogd of jeugdbeschermer kan het traject niet worden afgerond.
+    source: test"""
+NEEDS_REPRESENTATIVE = f"""\
+  - id: vertegenwoordiging.eerst_voogd
+    severity: block
+    on: verder
+    require: {HAS_REPRESENTATIVE}
+    message: Voeg eerst de voogd of jeugdbeschermer toe.
+    source: test"""
+
+
+def test_a_literal_compared_with_a_copy_is_tried_in_the_payload_it_came_from(
+        tmp_path: Path) -> None:
+    # with a voogd or jeugdbeschermer among the betrokkenen the process can no longer end.
+    # Before literals were carried through copies, the checker only ever added betrokkenen
+    # with rol "tekst" or none, and reported nothing (verified against the old code).
+    definition = load_definition(write(tmp_path, "def.yaml",
+                                       COPIED.format(rules=BLOCKED_BY_REPRESENTATIVE)))
+    roles = {p.get("rol") for p in representative_payloads(definition, "betrokkene_toevoegen")}
+    assert {"voogd", "jeugdbeschermer"} <= roles
+    # the payload type's own default stays first: the plain betrokkene is the usual one
+    assert representative_payloads(definition, "betrokkene_toevoegen")[0]["rol"] == "tekst"
+    result = check_definition(definition)
+    assert {f.kind for f in result.findings} == {"doodlopend"}
+    trace = result.findings[0].trace
+    assert trace is not None
+    assert [e.name for e in trace] == ["begin", "betrokkene_toevoegen", "verder"]
+    assert trace[1].data["rol"] in ("voogd", "jeugdbeschermer")
+    end = run_trace(definition, trace)
+    assert end.state["fase"] == "b" and len(end.facts["betrokkenen"]) == 1
+
+
+def test_a_branch_behind_a_literal_in_a_copy_is_explored(tmp_path: Path) -> None:
+    # moving on needs a voogd or jeugdbeschermer among the betrokkenen. Before literals were
+    # carried through copies, the checker never added one and reported every state a dead
+    # end, `verder` never accepted and b and klaar unreachable (verified against the old code)
+    definition = load_definition(write(tmp_path, "def.yaml",
+                                       COPIED.format(rules=NEEDS_REPRESENTATIVE)))
+    result = check_definition(definition)
+    assert result.findings == ()
+
+
+def test_the_consent_rules_make_a_voogd_a_payload_of_betrokkene_toevoegen() -> None:
+    # zuid-limburg blocks a consent unless it comes from those with gezag or from a voogd or
+    # jeugdbeschermer among the betrokkenen (in basis the same rule only warns, so nothing
+    # decisive compares the rol there and no payload is added for it)
+    definition = load_definition("zuid-limburg")
+    for eid in ("betrokkene_toevoegen", "betrokkene_wijzigen"):
+        roles = [p.get("rol") for p in representative_payloads(definition, eid)]
+        assert "voogd" in roles and "jeugdbeschermer" in roles
+    analysis = analysis_for(definition)
+    assert analysis.event_reads["betrokkene_toevoegen"].copied_literals["data.rol"] == [
+        "voogd", "jeugdbeschermer"]
+    # the fact keeps which of the literals a betrokkene has, so these are distinct states
+    rol = analysis.fact_trie["betrokkenen"]["[]"]["rol"][""]
+    assert {"voogd", "jeugdbeschermer"} <= rol
+
+
+@pytest.mark.parametrize(("fact", "op", "source", "expected"), [
+    # put/append: the copy is one element of the fact
+    ("leden", "put", "data", {("data.rol", "voogd"), ("data", "x")}),
+    ("leden", "append", "data.lid", {("data.lid.rol", "voogd"), ("data.lid", "x")}),
+    # set: the copy is the fact; a path through a list inside it stays a list path
+    ("plan", "set", "data.plan", {("data.plan.doelen[].soort", "herstel"), ("data.plan", "y")}),
+    # a fact whose name only starts like another's takes nothing of it
+    ("pla", "set", "data", set()),
+])
+def test_copied_literals_follow_the_copy_into_the_fact(fact: str, op: str, source: str,
+                                                       expected: set[tuple[str, str]]) -> None:
+    from eengezin.checker.reads import copied_literals
+
+    literals = {
+        "facts.leden[].rol": ["voogd"],
+        "facts.leden": ["x"],  # contains: the fact holds "x"
+        "facts.plan.doelen[].soort": ["herstel"],
+        "facts.plan": ["y"],
+        "facts.planning.soort": ["z"],
+        "data.rol": ["eigen"],
+    }
+    assert set(copied_literals(literals, fact, op, source)) == expected
+
+
 # `afronden` needs a minor; the household registers one birth date. The checker tries an
 # adult's birth date too, and must keep it apart from a child's: before birth dates read
 # for an age were kept as they are, both folded into "some date" and the adult's dead end

@@ -16,7 +16,17 @@ from ..process.model import Definition, Record
 from ..rules.footprint import Condition, fact_names
 from .analysis_model import Analysis, Where
 from .liveness import liveness
-from .reads import Gathered, build_trie, fact_of, graft, merge_tries, record_paths, required_states, written_facts
+from .reads import (
+    Gathered,
+    build_trie,
+    copied_literals,
+    fact_of,
+    graft,
+    merge_tries,
+    record_paths,
+    required_states,
+    written_facts,
+)
 from .reductions import closed_facts, eager
 
 
@@ -128,6 +138,10 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
         if op in ("put", "append"):
             sub = merge_tries(sub.get("[]", {}), {"": sub.get("", frozenset())})
         graft(data_tries[eid], source, sub)
+        # the literals another event's conditions compare the copy with are values worth
+        # trying for the payload (a betrokkene with rol voogd); the fact trie keeps them,
+        # and with the graft above so does the payload's
+        event_reads[eid].add_copied(copied_literals(state_reads.literals, fact, op, source))
     analysis = Analysis(
         fact_trie=trie,
         data_tries=data_tries,

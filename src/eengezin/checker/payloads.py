@@ -82,6 +82,13 @@ class Payloads:
                    for p in self.reads.paths)
 
     def literals(self, path: str) -> list[Any]:
+        """The literals conditions compare the field with: the event's own, then those
+        other events compare the fact it is copied into with."""
+        full = f"data.{path}" if path else "data"
+        return _unique([*self.reads.literals.get(full, []),
+                        *self.reads.copied_literals.get(full, [])])
+
+    def own_literals(self, path: str) -> list[Any]:
         return list(self.reads.literals.get(f"data.{path}" if path else "data", []))
 
     def gen(self, spec: Any, path: str) -> list[Any]:
@@ -184,9 +191,11 @@ class Payloads:
             default = self.fresh() if name == "id" else "tekst"
             if self.align is not None and name != "id" and self.referenced(path):
                 default = self.align
-            texts = [v for v in lits if isinstance(v, str)]
+            texts = [v for v in self.own_literals(path) if isinstance(v, str)]
             if texts and name != "id":
-                # the value a condition looks for (onderwerp: overleg) is the likely one
+                # the value the event's own condition looks for (onderwerp: overleg) is the
+                # likely one; a literal another event compares a copy with (rol: voogd) is
+                # one variant, the plain text stays the default
                 out: list[Any] = [texts[0], default, *lits]
             else:
                 out = [default, *lits]

@@ -36,6 +36,9 @@ class Gathered:
     def __init__(self) -> None:
         self.paths: set[str] = set()  # data and facts paths
         self.literals: dict[str, list[Any]] = {}
+        # literals that other events' conditions compare a fact with, for the payload paths
+        # copied into that fact (see :func:`copied_literals`): tried as payload values too
+        self.copied_literals: dict[str, list[Any]] = {}
         # paths some predicate reads only as equal to a text literal or not, and paths
         # something reads more of: a path is compared with literals only if it is in the
         # first and not in the second (a path added to ``paths`` directly, such as a copied
@@ -94,6 +97,12 @@ class Gathered:
         self.clock = self.clock or reads.clock
         self.dated |= {path for path in reads.dated if _kept(path)}
 
+    def add_copied(self, literals: Iterable[tuple[str, Any]]) -> None:
+        for path, value in literals:
+            bucket = self.copied_literals.setdefault(path, [])
+            if value not in bucket:
+                bucket.append(value)
+
     def only_literals(self, path: str) -> bool:
         """Is ``path`` read only as being equal to one of its text literals, or to none?"""
         return (path in self.literal_reads and path not in self.deep_reads
@@ -146,6 +155,29 @@ def record_paths(records: Iterable[Record]) -> Iterable[str]:
             yield rec.source
         if rec.key_source is not None:
             yield rec.key_source
+
+
+def copied_literals(literals: Mapping[str, Iterable[Any]], fact: str, op: str, source: str
+                    ) -> Iterable[tuple[str, Any]]:
+    """The literals ``literals`` (fact path -> values) compares the copy of ``source`` in
+    ``fact`` with, as ``(payload path, value)``: ``put``/``append`` make ``source`` an element
+    of the fact (``facts.F[].x`` is ``source.x``; a value looked up in the fact itself is
+    one element), ``set`` makes it the fact (``facts.F.x`` is ``source.x``).
+
+    >>> list(copied_literals({"facts.leden[].rol": ["voogd"]}, "leden", "put", "data"))
+    [('data.rol', 'voogd')]
+    """
+    whole = f"facts.{fact}"
+    prefix = f"{whole}[]" if op in ("put", "append") else whole
+    for path, values in literals.items():
+        if path == prefix or path.startswith((prefix + ".", prefix + "[")):
+            target = source + path[len(prefix):]
+        elif path == whole:  # put/append: the fact holds the copied value
+            target = source
+        else:
+            continue
+        for value in values:
+            yield target, value
 
 
 # ------------------------------------------------------------------ tries
