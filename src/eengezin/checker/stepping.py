@@ -207,15 +207,9 @@ class Stepper:
         if cached:
             remembered = self.memory.get(base)
             if remembered is not None:
-                for payload, actor, moved, delta, new_deadlines, new_overdue, new_seen \
+                for payload, actor, same, moved, delta, new_deadlines, new_overdue, new_seen \
                         in remembered:
-                    if (new_deadlines == key.deadlines and new_overdue == key.overdue
-                            and new_seen == key.seen
-                            and all(tracks[i] == entry for i, entry in moved)
-                            and all(facts[i] == code or facts[i] == MASKED
-                                    for i, code in delta)):
-                        # changes nothing here (a fact masked here stays masked: the
-                        # tracks stay as they are): the state itself, not built again
+                    if same:  # changes nothing: the state itself, not built again
                         yield payload, actor, None, key
                         continue
                     parts = list(facts)
@@ -282,8 +276,22 @@ class Stepper:
                 yield payload, actor, new, assemble(analysis, True, new_tracks, parts,
                                                     new_deadlines, new_overdue, new_seen)
         if cached:
-            self.memory[base] = [(payload, actor, *signature)
+            # whether an outcome changes nothing depends only on the footprint (the facts it
+            # writes, the tracks it moves, the deadlines and events seen are all in it), so
+            # it is decided once, here
+            self.memory[base] = [(payload, actor, _unchanged(key, *signature), *signature)
                                  for signature, (payload, actor) in found.items()]
+
+
+def _unchanged(key: AbstractState, moved: Sequence[tuple[int, Any]],
+               delta: Sequence[tuple[int, int]], deadlines: tuple[str, ...],
+               overdue: tuple[str, ...], seen: tuple[str, ...]) -> bool:
+    """Does a remembered outcome leave ``key`` as it is? A fact masked in ``key`` stays
+    masked when no track moves."""
+    facts, tracks = key.facts, key.tracks
+    return (deadlines == key.deadlines and overdue == key.overdue and seen == key.seen
+            and all(tracks[i] == entry for i, entry in moved)
+            and all(facts[i] == code or facts[i] == MASKED for i, code in delta))
 
 
 def _picker(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
