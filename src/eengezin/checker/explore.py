@@ -50,7 +50,7 @@ import attrs
 
 from ..definition import load_definition
 from ..process.model import Definition
-from ..process.step import new_traject, perform
+from ..process.step import new_traject, perform, step
 from ..rules.context import Context
 from ..rules.predicates import Check
 from ..traject import Event, Traject
@@ -108,8 +108,15 @@ def _materialize(definition: Definition, analysis: Analysis, nodes: Mapping[Abst
     for child in reversed(chain):
         node = nodes[child]
         if node.event is not None:
-            # a remembered outcome: decided before, in a traject that reads alike
-            traject = perform(definition, traject, node.event).traject
+            # a remembered outcome: decided before, in a traject that reads alike (verify
+            # mode decides it again)
+            if verify:
+                outcome = step(definition, traject, node.event)
+                if not outcome.accepted:
+                    raise AssertionError(f"remembered outcome refused: {node.event.name}")
+                traject = outcome.traject
+            else:
+                traject = perform(definition, traject, node.event).traject
         node.traject = traject
         if verify and abstract(traject, analysis, node.at) != child:
             raise AssertionError(f"remembered outcome differs after {node.event}")
