@@ -63,7 +63,7 @@ from .reductions import Outcome, drop_worse, inert_events, more_permissive
 from .report import CheckResult, Finding
 from .settings import AT, MAX_STATES, MAX_VARIANTS, TODAY
 from .state import AbstractState, abstract, deadline_parts
-from .stepping import Stepper
+from .stepping import Remembered, Stepper
 
 
 @attrs.define(slots=True)
@@ -79,6 +79,10 @@ class Node:
     number: int  # its position in the order states were reached
     pending: int = 0  # successors it reached first that still need its traject
     ids: tuple[Any, ...] | None = None  # the values of the facts payload ids come from
+    # once expanded, while states first reached from it wait for their turn: the remembered
+    # outcomes it used, per event, which a successor with the same footprint uses again
+    outcomes: dict[str, Remembered] | None = None
+    heirs: int = 0  # states first reached from it that were not expanded yet
 
 
 def _trace(nodes: Mapping[AbstractState, Node], key: AbstractState) -> tuple[Event, ...]:
@@ -205,6 +209,17 @@ class _Search:
         # values as they were: a state reached by one of them shares its parent's)
         self.id_writers = frozenset(eid for eid in definition.events
                                     if analysis.written[eid] & names or eid in steps.uncached)
+        # an event's footprint as bits: its fact positions, then its tracks; a state takes
+        # over its parent's remembered outcomes for the events whose bits its step left alone
+        width = len(analysis.fact_items)
+        self.masks = {eid: sum(1 << i for i in steps.reads[eid])
+                      | sum(1 << (width + j) for j in steps.tracks[eid])
+                      for eid in definition.events}
+        index = analysis.index()
+        # facts whose very values (not only their folded form) payload ids come from: a step
+        # that may write one changes those ids even where the folded value stays
+        self.id_bits = {eid: sum(1 << index[n] for n in analysis.written[eid] & names
+                                 if n in index) for eid in definition.events}
         self.adviser = Adviser(
             definition, lambda eid, tracks: steps.possible(eid, True, tracks),
             lambda eid, traject, at: steps.payloads_for(eid, traject, at),
@@ -249,6 +264,7 @@ class _Search:
         self.targets.append(len(self.states))
         self.nodes[new_key] = Node(new, key, event, node.depth + 1, at, len(self.states))
         node.pending += 1
+        node.heirs += 1
         self.states.append(new_key)
         self.queue.append(new_key)
         for tid, state in new_key.tracks:
@@ -317,19 +333,61 @@ class _Search:
                 self.successors(key, node, concrete, inert, worse)
                 self.wait(key, node, concrete)
             self.release(node)
+            if node.parent is not None:
+                parent = nodes[node.parent]
+                parent.heirs -= 1
+                if not parent.heirs:
+                    parent.outcomes = None
         return self.result(started, list(violated.values()))
+
+    def inherited(self, key: AbstractState, node: Node
+                  ) -> tuple[Mapping[str, Remembered], int] | None:
+        """The parent's remembered outcomes per event, and the bits of ``key`` its step to
+        ``key`` changed (see ``masks``); None when there is nothing to take over."""
+        if node.parent is None or node.event is None:
+            return None
+        parent_key = node.parent
+        parent = self.nodes[parent_key]
+        if parent.outcomes is None or parent.at is not node.at or (
+                parent_key.deadlines != key.deadlines or parent_key.overdue != key.overdue
+                or parent_key.seen != key.seen or parent_key.started != key.started):
+            return None
+        changed = self.id_bits[node.event.name]
+        for i, (a, b) in enumerate(zip(parent_key.facts, key.facts, strict=True)):
+            if a != b:
+                changed |= 1 << i
+        width = len(key.facts)
+        for j, (before, after) in enumerate(zip(parent_key.tracks, key.tracks, strict=True)):
+            if before != after:
+                changed |= 1 << (width + j)
+        return parent.outcomes, changed
 
     def successors(self, key: AbstractState, node: Node, concrete: Callable[[], Traject],
                    inert: frozenset[str], worse: Mapping[str, tuple[int, tuple[int, ...]]]
                    ) -> None:
-        """Fire every event possible in ``key``; record the edges and the new states."""
+        """Fire every event possible in ``key``; record the edges and the new states.
+
+        An event whose footprint the step into ``key`` left as it was in the parent has the
+        parent's remembered outcomes: the footprint (and so the memory's key) is the same.
+        """
         nodes, steps, at = self.nodes, self.steps, node.at
         targets: set[int] = set()  # states already reached, one edge each
+        inherited = self.inherited(key, node)
+        used: dict[str, Remembered] = {}
+        masks, uncached = self.masks, steps.uncached
         for eid in steps.possible_events(key.started, key.tracks):
             if eid in inert and eid in self.fired:
                 continue  # a self-loop: it changes no abstract state
             accepted = False
-            found: Iterable[Outcome] = steps.outcomes(eid, concrete, key, at)
+            remembered = None
+            if inherited is not None and not masks[eid] & inherited[1] and eid not in uncached:
+                remembered = inherited[0].get(eid)
+            found: Iterable[Outcome]
+            if remembered is not None:
+                found = steps.replay(remembered, key)
+                used[eid] = remembered
+            else:
+                found = steps.outcomes(eid, concrete, key, at)
             if eid in worse:
                 found = drop_worse(self.analysis, list(found), key, *worse[eid])
                 accepted = bool(found)
@@ -343,8 +401,12 @@ class _Search:
                     targets.add(known.number)
                     continue
                 self.reached(key, node, new_key, new, Event(eid, at, payload, actor), at)
+            if remembered is None and steps.last is not None:
+                used[eid] = steps.last
             if accepted:
                 self.fired.add(eid)
+        if node.heirs:
+            node.outcomes = used
         for target in targets:
             self.sources.append(node.number)
             self.targets.append(target)
