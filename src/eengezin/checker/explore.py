@@ -46,11 +46,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-import attrs
-
 from ..definition import load_definition
 from ..process.model import Definition
-from ..process.step import new_traject, perform, step
+from ..process.step import new_traject
 from ..rules.context import Context
 from ..rules.predicates import Check
 from ..traject import Event, Traject
@@ -58,73 +56,13 @@ from .advice import Adviser
 from .analysis import analysis_for
 from .analysis_model import Analysis
 from .findings import dead_ends, final_tracks, never_accepted, unreachable
+from .nodes import Node, id_values, inherited, materialize, trace
 from .payloads import Payloads, event_known_ids
 from .reductions import Outcome, drop_worse, inert_events, more_permissive
 from .report import CheckResult, Finding
 from .settings import AT, MAX_STATES, MAX_VARIANTS, TODAY
 from .state import AbstractState, abstract, deadline_parts
 from .stepping import Remembered, Stepper
-
-
-@attrs.define(slots=True)
-class Node:
-    """How the search reached an abstract state: from ``parent`` by ``event`` (None: by
-    waiting for a deadline to run out), at moment ``at``."""
-
-    traject: Traject | None  # None until expanded when reached through a remembered outcome
-    parent: AbstractState | None
-    event: Event | None
-    depth: int
-    at: datetime
-    number: int  # its position in the order states were reached
-    pending: int = 0  # successors it reached first that still need its traject
-    ids: tuple[Any, ...] | None = None  # the values of the facts payload ids come from
-    # once expanded, while states first reached from it wait for their turn: the remembered
-    # outcomes it used, per event, which a successor with the same footprint uses again
-    outcomes: dict[str, Remembered] | None = None
-    heirs: int = 0  # states first reached from it that were not expanded yet
-
-
-def _trace(nodes: Mapping[AbstractState, Node], key: AbstractState) -> tuple[Event, ...]:
-    events: list[Event] = []
-    node = nodes[key]
-    while node.parent is not None:
-        if node.event is not None:
-            events.append(node.event)
-        node = nodes[node.parent]
-    return tuple(reversed(events))
-
-
-def _materialize(definition: Definition, analysis: Analysis, nodes: Mapping[AbstractState, Node],
-                 key: AbstractState, verify: bool) -> Traject:
-    """The traject behind ``key``: states reached through remembered outcomes get theirs
-    only when something needs it, by replaying the steps from the nearest ancestor that has
-    one."""
-    chain = []
-    here = key
-    while nodes[here].traject is None:
-        chain.append(here)
-        parent = nodes[here].parent
-        assert parent is not None
-        here = parent
-    traject = nodes[here].traject
-    assert traject is not None
-    for child in reversed(chain):
-        node = nodes[child]
-        if node.event is not None:
-            # a remembered outcome: decided before, in a traject that reads alike (verify
-            # mode decides it again)
-            if verify:
-                outcome = step(definition, traject, node.event)
-                if not outcome.accepted:
-                    raise AssertionError(f"remembered outcome refused: {node.event.name}")
-                traject = outcome.traject
-            else:
-                traject = perform(definition, traject, node.event).traject
-        node.traject = traject
-        if verify and abstract(traject, analysis, node.at) != child:
-            raise AssertionError(f"remembered outcome differs after {node.event}")
-    return traject
 
 
 def _invariant_holds(definition: Definition, traject: Traject, condition: Check,
@@ -227,26 +165,10 @@ class _Search:
                 eid, concrete, cast(AbstractState, key), at))
 
     def id_values(self, key: AbstractState) -> tuple[Any, ...]:
-        """The values of the facts payload ids come from (``Stepper.id_names``) in ``key``,
-        without building its traject where the steps that led to it changed none of them."""
-        nodes = self.nodes
-        node = nodes[key]
-        if node.ids is not None:
-            return node.ids
-        chain: list[Node] = []
-        here, at = key, node
-        while at.ids is None and at.traject is None and at.parent is not None and (
-                at.event is None or at.event.name not in self.id_writers):
-            chain.append(at)
-            here = at.parent
-            at = nodes[here]
-        if at.ids is None:
-            traject = at.traject if at.traject is not None else _materialize(
-                self.definition, self.analysis, nodes, here, self.steps.verify)
-            at.ids = tuple(traject.facts.get(n) for n in self.steps.id_names)
-        for link in chain:
-            link.ids = at.ids
-        return at.ids
+        """The values of the facts payload ids come from in ``key`` (:func:`.nodes.id_values`)."""
+        return id_values(self.nodes, key, self.steps.id_names, self.id_writers,
+                         lambda here: materialize(self.definition, self.analysis, self.nodes,
+                                                  here, self.steps.verify))
 
     def reached(self, key: AbstractState, node: Node, new_key: AbstractState,
                 new: Traject | None, event: Event | None, at: datetime) -> None:
@@ -300,7 +222,7 @@ class _Search:
             def concrete(key: AbstractState = key, node: Node = node) -> Traject:
                 if node.traject is not None:
                     return node.traject
-                return _materialize(definition, analysis, nodes, key, steps.verify)
+                return materialize(definition, analysis, nodes, key, steps.verify)
 
             if steps.verify:
                 concrete()
@@ -319,7 +241,7 @@ class _Search:
                         if inv.id not in violated and not _invariant_holds(
                                 definition, concrete(), inv.condition, node.at):
                             violated[inv.id] = Finding(
-                                "invariant", inv.id, inv.message.strip(), _trace(nodes, key))
+                                "invariant", inv.id, inv.message.strip(), trace(nodes, key))
             at = node.at
             if key.started:
                 self.adviser.visit(key, key.tracks, concrete, at)
@@ -340,28 +262,6 @@ class _Search:
                     parent.outcomes = None
         return self.result(started, list(violated.values()))
 
-    def inherited(self, key: AbstractState, node: Node
-                  ) -> tuple[Mapping[str, Remembered], int] | None:
-        """The parent's remembered outcomes per event, and the bits of ``key`` its step to
-        ``key`` changed (see ``masks``); None when there is nothing to take over."""
-        if node.parent is None or node.event is None:
-            return None
-        parent_key = node.parent
-        parent = self.nodes[parent_key]
-        if parent.outcomes is None or parent.at is not node.at or (
-                parent_key.deadlines != key.deadlines or parent_key.overdue != key.overdue
-                or parent_key.seen != key.seen or parent_key.started != key.started):
-            return None
-        changed = self.id_bits[node.event.name]
-        for i, (a, b) in enumerate(zip(parent_key.facts, key.facts, strict=True)):
-            if a != b:
-                changed |= 1 << i
-        width = len(key.facts)
-        for j, (before, after) in enumerate(zip(parent_key.tracks, key.tracks, strict=True)):
-            if before != after:
-                changed |= 1 << (width + j)
-        return parent.outcomes, changed
-
     def successors(self, key: AbstractState, node: Node, concrete: Callable[[], Traject],
                    inert: frozenset[str], worse: Mapping[str, tuple[int, tuple[int, ...]]]
                    ) -> None:
@@ -372,7 +272,7 @@ class _Search:
         """
         nodes, steps, at = self.nodes, self.steps, node.at
         targets: set[int] = set()  # states already reached, one edge each
-        inherited = self.inherited(key, node)
+        inherited_ = inherited(nodes, key, node, self.id_bits)
         used: dict[str, Remembered] = {}
         masks, uncached = self.masks, steps.uncached
         for eid in steps.possible_events(key.started, key.tracks):
@@ -380,8 +280,8 @@ class _Search:
                 continue  # a self-loop: it changes no abstract state
             accepted = False
             remembered = None
-            if inherited is not None and not masks[eid] & inherited[1] and eid not in uncached:
-                remembered = inherited[0].get(eid)
+            if inherited_ is not None and not masks[eid] & inherited_[1] and eid not in uncached:
+                remembered = inherited_[0].get(eid)
             found: Iterable[Outcome]
             if remembered is not None:
                 found = steps.replay(remembered, key)
@@ -413,7 +313,7 @@ class _Search:
 
     def release(self, node: Node) -> None:
         """Drop trajecten no state still to be expanded can need: a state's traject serves
-        to build its successors' (:func:`_materialize`); once each successor has its own,
+        to build its successors' (:func:`.nodes.materialize`); once each successor has its own,
         it can go. Fewer live objects keep the garbage collector's walks short."""
         if node.traject is None or node.parent is None:
             return
@@ -444,7 +344,7 @@ class _Search:
         exploration."""
         definition, nodes = self.definition, self.nodes
         return [Finding("advies_onmogelijk", a.rule, a.message(definition),
-                        _trace(nodes, cast(AbstractState, a.key)))
+                        trace(nodes, cast(AbstractState, a.key)))
                 for a in self.adviser.advice()]
 
     def result(self, started: float, findings: list[Finding]) -> CheckResult:
@@ -465,7 +365,7 @@ class _Search:
                 findings.extend(dead_ends(
                     definition, self.states, (self.sources, self.targets),
                     tracks, reachable_final,
-                    lambda k: nodes[k].depth, lambda k: _trace(nodes, k)))
+                    lambda k: nodes[k].depth, lambda k: trace(nodes, k)))
             findings.extend(unreachable(definition, self.leaves_seen))
             findings.extend(never_accepted(definition, self.fired, self.leaves_seen,
                                            self.steps.refusals))
