@@ -19,6 +19,8 @@ from eengezin.checker import check_definition, representative_payloads
 from eengezin.checker.analysis import analysis_for
 from eengezin.checker.settings import AT
 from eengezin.checker.stepping import Stepper
+from eengezin.errors import UnknownEventError
+from eengezin.process.step import perform
 from eengezin.rules.predicates import PredicateRegistry
 
 from conftest import is_deep, run_trace, write
@@ -532,3 +534,37 @@ def test_birth_dates_read_for_an_age_are_kept_apart(tmp_path: Path) -> None:
     assert int(born[:4]) <= AT.year - 18
     traject = run_trace(definition, trace)
     assert not step(definition, traject, Event("afronden", AT)).accepted
+
+
+@pytest.mark.parametrize("def_id", ["basis", "cjg", "hollands-midden"] if is_deep() else
+                         ["basis", "cjg"])
+def test_outcomes_taken_over_from_the_parent_change_nothing(
+        def_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a state takes over its parent's remembered outcomes where its step left an event's
+    # footprint alone; looking every outcome up again must give the same search
+    from eengezin.checker import explore
+
+    taken_over = check_definition(def_id)
+    monkeypatch.setattr(explore, "inherited", lambda *args, **kwargs: None)
+    looked_up = check_definition(def_id)
+    assert (taken_over.states, taken_over.transitions, taken_over.findings) == (
+        looked_up.states, looked_up.transitions, looked_up.findings)
+
+
+def test_perform_carries_out_what_step_accepted() -> None:
+    definition = load_definition("basis")
+    traject = new_traject(definition, "T")
+    for event in (Event("aanmelden", AT, {"huishouden": {"leden": [{"id": "m1", "rol": "ouder"}]},
+                                          "vraag": "hulp"}),
+                  Event("vraag_verhelderen", AT, {})):
+        decided = step(definition, traject, event)
+        assert decided.accepted
+        carried = perform(definition, traject, event)
+        assert carried.traject == decided.traject
+        traject = decided.traject
+    # perform decides nothing: a refused event is carried out anyway (tools only)
+    refused = Event("afsluiten", AT, {"reden": "x"})
+    assert not step(definition, traject, refused).accepted
+    assert perform(definition, traject, refused).traject.version == traject.version + 1
+    with pytest.raises(UnknownEventError):
+        perform(definition, traject, Event("bestaat_niet", AT, {}))

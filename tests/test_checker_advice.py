@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from eengezin import load_definition
 from eengezin.checker import check_definition
+from eengezin.checker.stepping import Stepper
 
 from conftest import run_trace, write
 
@@ -89,3 +92,71 @@ rules:
         ("veiligheid.niet_afsluiten_bij_signalen", True)]
     traject = run_trace(load_definition(path), found[0].trace or ())
     assert traject.state["regie"] == "afronding" and traject.state["veiligheid"] != "geen_signalen"
+
+
+CONDITIONAL = """\
+id: advies-als
+version: "1"
+tracks:
+  fase:
+    initial: open
+    states:
+      open: {}
+      controle: {}
+      dicht: {final: true}
+events:
+  aanmelden:
+    payload: {}
+    when_in: {fase: open}
+  extern:
+    payload: {}
+    when_in: {fase: open}
+    record: [{set: {fact: extern, value: true}}]
+  naar_controle:
+    payload: {}
+    transitions: [{track: fase, from: open, to: controle}]
+  terug:
+    payload: {}
+    transitions: [{track: fase, from: controle, to: open}]
+  goedkeuren:
+    payload: {}
+    when_in: {fase: open}
+    record: [{set: {fact: goedgekeurd, value: true}}]
+  sluiten:
+    payload: {}
+    transitions: [{track: fase, from: controle, to: dicht}]
+rules:
+  - id: advies.goedgekeurd
+    severity: block
+    on: sluiten
+    require: {is_true: facts.goedgekeurd}
+    message: Keur eerst goed.
+    next:
+      - {event: terug, if: {not: {is_true: facts.extern}}}
+      - {event: goedkeuren, if: {is_true: facts.extern}}
+    source: test
+"""
+
+
+def test_a_fact_only_a_conditional_next_reads_is_kept_apart(tmp_path: Path) -> None:
+    """`extern` is read only by the condition of a `next` event: with it the advice names
+    `goedkeuren`, which is impossible in `controle`. A state that folded `extern` away (or
+    an evaluation shared between states that differ in it) would only see the first state
+    reached, where the advice is `terug`, and miss the finding."""
+    result = check_definition(write(tmp_path, "advies.yaml", CONDITIONAL))
+    (finding,) = [f for f in result.findings if f.kind == "advies_onmogelijk"]
+    assert "goedkeuren" in finding.message
+    traject = run_trace(load_definition(tmp_path / "advies.yaml"), finding.trace or ())
+    assert traject.facts.get("extern") is True and traject.state["fase"] == "controle"
+
+
+@pytest.mark.parametrize("text", [SMALL.replace("NEXT", "goedkeuren"), CONDITIONAL])
+def test_advice_shared_per_footprint_equals_advice_per_state(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    path = write(tmp_path, "advies.yaml", text)
+    shared = check_definition(path)
+    monkeypatch.setattr(Stepper, "footprint", lambda *args, **kwargs: None)
+    alone = check_definition(path)
+    assert [(f.kind, f.subject, f.message, f.trace) for f in shared.findings] == [
+        (f.kind, f.subject, f.message, f.trace) for f in alone.findings]
+    assert shared.findings

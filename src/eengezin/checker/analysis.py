@@ -92,6 +92,11 @@ def analyse(definition: Definition) -> Analysis:
             where = required_states(definition, rule.if_condition)
             walk.condition(rule.events, rule.if_condition, -1, where)
             walk.condition(rule.events, rule.require_condition, +1, where)
+            # what a conditional ``next`` reads decides the advice a refusal gives, which
+            # the checker checks (``advies_onmogelijk``): keep it in the state too
+            for _next, cond in rule.next_when:
+                if isinstance(cond, Condition):
+                    walk.condition(rule.events, cond, 0, where)
     for effect in definition.effects:
         walk.condition(effect.events, effect.condition, 0,
                        required_states(definition, effect.condition))
