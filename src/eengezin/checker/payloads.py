@@ -4,6 +4,14 @@ Built from the event's payload type: a "full" payload, the minimal one, and vari
 change one thing at a time (each boolean flipped, each enum value, the bounds of an integer,
 the literals the definition compares a field with, and the ids that already exist in the
 traject's facts for fields that conditions compare).
+
+Ids also flow through copies: a field copied into a fact path that conditions compare with
+other fact paths (a betrokkene's ``voor``, a member's ``gezag``: a reference group, see
+:func:`.reads.ref_groups`) takes the texts of that group in the traject (the household's
+member ids) and, within one list, the ids of the other elements (a parent's ``gezag``
+names a child registered in the same payload). And where a traject links two ids in one
+element (a voogd's id and the child in its ``voor``), the fields the event compares get
+that pair, one id each (the child's id for ``over``, the voogd's for ``van``).
 """
 
 from __future__ import annotations
@@ -15,9 +23,18 @@ from typing import Any
 
 from ..process.model import Definition, EventSpec
 from .analysis_model import Analysis
-from .reads import Gathered
-from .settings import MAX_KNOWN_IDS, MAX_VARIANTS, TODAY
+from .reads import Gathered, texts_at, texts_of, values_at
+from .settings import MAX_KNOWN_IDS, MAX_VARIANTS, TEXT, TODAY
 from .state import canon_value
+
+REFS = "\x00refs"
+"""In the ids :func:`event_known_ids` returns: the ids after it are those of the reference
+groups the event copies into (for those fields only)."""
+LINKS = "\x00links"
+"""In the ids :func:`event_known_ids` returns: after it, pairs of ids an element of the
+traject links (flattened)."""
+MAX_LINKS = 4
+"""At most this many linked pairs of ids are tried per event and traject."""
 
 
 class Payloads:
@@ -27,12 +44,13 @@ class Payloads:
                  ) -> None:
         self.named: Mapping[str, Any] = definition.types
         self.reads = reads
-        self.known = list(known)
+        self.known, self.ref_ids, self.links = _split(known)
         self.today = today
-        self.taken = set(known)
+        self.taken = {*self.known, *self.ref_ids, *(i for pair in self.links for i in pair)}
         self.counter = 0
         self.expanding: list[str] = []
         self.align: str | None = None
+        self.assign: Mapping[str, str] | None = None
 
     def variants(self, spec: Any) -> list[dict[str, Any]]:
         """The payloads for ``spec``: full, minimal, one change at a time, then one per known
@@ -45,6 +63,12 @@ class Payloads:
                 aligned.append([p for p in self.gen(spec, "") if isinstance(p, dict)])
             finally:
                 self.align = None
+        for assignment in self.assignments():
+            self.assign = assignment
+            try:
+                aligned.append([p for p in self.gen(spec, "") if isinstance(p, dict)])
+            finally:
+                self.assign = None
         # each aligned payload, then one change at a time from each of them (a consent given
         # orally needs the aligned "van" as much as the plain one does), then the plain changes
         firsts = [group[0] for group in aligned if group]
@@ -52,6 +76,21 @@ class Payloads:
                    for g in aligned if i < len(g) for p in (g[i],)
                    if self._literal_change(g[0], p)]
         return _unique([*base[:1], *firsts, *changes, *base[1:]])
+
+    def assignments(self) -> list[dict[str, str]]:
+        """Per linked pair of ids, the fields the event compares with one id each: one
+        field gets one id, the others the other (both ways round)."""
+        fields = sorted(self.reads.compared)
+        if len(fields) < 2:
+            return []
+        out: list[dict[str, str]] = []
+        for a, b in self.links:
+            for first, second in ((a, b), (b, a)):
+                for field in fields:
+                    assignment = {f: (first if f == field else second) for f in fields}
+                    if assignment not in out:
+                        out.append(assignment)
+        return out
 
     def _literal_change(self, first: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
         """Does ``other`` differ from ``first`` only in values that are no ids (an enum value,
@@ -74,6 +113,11 @@ class Payloads:
             if candidate not in self.taken:
                 self.taken.add(candidate)
                 return candidate
+
+    def copied_ref(self, path: str) -> bool:
+        """Is ``path`` copied into a reference group, and not compared by the event itself?"""
+        full = "data." + path.removesuffix("[]") if path else "data"
+        return full in self.reads.copied_refs and full not in self.reads.compared
 
     def referenced(self, path: str) -> bool:
         path = path.removesuffix("[]")
@@ -177,6 +221,7 @@ class Payloads:
                     out.append([alt, *default[1:]])
             else:
                 out.append([alt, *default[1:]])
+        out.extend(self.siblings(default, item_path))
         if lo == 0:
             out.append([])
         if len(default) > max(lo, 1):
@@ -184,13 +229,35 @@ class Payloads:
         out.extend(self.literals(path))
         return _unique(out)
 
+    def siblings(self, default: list[Any], item_path: str) -> list[Any]:
+        """``default`` with a reference of its first element set to the id of another
+        element (a parent's ``gezag`` names a child of the same household), one at a time."""
+        first = default[0] if default else None
+        if not isinstance(first, dict) or len(default) < 2:
+            return []
+        refs = [name for name in first if self.copied_ref(f"{item_path}.{name}")]
+        ids = _unique(v for element in default[1:] if isinstance(element, dict)
+                      for name in refs if isinstance(v := element.get(name), str) and v != TEXT)
+        out: list[Any] = []
+        for name in refs:
+            current = first.get(name)
+            if name == "id" or not isinstance(current, list | str):
+                continue
+            for ident in ids:
+                out.append([{**first, name: [ident] if isinstance(current, list) else ident},
+                            *default[1:]])
+        return out
+
     def base(self, base: str, spec: Mapping[str, Any], path: str) -> list[Any]:
         lits = self.literals(path)
         if base in ("text", "string"):
             name = path.rsplit(".", 1)[-1]
-            default = self.fresh() if name == "id" else "tekst"
+            default = self.fresh() if name == "id" else TEXT
             if self.align is not None and name != "id" and self.referenced(path):
                 default = self.align
+            assigned = self.assign.get("data." + path.removesuffix("[]")) if self.assign else None
+            if assigned is not None:
+                default = assigned
             texts = [v for v in self.own_literals(path) if isinstance(v, str)]
             if texts and name != "id":
                 # the value the event's own condition looks for (onderwerp: overleg) is the
@@ -199,6 +266,10 @@ class Payloads:
                 out: list[Any] = [texts[0], default, *lits]
             else:
                 out = [default, *lits]
+            if name != "id" and self.copied_ref(path):
+                # a reference another event compares: the ids of its group (no fresh id, the
+                # plain text already names nothing)
+                return _unique([*out, *self.ref_ids])
             if self.referenced(path) or name == "id":
                 out.extend(self.known)
                 if name != "id":
@@ -272,9 +343,72 @@ def _known_ids(facts: Mapping[str, Any], keyed: frozenset[str]) -> list[str]:
 def event_known_ids(analysis: Analysis, event_id: str, facts: Mapping[str, Any]
                      ) -> tuple[str, ...]:
     """The ids a payload of ``event_id`` may refer to: those in the facts its conditions read
-    (signal ids for ``signaal_opheffen``, member ids for a consent), not every id around."""
-    names = analysis.event_facts.get(event_id, frozenset())
-    return tuple(_known_ids({n: facts[n] for n in names if n in facts}, analysis.keyed_facts))
+    (signal ids for ``signaal_opheffen``, member ids for a consent), not every id around.
+    Then, after :data:`REFS`, the ids of the reference groups it copies into (member ids
+    for a betrokkene's ``voor``), and after :data:`LINKS` the pairs of ids elements of the
+    traject link (for the fields it compares); both only where there are any. One flat
+    tuple of texts, so that it can be remembered and compared as it is."""
+    names = analysis.own_facts.get(event_id, analysis.event_facts.get(event_id, frozenset()))
+    out = _known_ids({n: facts[n] for n in names if n in facts}, analysis.keyed_facts)
+    groups = analysis.copy_refs.get(event_id, ())
+    if groups:
+        names = frozenset(n for k in groups for n in analysis.refs[k].facts)
+        refs = _known_ids({n: facts[n] for n in names if n in facts}, analysis.keyed_facts)
+        for k in groups:
+            for walk in analysis.refs[k].walks:
+                refs.extend(t for t in texts_at(facts, walk) if t not in refs)
+        refs = [t for t in refs if t != TEXT][:MAX_KNOWN_IDS]
+        if refs:
+            out = [*out, REFS, *refs]
+    links = _links(analysis, event_id, facts)
+    if links:
+        out = [*out, LINKS, *(i for pair in links for i in pair)]
+    return tuple(out)
+
+
+def _links(analysis: Analysis, event_id: str, facts: Mapping[str, Any]
+           ) -> list[tuple[str, str]]:
+    """Pairs of ids that one element of a reference group holds at two of the group's paths
+    (a member's id and its ``gezag``, a betrokkene's id and its ``voor``), for an event that
+    compares two or more fields with the group's facts."""
+    if len(analysis.event_reads[event_id].compared) < 2:
+        return []
+    own = analysis.own_facts.get(event_id, frozenset())
+    out: list[tuple[str, str]] = []
+    for group in analysis.refs:
+        if not own & set(group.facts):
+            continue
+        fields: dict[str, list[str]] = {}  # element path -> its fields in the group
+        walks: dict[str, Any] = {}
+        for path, walk in zip(group.paths, group.walks, strict=True):
+            prefix, sep, name = path.rpartition("[].")
+            if sep and "." not in name and "[" not in name:
+                fields.setdefault(prefix, []).append(name)
+                walks[prefix] = (walk[0], walk[1][:-1])
+        for prefix, names in fields.items():
+            if len(names) < 2:
+                continue
+            for element in values_at(facts, walks[prefix]):
+                if not isinstance(element, Mapping):
+                    continue
+                held = [[t for t in texts_of(element.get(n)) if t != TEXT] for n in names]
+                for i, these in enumerate(held):
+                    for those in held[i + 1:]:
+                        out.extend((a, b) for a in these for b in those
+                                   if a != b and (a, b) not in out)
+    return out[:MAX_LINKS]
+
+
+def _split(known: Sequence[str]) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """:func:`event_known_ids`' tuple, taken apart: own ids, reference ids, linked pairs."""
+    own, refs, flat = list(known), [], []
+    if LINKS in own:
+        at = own.index(LINKS)
+        own, flat = own[:at], own[at + 1:]
+    if REFS in own:
+        at = own.index(REFS)
+        own, refs = own[:at], own[at + 1:]
+    return own, refs, list(zip(flat[::2], flat[1::2], strict=False))
 
 
 def distinct(payloads: Sequence[dict[str, Any]], trie: Mapping[str, Any], cap: int

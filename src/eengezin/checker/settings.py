@@ -28,3 +28,11 @@ none of them (``equals``, ``one_of``), so every other value, absent or not, read
 MEMBERS = "\x00members"
 """In a trie: this value is read only as a collection in which values are looked up
 (``contains``), so everything that holds nothing (absent, empty, no collection) reads alike."""
+REF = "\x00ref"
+"""In a trie, followed by a group number: the texts at this path are references (ids) that
+conditions compare with texts at other paths of the same group (see :mod:`.reads`); the
+abstract state keeps which of them occur elsewhere in the group, not the texts."""
+TEXT = "tekst"
+"""The plain text the representative payloads fill a text field with when nothing asks for
+another value; at a reference path it names nothing, and it is kept as it is (like a
+literal), since a payload may hold it too."""
