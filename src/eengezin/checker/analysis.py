@@ -197,13 +197,14 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
 
 
 def _copied_refs(walk: _Walk, groups: Sequence[RefGroup],
-                 data_tries: dict[str, dict[str, Any]]) -> dict[str, tuple[int, ...]]:
+                 data_tries: dict[str, dict[str, Any]]
+                 ) -> dict[str, tuple[tuple[int, str], ...]]:
     """Payload paths copied into a path of a reference group (a betrokkene's ``voor``, a
     member's ``gezag``): per event, the groups its payloads take ids from. Such a path is
     read like a path the event compares itself (its payloads get the ids of the group, the
     payload keeps them as they are), and the event reads the group's facts (its payloads
-    depend on them)."""
-    out: dict[str, set[int]] = {}
+    depend on them). Per event: the groups, each with the fact copied into."""
+    out: dict[str, set[tuple[int, str]]] = {}
     for eid, fact, op, source in walk.copies:
         reads = walk.event_reads.get(eid)
         if reads is None:
@@ -217,7 +218,7 @@ def _copied_refs(walk: _Walk, groups: Sequence[RefGroup],
                 reads.paths.update(group.paths)
                 reads.copied_refs.add(target)
                 graft(data_tries[eid], target, {"": frozenset({RAW})})
-                out.setdefault(eid, set()).add(k)
+                out.setdefault(eid, set()).add((k, fact))
     return {eid: tuple(sorted(ks)) for eid, ks in out.items()}
 
 

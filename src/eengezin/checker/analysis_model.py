@@ -52,7 +52,8 @@ class Analysis:
     uses: dict[tuple[str, str], tuple[Where, ...]] = attrs.Factory(dict)
     refs: tuple[RefGroup, ...] = ()  # reference groups (.reads.ref_groups)
     ref_facts: dict[str, tuple[int, ...]] = attrs.Factory(dict)  # fact -> its groups
-    copy_refs: dict[str, tuple[int, ...]] = attrs.Factory(dict)  # event -> groups it copies into
+    # event -> the groups it copies into, each with the fact it copies into
+    copy_refs: dict[str, tuple[tuple[int, str], ...]] = attrs.Factory(dict)
     own_facts: dict[str, frozenset[str]] = attrs.Factory(dict)  # facts its conditions read
 
     def index(self) -> dict[str, int]:

@@ -47,6 +47,7 @@ class Payloads:
         self.known, self.ref_ids, self.links = _split(known)
         self.today = today
         self.taken = {*self.known, *self.ref_ids, *(i for pair in self.links for i in pair)}
+        self.first_taken = frozenset(self.taken)
         self.counter = 0
         self.expanding: list[str] = []
         self.align: str | None = None
@@ -63,12 +64,23 @@ class Payloads:
                 aligned.append([p for p in self.gen(spec, "") if isinstance(p, dict)])
             finally:
                 self.align = None
-        for assignment in self.assignments():
-            self.assign = assignment
+        # a reference another event compares (a voogd's voor) aligned with each id it can
+        # name, and the ids the traject links, one per compared field (a consent about the
+        # child by its voogd); then one change from there (rol voogd). Their new ids are
+        # those of the plain payload: a new element stays one element, whichever id it was
+        # made with, and adds no element the plain payload would not
+        plans: list[tuple[str | None, dict[str, str] | None]] = [
+            (ident, None) for ident in self.ref_ids[:4] if ident not in self.known[:4]]
+        plans.extend((None, assignment) for assignment in self.assignments())
+        counter, taken = self.counter, self.taken
+        for aligned_to, assignment in plans:
+            self.align, self.assign = aligned_to, assignment
+            self.counter, self.taken = 0, set(self.first_taken)
             try:
                 aligned.append([p for p in self.gen(spec, "") if isinstance(p, dict)])
             finally:
-                self.assign = None
+                self.align = self.assign = None
+        self.counter, self.taken = counter, taken
         # each aligned payload, then one change at a time from each of them (a consent given
         # orally needs the aligned "van" as much as the plain one does), then the plain changes
         firsts = [group[0] for group in aligned if group]
@@ -352,11 +364,16 @@ def event_known_ids(analysis: Analysis, event_id: str, facts: Mapping[str, Any]
     out = _known_ids({n: facts[n] for n in names if n in facts}, analysis.keyed_facts)
     groups = analysis.copy_refs.get(event_id, ())
     if groups:
-        names = frozenset(n for k in groups for n in analysis.refs[k].facts)
+        # what a copied reference can name: the ids in the group's other facts (a voor
+        # names a member of the household); within the fact it is copied into, the other
+        # elements of the same payload (:meth:`Payloads.siblings`)
+        names = frozenset(n for k, target in groups for n in analysis.refs[k].facts
+                          if n != target)
         refs = _known_ids({n: facts[n] for n in names if n in facts}, analysis.keyed_facts)
-        for k in groups:
+        for k, target in groups:
             for walk in analysis.refs[k].walks:
-                refs.extend(t for t in texts_at(facts, walk) if t not in refs)
+                if walk[0] != target:
+                    refs.extend(t for t in texts_at(facts, walk) if t not in refs)
         refs = [t for t in refs if t != TEXT][:MAX_KNOWN_IDS]
         if refs:
             out = [*out, REFS, *refs]

@@ -151,8 +151,9 @@ def ref_tables(facts: Mapping[str, Any], analysis: Analysis) -> Labels:
     The conditions compare a group's texts with one another (a consent's ``over`` must be
     a member's id and be in a voogd's ``voor``), so the abstract state keeps which texts are
     equal, not what they are: a text that occurs at two or more places of the group (a
-    member's id that a ``voor`` names) is numbered in the order it first occurs (facts
-    sorted, paths sorted, elements in order), a text that occurs once is just "some text"
+    member's id that a ``voor`` names) is labelled by where it first occurs (its path, the
+    group's paths sorted, and its place there: the third member), a text that occurs once
+    is just "some text"
     (a ``voor`` that names no member, an id nothing names), and the payloads' plain text
     (:data:`.settings.TEXT`) and a path's literals stay as they are. Two trajecten with the
     same labels differ only by a renaming of the group's texts that keeps every equality
@@ -171,12 +172,13 @@ def ref_tables(facts: Mapping[str, Any], analysis: Analysis) -> Labels:
         hit = memo.get(key)
         if hit is None or any(a is not b for a, b in zip(hit[0], values, strict=True)):
             seen: dict[str, int] = {}
-            for walk in group.walks:
-                for text in texts_at(facts, walk):
+            first: dict[str, int] = {}
+            for number, walk in enumerate(group.walks):
+                for place, text in enumerate(texts_at(facts, walk)):
                     if text != TEXT:
                         seen[text] = seen.get(text, 0) + 1
-            shared = [text for text, n in seen.items() if n > 1]
-            hit = (values, {text: i for i, text in enumerate(shared)})
+                        first.setdefault(text, number * 1024 + place)
+            hit = (values, {text: first[text] for text, n in seen.items() if n > 1})
             memo[key] = hit  # keeps the values alive, so their ids stay unique
         out.append(hit[1])
     return out
