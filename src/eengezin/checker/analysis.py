@@ -15,6 +15,7 @@ from typing import Any
 
 from ..process.model import Definition, Record
 from ..rules.footprint import Condition, fact_names
+from ..rules.paths import parse_path
 from .analysis_model import Analysis, Where
 from .liveness import liveness
 from .reads import (
@@ -179,6 +180,7 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
     analysis.ref_facts = {name: tuple(k for k, g in enumerate(groups) if name in g.facts)
                           for name in trie if any(name in g.facts for g in groups)}
     analysis.copy_refs = copy_refs
+    analysis.link_paths = _link_paths(walk, groups)
     analysis.own_facts = own_facts
     analysis.written = {eid: _with_groups(written_facts(definition, spec), groups)
                         for eid, spec in definition.events.items()}
@@ -220,6 +222,41 @@ def _copied_refs(walk: _Walk, groups: Sequence[RefGroup],
                 graft(data_tries[eid], target, {"": frozenset({RAW})})
                 out.setdefault(eid, set()).add((k, fact))
     return {eid: tuple(sorted(ks)) for eid, ks in out.items()}
+
+
+def _link_paths(walk: _Walk, groups: Sequence[RefGroup]
+                ) -> dict[str, tuple[tuple[str, Any, tuple[str, ...]], ...]]:
+    """Per event that compares two or more payload fields with the facts: the elements
+    (``facts.betrokkenen[]``) with two or more fields it compares them with, one of them a
+    reference (``voor``). The pairs of ids such an element holds are tried together, one
+    per payload field (:func:`.payloads._links`)."""
+    references = {path for group in groups for path in group.paths}
+    compared: dict[str, set[str]] = {}
+    fields: dict[str, set[str]] = {}
+    for events, pairs in walk.pairs:
+        for a, b in pairs:
+            for x, y in ((a, b), (b, a)):
+                if x.startswith("data") and y.startswith("facts."):
+                    for eid in events:
+                        compared.setdefault(eid, set()).add(x)
+                        fields.setdefault(eid, set()).add(y)
+    out: dict[str, tuple[tuple[str, Any, tuple[str, ...]], ...]] = {}
+    for eid, paths in fields.items():
+        if len(compared[eid]) < 2:
+            continue
+        by_element: dict[str, list[str]] = {}
+        for path in sorted(paths):
+            prefix, sep, name = path.rpartition("[].")
+            if sep and "." not in name and "[" not in name:
+                by_element.setdefault(prefix + "[]", []).append(name)
+        found = []
+        for prefix, names in by_element.items():
+            if len(names) > 1 and any(f"{prefix}.{n}" in references for n in names):
+                _root, segments = parse_path(prefix)
+                found.append((prefix, (segments[0][0], segments), tuple(names)))
+        if found:
+            out[eid] = tuple(found)
+    return out
 
 
 def _with_groups(written: frozenset[str], groups: Sequence[RefGroup]) -> frozenset[str]:

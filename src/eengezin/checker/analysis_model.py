@@ -55,6 +55,9 @@ class Analysis:
     # event -> the groups it copies into, each with the fact it copies into
     copy_refs: dict[str, tuple[tuple[int, str], ...]] = attrs.Factory(dict)
     own_facts: dict[str, frozenset[str]] = attrs.Factory(dict)  # facts its conditions read
+    # event -> elements whose fields it compares with two payload fields, one a reference:
+    # (element path, its walk, the fields) (see .payloads._links)
+    link_paths: dict[str, tuple[tuple[str, Any, tuple[str, ...]], ...]] = attrs.Factory(dict)
 
     def index(self) -> dict[str, int]:
         """Fact name -> its position in an abstract state."""

@@ -385,34 +385,20 @@ def event_known_ids(analysis: Analysis, event_id: str, facts: Mapping[str, Any]
 
 def _links(analysis: Analysis, event_id: str, facts: Mapping[str, Any]
            ) -> list[tuple[str, str]]:
-    """Pairs of ids that one element of a reference group holds at two of the group's paths
-    (a member's id and its ``gezag``, a betrokkene's id and its ``voor``), for an event that
-    compares two or more fields with the group's facts."""
-    if len(analysis.event_reads[event_id].compared) < 2:
-        return []
-    own = analysis.own_facts.get(event_id, frozenset())
+    """Pairs of ids that one element holds at two paths the event's conditions compare with
+    its payload (a voogd's id and its ``voor``, a member's id and its ``gezag``), where one of
+    them is a reference (part of a reference group)."""
+    paths = analysis.link_paths.get(event_id, ())
     out: list[tuple[str, str]] = []
-    for group in analysis.refs:
-        if not own & set(group.facts):
-            continue
-        fields: dict[str, list[str]] = {}  # element path -> its fields in the group
-        walks: dict[str, Any] = {}
-        for path, walk in zip(group.paths, group.walks, strict=True):
-            prefix, sep, name = path.rpartition("[].")
-            if sep and "." not in name and "[" not in name:
-                fields.setdefault(prefix, []).append(name)
-                walks[prefix] = (walk[0], walk[1][:-1])
-        for prefix, names in fields.items():
-            if len(names) < 2:
+    for _element, walk, names in paths:
+        for element in values_at(facts, walk):
+            if not isinstance(element, Mapping):
                 continue
-            for element in values_at(facts, walks[prefix]):
-                if not isinstance(element, Mapping):
-                    continue
-                held = [[t for t in texts_of(element.get(n)) if t != TEXT] for n in names]
-                for i, these in enumerate(held):
-                    for those in held[i + 1:]:
-                        out.extend((a, b) for a in these for b in those
-                                   if a != b and (a, b) not in out)
+            held = [[t for t in texts_of(element.get(n)) if t != TEXT] for n in names]
+            for i, these in enumerate(held):
+                for those in held[i + 1:]:
+                    out.extend((a, b) for a in these for b in those
+                               if a != b and (a, b) not in out)
     return out[:MAX_LINKS]
 
 
