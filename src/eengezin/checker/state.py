@@ -100,9 +100,9 @@ def fact_parts(traject: Traject, analysis: Analysis) -> list[int]:
     for position, (name, sub) in enumerate(analysis.fact_items):
         value = traject.facts.get(name)
         groups = analysis.ref_facts.get(name) if tables is not None else None
-        if groups:
+        if groups and tables is not None:
             # a fact of a reference group reads as its own value and the group's labels
-            used = tuple(tables[k] for k in groups)  # type: ignore[index]
+            used = tuple(tables[k] for k in groups)
             hit = memo.get((name, id(value), *map(id, used)))
             if hit is None or hit[0] is not value or any(
                     a is not b for a, b in zip(hit[2], used, strict=True)):
