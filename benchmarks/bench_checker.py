@@ -2,13 +2,15 @@
 
 Run:
 
-    .venv/bin/python benchmarks/bench_checker.py [--repeat 3] [--json]
+    .venv/bin/python benchmarks/bench_checker.py [--repeat 3] [--only DEF,DEF] [--json]
 
 For each definition it prints the abstract states explored, the distinct transitions, the
 best and median wall-clock time of ``check_definition`` (loading the YAML excluded; the
 target is 3 s for zuid-limburg on a quiet 2-core machine), and the best CPU time of the
-process (steadier than wall-clock time on a shared machine), with the load average before
-and after. It only reports; nothing asserts a time.
+process (steadier than wall-clock time on a shared machine), the process's peak resident
+memory after that definition (it only grows, so for the largest definition it is that
+definition's), with the load average before and after. It only reports; nothing asserts a
+time. Zuid-limburg takes minutes: ``--only basis,cjg,hollands-midden`` leaves it out.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--only", default="", help="bundled ids, comma-separated")
     args = parser.parse_args(argv)
     rows = []
     load_before = _load()
-    for def_id in bundled_ids():
+    chosen = [d for d in args.only.split(",") if d] or list(bundled_ids())
+    for def_id in chosen:
         times = []
         cpu = []
         result = None
@@ -46,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({
             "definition": def_id, "states": result.states, "transitions": result.transitions,
             "sound": result.sound, "best_s": min(times), "median_s": statistics.median(times),
-            "cpu_best_s": min(cpu),
+            "cpu_best_s": min(cpu), "peak_rss_mb": _peak_mb(),
         })
     load = {"before": load_before, "after": _load()}
     if args.json:
@@ -56,13 +60,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"python {platform.python_version()}, {platform.machine()}, repeat {args.repeat}, "
           f"load average {load['before']} before, {load['after']} after")
-    print(f"{'definition':18} {'states':>8} {'transitions':>12} {'sound':>6} {'best':>8} "
-          f"{'median':>8} {'cpu':>8}")
+    print(f"{'definition':18} {'states':>10} {'transitions':>12} {'sound':>6} {'best':>8} "
+          f"{'median':>8} {'cpu':>8} {'peak':>8}")
     for row in rows:
-        print(f"{row['definition']:18} {row['states']:>8,} {row['transitions']:>12,} "
+        print(f"{row['definition']:18} {row['states']:>10,} {row['transitions']:>12,} "
               f"{'yes' if row['sound'] else 'NO':>6} {row['best_s']:>7.2f}s "
-              f"{row['median_s']:>7.2f}s {row['cpu_best_s']:>7.2f}s")
+              f"{row['median_s']:>7.2f}s {row['cpu_best_s']:>7.2f}s {row['peak_rss_mb']:>6} MB")
     return 0
+
+
+def _peak_mb() -> int:
+    """The process's peak resident memory so far, in MB (Linux: ru_maxrss is in kB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def _load() -> str:

@@ -46,11 +46,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-import attrs
-
 from ..definition import load_definition
 from ..process.model import Definition
-from ..process.step import new_traject, perform
+from ..process.step import new_traject
 from ..rules.context import Context
 from ..rules.predicates import Check
 from ..traject import Event, Traject
@@ -58,62 +56,13 @@ from .advice import Adviser
 from .analysis import analysis_for
 from .analysis_model import Analysis
 from .findings import dead_ends, final_tracks, never_accepted, unreachable
+from .nodes import Node, id_values, inherited, materialize, trace
 from .payloads import Payloads, event_known_ids
 from .reductions import Outcome, drop_worse, inert_events, more_permissive
 from .report import CheckResult, Finding
 from .settings import AT, MAX_STATES, MAX_VARIANTS, TODAY
 from .state import AbstractState, abstract, deadline_parts
-from .stepping import Stepper
-
-
-@attrs.define(slots=True)
-class Node:
-    """How the search reached an abstract state: from ``parent`` by ``event`` (None: by
-    waiting for a deadline to run out), at moment ``at``."""
-
-    traject: Traject | None  # None until expanded when reached through a remembered outcome
-    parent: AbstractState | None
-    event: Event | None
-    depth: int
-    at: datetime
-    number: int  # its position in the order states were reached
-    pending: int = 0  # successors it reached first that still need its traject
-    ids: tuple[Any, ...] | None = None  # the values of the facts payload ids come from
-
-
-def _trace(nodes: Mapping[AbstractState, Node], key: AbstractState) -> tuple[Event, ...]:
-    events: list[Event] = []
-    node = nodes[key]
-    while node.parent is not None:
-        if node.event is not None:
-            events.append(node.event)
-        node = nodes[node.parent]
-    return tuple(reversed(events))
-
-
-def _materialize(definition: Definition, analysis: Analysis, nodes: Mapping[AbstractState, Node],
-                 key: AbstractState, verify: bool) -> Traject:
-    """The traject behind ``key``: states reached through remembered outcomes get theirs
-    only when something needs it, by replaying the steps from the nearest ancestor that has
-    one."""
-    chain = []
-    here = key
-    while nodes[here].traject is None:
-        chain.append(here)
-        parent = nodes[here].parent
-        assert parent is not None
-        here = parent
-    traject = nodes[here].traject
-    assert traject is not None
-    for child in reversed(chain):
-        node = nodes[child]
-        if node.event is not None:
-            # a remembered outcome: decided before, in a traject that reads alike
-            traject = perform(definition, traject, node.event).traject
-        node.traject = traject
-        if verify and abstract(traject, analysis, node.at) != child:
-            raise AssertionError(f"remembered outcome differs after {node.event}")
-    return traject
+from .stepping import Remembered, Stepper
 
 
 def _invariant_holds(definition: Definition, traject: Traject, condition: Check,
@@ -198,6 +147,17 @@ class _Search:
         # values as they were: a state reached by one of them shares its parent's)
         self.id_writers = frozenset(eid for eid in definition.events
                                     if analysis.written[eid] & names or eid in steps.uncached)
+        # an event's footprint as bits: its fact positions, then its tracks; a state takes
+        # over its parent's remembered outcomes for the events whose bits its step left alone
+        width = len(analysis.fact_items)
+        self.masks = {eid: sum(1 << i for i in steps.reads[eid])
+                      | sum(1 << (width + j) for j in steps.tracks[eid])
+                      for eid in definition.events}
+        index = analysis.index()
+        # facts whose very values (not only their folded form) payload ids come from: a step
+        # that may write one changes those ids even where the folded value stays
+        self.id_bits = {eid: sum(1 << index[n] for n in analysis.written[eid] & names
+                                 if n in index) for eid in definition.events}
         self.adviser = Adviser(
             definition, lambda eid, tracks: steps.possible(eid, True, tracks),
             lambda eid, traject, at: steps.payloads_for(eid, traject, at),
@@ -205,26 +165,10 @@ class _Search:
                 eid, concrete, cast(AbstractState, key), at))
 
     def id_values(self, key: AbstractState) -> tuple[Any, ...]:
-        """The values of the facts payload ids come from (``Stepper.id_names``) in ``key``,
-        without building its traject where the steps that led to it changed none of them."""
-        nodes = self.nodes
-        node = nodes[key]
-        if node.ids is not None:
-            return node.ids
-        chain: list[Node] = []
-        here, at = key, node
-        while at.ids is None and at.traject is None and at.parent is not None and (
-                at.event is None or at.event.name not in self.id_writers):
-            chain.append(at)
-            here = at.parent
-            at = nodes[here]
-        if at.ids is None:
-            traject = at.traject if at.traject is not None else _materialize(
-                self.definition, self.analysis, nodes, here, self.steps.verify)
-            at.ids = tuple(traject.facts.get(n) for n in self.steps.id_names)
-        for link in chain:
-            link.ids = at.ids
-        return at.ids
+        """The values of the facts payload ids come from in ``key`` (:func:`.nodes.id_values`)."""
+        return id_values(self.nodes, key, self.steps.id_names, self.id_writers,
+                         lambda here: materialize(self.definition, self.analysis, self.nodes,
+                                                  here, self.steps.verify))
 
     def reached(self, key: AbstractState, node: Node, new_key: AbstractState,
                 new: Traject | None, event: Event | None, at: datetime) -> None:
@@ -242,6 +186,7 @@ class _Search:
         self.targets.append(len(self.states))
         self.nodes[new_key] = Node(new, key, event, node.depth + 1, at, len(self.states))
         node.pending += 1
+        node.heirs += 1
         self.states.append(new_key)
         self.queue.append(new_key)
         for tid, state in new_key.tracks:
@@ -277,7 +222,7 @@ class _Search:
             def concrete(key: AbstractState = key, node: Node = node) -> Traject:
                 if node.traject is not None:
                     return node.traject
-                return _materialize(definition, analysis, nodes, key, steps.verify)
+                return materialize(definition, analysis, nodes, key, steps.verify)
 
             if steps.verify:
                 concrete()
@@ -296,7 +241,7 @@ class _Search:
                         if inv.id not in violated and not _invariant_holds(
                                 definition, concrete(), inv.condition, node.at):
                             violated[inv.id] = Finding(
-                                "invariant", inv.id, inv.message.strip(), _trace(nodes, key))
+                                "invariant", inv.id, inv.message.strip(), trace(nodes, key))
             at = node.at
             if key.started:
                 self.adviser.visit(key, key.tracks, concrete, at)
@@ -310,19 +255,39 @@ class _Search:
                 self.successors(key, node, concrete, inert, worse)
                 self.wait(key, node, concrete)
             self.release(node)
+            if node.parent is not None:
+                parent = nodes[node.parent]
+                parent.heirs -= 1
+                if not parent.heirs:
+                    parent.outcomes = None
         return self.result(started, list(violated.values()))
 
     def successors(self, key: AbstractState, node: Node, concrete: Callable[[], Traject],
                    inert: frozenset[str], worse: Mapping[str, tuple[int, tuple[int, ...]]]
                    ) -> None:
-        """Fire every event possible in ``key``; record the edges and the new states."""
+        """Fire every event possible in ``key``; record the edges and the new states.
+
+        An event whose footprint the step into ``key`` left as it was in the parent has the
+        parent's remembered outcomes: the footprint (and so the memory's key) is the same.
+        """
         nodes, steps, at = self.nodes, self.steps, node.at
         targets: set[int] = set()  # states already reached, one edge each
+        inherited_ = inherited(nodes, key, node, self.id_bits)
+        used: dict[str, Remembered] = {}
+        masks, uncached = self.masks, steps.uncached
         for eid in steps.possible_events(key.started, key.tracks):
             if eid in inert and eid in self.fired:
                 continue  # a self-loop: it changes no abstract state
             accepted = False
-            found: Iterable[Outcome] = steps.outcomes(eid, concrete, key, at)
+            remembered = None
+            if inherited_ is not None and not masks[eid] & inherited_[1] and eid not in uncached:
+                remembered = inherited_[0].get(eid)
+            found: Iterable[Outcome]
+            if remembered is not None:
+                found = steps.replay(remembered, key)
+                used[eid] = remembered
+            else:
+                found = steps.outcomes(eid, concrete, key, at)
             if eid in worse:
                 found = drop_worse(self.analysis, list(found), key, *worse[eid])
                 accepted = bool(found)
@@ -336,15 +301,19 @@ class _Search:
                     targets.add(known.number)
                     continue
                 self.reached(key, node, new_key, new, Event(eid, at, payload, actor), at)
+            if remembered is None and steps.last is not None:
+                used[eid] = steps.last
             if accepted:
                 self.fired.add(eid)
+        if node.heirs:
+            node.outcomes = used
         for target in targets:
             self.sources.append(node.number)
             self.targets.append(target)
 
     def release(self, node: Node) -> None:
         """Drop trajecten no state still to be expanded can need: a state's traject serves
-        to build its successors' (:func:`_materialize`); once each successor has its own,
+        to build its successors' (:func:`.nodes.materialize`); once each successor has its own,
         it can go. Fewer live objects keep the garbage collector's walks short."""
         if node.traject is None or node.parent is None:
             return
@@ -375,7 +344,7 @@ class _Search:
         exploration."""
         definition, nodes = self.definition, self.nodes
         return [Finding("advies_onmogelijk", a.rule, a.message(definition),
-                        _trace(nodes, cast(AbstractState, a.key)))
+                        trace(nodes, cast(AbstractState, a.key)))
                 for a in self.adviser.advice()]
 
     def result(self, started: float, findings: list[Finding]) -> CheckResult:
@@ -396,7 +365,7 @@ class _Search:
                 findings.extend(dead_ends(
                     definition, self.states, (self.sources, self.targets),
                     tracks, reachable_final,
-                    lambda k: nodes[k].depth, lambda k: _trace(nodes, k)))
+                    lambda k: nodes[k].depth, lambda k: trace(nodes, k)))
             findings.extend(unreachable(definition, self.leaves_seen))
             findings.extend(never_accepted(definition, self.fired, self.leaves_seen,
                                            self.steps.refusals))

@@ -9,7 +9,9 @@ AT = datetime(2026, 3, 2, 9, 0)
 checker lets a deadline run out (see :mod:`eengezin.checker.explore`)."""
 TODAY = AT.date()
 
-MAX_STATES = 200_000
+MAX_STATES = 3_000_000
+"""The default budget of abstract states: enough for every bundled definition (zuid-limburg
+has about 1.5 million; about 1.4 kB each). ``eengezin check --max-states`` sets another."""
 MAX_VARIANTS = 48
 """At most this many representative payloads per event and traject."""
 MAX_KNOWN_IDS = 8

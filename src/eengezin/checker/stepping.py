@@ -27,6 +27,9 @@ from .settings import ACTOR_ID, AT, MASKED
 from .state import AbstractState, Tracks, assemble, deadline_parts, fact_parts
 
 Outcome = tuple[Mapping[str, Any], Actor | None, Traject | None, AbstractState]
+Remembered = list[tuple[Any, ...]]
+"""An event's outcomes for one footprint: (payload, actor, changes nothing, tracks moved,
+facts written, deadlines, overdue, seen)."""
 
 
 class Stepper:
@@ -74,7 +77,10 @@ class Stepper:
         self.payloads: dict[tuple[str, tuple[str, ...], Any], list[dict[str, Any]]] = {}
         self.actors = {eid: actors(definition, spec, analysis)
                        for eid, spec in definition.events.items()}
-        self.memory: dict[Any, Any] = {}
+        self.memory: dict[Any, Remembered] = {}
+        self.last: Remembered | None = None
+        """After :meth:`outcomes` ran to its end: the remembered outcomes it used or made
+        (None for an event stepped for real every time)."""
         self.available: dict[Any, bool] = {}
         self.by_state: dict[Any, list[str]] = {}
         # ids from the facts shape an event's payloads only where its conditions compare
@@ -197,40 +203,39 @@ class Stepper:
         """Every distinct accepted step at moment ``at``: (payload, actor, traject after it
         or None, abstract state after it). Payloads that lead to the same abstract state
         count once."""
-        started, tracks, facts = key.started, key.tracks, key.facts
-        if not self.possible(eid, started, tracks):
+        if not self.possible(eid, key.started, key.tracks):
             return
-        analysis = self.analysis
         known = self.known_ids(eid, concrete, key)
         cached = eid not in self.uncached
         base = self._footprint(eid, known, key, at)
+        self.last = None
         if cached:
             remembered = self.memory.get(base)
             if remembered is not None:
-                for payload, actor, moved, delta, new_deadlines, new_overdue, new_seen \
-                        in remembered:
-                    if (new_deadlines == key.deadlines and new_overdue == key.overdue
-                            and new_seen == key.seen
-                            and all(tracks[i] == entry for i, entry in moved)
-                            and all(facts[i] == code or facts[i] == MASKED
-                                    for i, code in delta)):
-                        # changes nothing here (a fact masked here stays masked: the
-                        # tracks stay as they are): the state itself, not built again
-                        yield payload, actor, None, key
-                        continue
-                    parts = list(facts)
-                    for i, code in delta:
-                        parts[i] = code
-                    new_tracks = tracks
-                    if moved:
-                        after = list(tracks)
-                        for i, entry in moved:
-                            after[i] = entry
-                        new_tracks = tuple(after)
-                    yield payload, actor, None, assemble(analysis, True, new_tracks, parts,
-                                                         new_deadlines, new_overdue, new_seen)
+                self.last = remembered
+                yield from self.replay(remembered, key)
                 return
         yield from self._step(eid, concrete(), key, at, known, base, cached)
+
+    def replay(self, remembered: Remembered, key: AbstractState) -> Iterator[Outcome]:
+        """The outcomes ``remembered`` for a footprint, applied to ``key`` (which has it)."""
+        analysis, tracks, facts = self.analysis, key.tracks, key.facts
+        for payload, actor, same, moved, delta, new_deadlines, new_overdue, new_seen \
+                in remembered:
+            if same:  # changes nothing: the state itself, not built again
+                yield payload, actor, None, key
+                continue
+            parts = list(facts)
+            for i, code in delta:
+                parts[i] = code
+            new_tracks = tracks
+            if moved:
+                after = list(tracks)
+                for i, entry in moved:
+                    after[i] = entry
+                new_tracks = tuple(after)
+            yield payload, actor, None, assemble(analysis, True, new_tracks, parts,
+                                                 new_deadlines, new_overdue, new_seen)
 
     def _step(self, eid: str, traject: Traject, key: AbstractState, at: datetime,
               known: tuple[str, ...], base: Any, cached: bool) -> Iterator[Outcome]:
@@ -282,8 +287,23 @@ class Stepper:
                 yield payload, actor, new, assemble(analysis, True, new_tracks, parts,
                                                     new_deadlines, new_overdue, new_seen)
         if cached:
-            self.memory[base] = [(payload, actor, *signature)
-                                 for signature, (payload, actor) in found.items()]
+            # whether an outcome changes nothing depends only on the footprint (the facts it
+            # writes, the tracks it moves, the deadlines and events seen are all in it), so
+            # it is decided once, here
+            self.memory[base] = self.last = [
+                (payload, actor, _unchanged(key, *signature), *signature)
+                for signature, (payload, actor) in found.items()]
+
+
+def _unchanged(key: AbstractState, moved: Sequence[tuple[int, Any]],
+               delta: Sequence[tuple[int, int]], deadlines: tuple[str, ...],
+               overdue: tuple[str, ...], seen: tuple[str, ...]) -> bool:
+    """Does a remembered outcome leave ``key`` as it is? A fact masked in ``key`` stays
+    masked when no track moves."""
+    facts, tracks = key.facts, key.tracks
+    return (deadlines == key.deadlines and overdue == key.overdue and seen == key.seen
+            and all(tracks[i] == entry for i, entry in moved)
+            and all(facts[i] == code or facts[i] == MASKED for i, code in delta))
 
 
 def _picker(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
