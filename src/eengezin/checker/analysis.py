@@ -16,7 +16,7 @@ from typing import Any
 from ..process.model import Definition, Record
 from ..rules.footprint import Condition, fact_names
 from ..rules.paths import parse_path
-from .analysis_model import Analysis, Where
+from .analysis_model import Analysis, Link, Where
 from .liveness import liveness
 from .reads import (
     Gathered,
@@ -225,27 +225,32 @@ def _copied_refs(walk: _Walk, groups: Sequence[RefGroup],
 
 
 def _link_paths(walk: _Walk, groups: Sequence[RefGroup]
-                ) -> dict[str, tuple[tuple[str, Any, tuple[str, ...]], ...]]:
+                ) -> dict[str, tuple[Link, ...]]:
     """Per event that compares two or more payload fields with the facts: the elements
     (``facts.betrokkenen[]``) with two or more fields it compares them with, one of them a
-    reference (``voor``). The pairs of ids such an element holds are tried together, one
-    per payload field (:func:`.payloads._links`)."""
+    reference (``voor``), and per payload field the event compares (sorted) the element
+    field whose id it takes (its number in the fields; -1: none). A payload field takes the id of the element field
+    it is compared with; compared with more than one (``over`` with a member's ``id`` and
+    its ``gezag``), the one fewest payload fields are compared with (``gezag``: the child it
+    names; ``van`` then gets the member's own id). So each linked pair of ids is tried one
+    way round only (:func:`.payloads._links`)."""
     references = {path for group in groups for path in group.paths}
     compared: dict[str, set[str]] = {}
-    fields: dict[str, set[str]] = {}
+    links: dict[str, dict[str, set[str]]] = {}  # event: fact path: data paths
     for events, pairs in walk.pairs:
         for a, b in pairs:
             for x, y in ((a, b), (b, a)):
                 if x.startswith("data") and y.startswith("facts."):
                     for eid in events:
                         compared.setdefault(eid, set()).add(x)
-                        fields.setdefault(eid, set()).add(y)
-    out: dict[str, tuple[tuple[str, Any, tuple[str, ...]], ...]] = {}
-    for eid, paths in fields.items():
+                        links.setdefault(eid, {}).setdefault(y, set()).add(x)
+    out: dict[str, tuple[Link, ...]] = {}
+    for eid, by_path in links.items():
         if len(compared[eid]) < 2:
             continue
+        fields = sorted(compared[eid])
         by_element: dict[str, list[str]] = {}
-        for path in sorted(paths):
+        for path in sorted(by_path):
             prefix, sep, name = path.rpartition("[].")
             if sep and "." not in name and "[" not in name:
                 by_element.setdefault(prefix + "[]", []).append(name)
@@ -253,7 +258,12 @@ def _link_paths(walk: _Walk, groups: Sequence[RefGroup]
         for prefix, names in by_element.items():
             if len(names) > 1 and any(f"{prefix}.{n}" in references for n in names):
                 _root, segments = parse_path(prefix)
-                found.append((prefix, (segments[0][0], segments), tuple(names)))
+                with_ = [by_path[f"{prefix}.{n}"] for n in names]
+                takes = tuple((field, min((i for i in range(len(names)) if field in with_[i]),
+                                          key=lambda i: (len(with_[i]), i), default=-1))
+                              for field in fields)
+                if len({t for _f, t in takes if t >= 0}) > 1:
+                    found.append((prefix, (segments[0][0], segments), tuple(names), takes))
         if found:
             out[eid] = tuple(found)
     return out

@@ -18,6 +18,9 @@ __all__ = ["Analysis", "Where"]
 Where = Mapping[str, frozenset[str]]
 
 
+Link = tuple[str, Any, tuple[str, ...], tuple[tuple[str, int], ...]]
+
+
 @attrs.define
 class Analysis:
     """What the checker needs to know about a definition before it explores."""
@@ -56,8 +59,9 @@ class Analysis:
     copy_refs: dict[str, tuple[tuple[int, str], ...]] = attrs.Factory(dict)
     own_facts: dict[str, frozenset[str]] = attrs.Factory(dict)  # facts its conditions read
     # event -> elements whose fields it compares with two payload fields, one a reference:
-    # (element path, its walk, the fields) (see .payloads._links)
-    link_paths: dict[str, tuple[tuple[str, Any, tuple[str, ...]], ...]] = attrs.Factory(dict)
+    # (element path, its walk, the fields, per compared payload field the element field it
+    # takes its id from) (see .payloads._links)
+    link_paths: dict[str, tuple[Link, ...]] = attrs.Factory(dict)
 
     def index(self) -> dict[str, int]:
         """Fact name -> its position in an abstract state."""

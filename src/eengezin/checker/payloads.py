@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from itertools import product
 from typing import Any
 
 from ..process.model import Definition, EventSpec
 from .analysis_model import Analysis
 from .reads import Gathered, texts_at, texts_of, values_at
-from .settings import MAX_KNOWN_IDS, MAX_VARIANTS, TEXT, TODAY
+from .settings import MAX_KNOWN_IDS, MAX_VARIANTS, REF, TEXT, TODAY
 from .state import canon_value
 
 REFS = "\x00refs"
@@ -32,9 +33,20 @@ REFS = "\x00refs"
 groups the event copies into (for those fields only)."""
 LINKS = "\x00links"
 """In the ids :func:`event_known_ids` returns: after it, pairs of ids an element of the
-traject links (flattened)."""
+traject links (flattened: payload field, id, ..., then :data:`END` twice)."""
+TAKEN = "\x00taken"
+"""After :data:`REFS`: the ids after it are not offered, only kept out of new ids."""
+END = "\x00end"
+"""Ends one link among the linked ids."""
+MAX_REF_IDS = 2
+"""At most this many ids (of members that read differently) are offered to a copied
+reference (a voogd's ``voor``): each one named is a state of its own, with all that follows
+it, so every further one multiplies much of the search."""
+MAX_SIBLINGS = 1
+"""At most this many other elements of a payload's list a reference in its first element
+names (a parent's ``gezag`` naming the child registered with it)."""
 MAX_LINKS = 4
-"""At most this many linked pairs of ids are tried per event and traject."""
+"""At most this many links (sets of linked ids) are tried per event and traject."""
 
 
 class Payloads:
@@ -44,9 +56,10 @@ class Payloads:
                  ) -> None:
         self.named: Mapping[str, Any] = definition.types
         self.reads = reads
-        self.known, self.ref_ids, self.links = _split(known)
+        self.known, self.ref_ids, self.links, others = _split(known)
         self.today = today
-        self.taken = {*self.known, *self.ref_ids, *(i for pair in self.links for i in pair)}
+        self.taken = {*self.known, *self.ref_ids, *others,
+                      *(i for link in self.links for i in link.values())}
         self.first_taken = frozenset(self.taken)
         self.counter = 0
         self.expanding: list[str] = []
@@ -70,7 +83,7 @@ class Payloads:
         # those of the plain payload: a new element stays one element, whichever id it was
         # made with, and adds no element the plain payload would not
         plans: list[tuple[str | None, dict[str, str] | None]] = [
-            (ident, None) for ident in self.ref_ids[:4] if ident not in self.known[:4]]
+            (ident, None) for ident in self.ref_ids if ident not in self.known[:4]]
         plans.extend((None, assignment) for assignment in self.assignments())
         counter, taken = self.counter, self.taken
         for aligned_to, assignment in plans:
@@ -82,36 +95,34 @@ class Payloads:
                 self.align = self.assign = None
         self.counter, self.taken = counter, taken
         # each aligned payload, then one change at a time from each of them (a consent given
-        # orally needs the aligned "van" as much as the plain one does), then the plain changes
+        # orally needs the aligned "van" as much as the plain one does), then the plain changes;
+        # a reference or link plan only with a change to another text (rol voogd, vorm
+        # mondeling): a field left out, a flag or a number changes nothing in what the
+        # reference names, and the plain payloads try those already
         firsts = [group[0] for group in aligned if group]
+        own = len(aligned) - len(plans)
         changes = [p for i in range(1, max((len(g) for g in aligned), default=0))
-                   for g in aligned if i < len(g) for p in (g[i],)
-                   if self._literal_change(g[0], p)]
+                   for k, g in enumerate(aligned) if i < len(g) for p in (g[i],)
+                   if self._literal_change(g[0], p, k >= own)]
         return _unique([*base[:1], *firsts, *changes, *base[1:]])
 
     def assignments(self) -> list[dict[str, str]]:
-        """Per linked pair of ids, the fields the event compares with one id each: one
-        field gets one id, the others the other (both ways round)."""
-        fields = sorted(self.reads.compared)
-        if len(fields) < 2:
-            return []
-        out: list[dict[str, str]] = []
-        for a, b in self.links:
-            for first, second in ((a, b), (b, a)):
-                for field in fields:
-                    assignment = {f: (first if f == field else second) for f in fields}
-                    if assignment not in out:
-                        out.append(assignment)
-        return out
+        """Per link (ids one element of the traject holds), the compared fields with the id
+        each takes (:func:`_links`)."""
+        return list(self.links)
 
-    def _literal_change(self, first: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    def _literal_change(self, first: Mapping[str, Any], other: Mapping[str, Any],
+                        texts_only: bool = False) -> bool:
         """Does ``other`` differ from ``first`` only in values that are no ids (an enum value,
-        a flag, a number, a date)? Only such changes are combined with an aligned payload."""
+        a flag, a number, a date)? Only such changes are combined with an aligned payload.
+        ``texts_only``: and every change sets a text (an enum value, a literal)."""
         for key in {*first, *other}:
             a, b = first.get(key), other.get(key)
             if a == b:
                 continue
             if b is None or isinstance(b, (bool, int, float)):
+                if texts_only:
+                    return False
                 continue
             if isinstance(b, str) and b not in self.taken and b != "tekst":
                 continue
@@ -249,7 +260,8 @@ class Payloads:
             return []
         refs = [name for name in first if self.copied_ref(f"{item_path}.{name}")]
         ids = _unique(v for element in default[1:] if isinstance(element, dict)
-                      for name in refs if isinstance(v := element.get(name), str) and v != TEXT)
+                      for name in refs if isinstance(v := element.get(name), str)
+                      and v != TEXT)[:MAX_SIBLINGS]
         out: list[Any] = []
         for name in refs:
             current = first.get(name)
@@ -375,43 +387,104 @@ def event_known_ids(analysis: Analysis, event_id: str, facts: Mapping[str, Any]
                 if walk[0] != target:
                     refs.extend(t for t in texts_at(facts, walk) if t not in refs)
         refs = [t for t in refs if t != TEXT][:MAX_KNOWN_IDS]
+        offered = _one_per_shape(analysis, [w for k, target in groups
+                                            for w in analysis.refs[k].walks if w[0] != target],
+                                 facts, refs)[:MAX_REF_IDS]
         if refs:
-            out = [*out, REFS, *refs]
+            # the others only stay out of the new ids the payloads make
+            out = [*out, REFS, *offered, TAKEN, *(t for t in refs if t not in offered)]
     links = _links(analysis, event_id, facts)
     if links:
-        out = [*out, LINKS, *(i for pair in links for i in pair)]
+        out = [*out, LINKS, *(i for link in links for pair in (*link, (END, END)) for i in pair)]
     return tuple(out)
 
 
+def _one_per_shape(analysis: Analysis, walks: Sequence[tuple[str, tuple[Any, ...]]],
+                   facts: Mapping[str, Any], ids: list[str]) -> list[str]:
+    """``ids`` without those that identify an element (at the end of one of ``walks``: a
+    member's ``id``) that reads, apart from its references, as an element an earlier id
+    identifies: naming either gives states that differ only in which of two alike members a
+    reference names. A coverage choice: which ids the payloads offer, not how states are
+    told apart."""
+    shapes: dict[str, Any] = {}
+    items = dict(analysis.fact_items)
+    for fact, segments in walks:
+        trie = items.get(fact)
+        if trie is None or len(segments) < 2:
+            continue
+        trie = trie.get("[]", {}) if segments[0][1] else trie
+        for name, many in segments[1:-1]:
+            trie = trie.get(name, {})
+            trie = trie.get("[]", {}) if many else trie
+        plain = {key: sub for key, sub in trie.items()
+                 if not (isinstance(sub, Mapping) and any(
+                     m.startswith(REF) for m in sub.get("", ())))}
+        field = segments[-1][0]
+        for element in values_at(facts, (fact, segments[:-1])):
+            if isinstance(element, Mapping) and isinstance(ident := element.get(field), str):
+                shapes.setdefault(ident, canon_value(element, plain, analysis.cap))
+    seen: set[str] = set()
+    out: list[str] = []
+    for ident in ids:
+        shape = shapes.get(ident)
+        if shape is not None:
+            text = repr(shape)
+            if text in seen:
+                continue
+            seen.add(text)
+        out.append(ident)
+    return out
+
+
 def _links(analysis: Analysis, event_id: str, facts: Mapping[str, Any]
-           ) -> list[tuple[str, str]]:
-    """Pairs of ids that one element holds at two paths the event's conditions compare with
+           ) -> list[tuple[tuple[str, str], ...]]:
+    """Ids that one element holds at two or more paths the event's conditions compare with
     its payload (a voogd's id and its ``voor``, a member's id and its ``gezag``), where one of
-    them is a reference (part of a reference group)."""
+    them is a reference (part of a reference group): per such combination, each compared
+    payload field with the id it takes (``over`` the child a ``gezag`` names, ``van`` the
+    member's own id; see :func:`.analysis._link_paths`), one way round only."""
     paths = analysis.link_paths.get(event_id, ())
-    out: list[tuple[str, str]] = []
-    for _element, walk, names in paths:
+    out: list[tuple[tuple[str, str], ...]] = []
+    for _element, walk, names, takes in paths:
+        used = sorted({t for _f, t in takes if t >= 0})
         for element in values_at(facts, walk):
             if not isinstance(element, Mapping):
                 continue
-            held = [[t for t in texts_of(element.get(n)) if t != TEXT] for n in names]
-            for i, these in enumerate(held):
-                for those in held[i + 1:]:
-                    out.extend((a, b) for a in these for b in those
-                               if a != b and (a, b) not in out)
+            held = [[t for t in texts_of(element.get(names[i])) if t != TEXT] for i in used]
+            for combination in product(*held):
+                if len(set(combination)) < len(combination):
+                    continue  # one id at two places links nothing
+                chosen = dict(zip(used, combination, strict=True))
+                link = tuple((field, chosen[t]) for field, t in takes if t >= 0)
+                if link not in out:
+                    out.append(link)
     return out[:MAX_LINKS]
 
 
-def _split(known: Sequence[str]) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-    """:func:`event_known_ids`' tuple, taken apart: own ids, reference ids, linked pairs."""
+def _split(known: Sequence[str]
+           ) -> tuple[list[str], list[str], list[dict[str, str]], list[str]]:
+    """:func:`event_known_ids`' tuple, taken apart: own ids, reference ids, linked ids (per
+    link: payload field -> id), other ids new ones must differ from."""
     own, refs, flat = list(known), [], []
     if LINKS in own:
         at = own.index(LINKS)
         own, flat = own[:at], own[at + 1:]
+    taken: list[str] = []
     if REFS in own:
         at = own.index(REFS)
         own, refs = own[:at], own[at + 1:]
-    return own, refs, list(zip(flat[::2], flat[1::2], strict=False))
+        if TAKEN in refs:
+            at = refs.index(TAKEN)
+            refs, taken = refs[:at], refs[at + 1:]
+    links: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for field, ident in zip(flat[::2], flat[1::2], strict=False):
+        if field == END:
+            links.append(current)
+            current = {}
+        else:
+            current[field] = ident
+    return own, refs, links, taken
 
 
 def distinct(payloads: Sequence[dict[str, Any]], trie: Mapping[str, Any], cap: int
