@@ -38,7 +38,7 @@ TAKEN = "\x00taken"
 """After :data:`REFS`: the ids after it are not offered, only kept out of new ids."""
 END = "\x00end"
 """Ends one link among the linked ids."""
-MAX_REF_IDS = 2
+MAX_REF_IDS = 1
 """At most this many ids (of members that read differently) are offered to a copied
 reference (a voogd's ``voor``): each one named is a state of its own, with all that follows
 it, so every further one multiplies much of the search."""
@@ -96,9 +96,10 @@ class Payloads:
         self.counter, self.taken = counter, taken
         # each aligned payload, then one change at a time from each of them (a consent given
         # orally needs the aligned "van" as much as the plain one does), then the plain changes;
-        # a reference or link plan only with a change to another text (rol voogd, vorm
-        # mondeling): a field left out, a flag or a number changes nothing in what the
-        # reference names, and the plain payloads try those already
+        # a reference or link plan only with a change to a literal a condition compares the
+        # field with (rol voogd, vorm mondeling): a field left out, a flag, a number, another
+        # enum value change nothing in what the reference names, and the plain payloads try
+        # those already
         firsts = [group[0] for group in aligned if group]
         own = len(aligned) - len(plans)
         changes = [p for i in range(1, max((len(g) for g in aligned), default=0))
@@ -115,7 +116,8 @@ class Payloads:
                         texts_only: bool = False) -> bool:
         """Does ``other`` differ from ``first`` only in values that are no ids (an enum value,
         a flag, a number, a date)? Only such changes are combined with an aligned payload.
-        ``texts_only``: and every change sets a text (an enum value, a literal)."""
+        ``texts_only``: and every change sets a literal some condition compares the field
+        with (rol voogd, vorm mondeling)."""
         for key in {*first, *other}:
             a, b = first.get(key), other.get(key)
             if a == b:
@@ -124,6 +126,8 @@ class Payloads:
                 if texts_only:
                     return False
                 continue
+            if texts_only and b not in self.literals(key):
+                return False
             if isinstance(b, str) and b not in self.taken and b != "tekst":
                 continue
             return False
