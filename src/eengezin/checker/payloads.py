@@ -7,11 +7,14 @@ traject's facts for fields that conditions compare).
 
 Ids also flow through copies: a field copied into a fact path that conditions compare with
 other fact paths (a betrokkene's ``voor``, a member's ``gezag``: a reference group, see
-:func:`.reads.ref_groups`) takes the texts of that group in the traject (the household's
-member ids) and, within one list, the ids of the other elements (a parent's ``gezag``
-names a child registered in the same payload). And where a traject links two ids in one
-element (a voogd's id and the child in its ``voor``), the fields the event compares get
-that pair, one id each (the child's id for ``over``, the voogd's for ``van``).
+:func:`.reads.ref_groups`) takes a text of that group in the traject (a member's id, up to
+:data:`MAX_REF_IDS`) and, within one list, the id of another element (a parent's
+``gezag`` names a child registered in the same payload, up to :data:`MAX_SIBLINGS`). And
+where a traject links two ids in one element (a voogd's id and the child in its ``voor``),
+the fields the event compares get them, one way round (the child's id for ``over``, the
+voogd's for ``van``). Every such choice of ids is a state of its own with all that follows
+it, so the payloads take few: which ids they offer is a coverage choice, like the other
+representatives, and changes nothing in how states are told apart.
 """
 
 from __future__ import annotations
