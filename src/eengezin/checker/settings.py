@@ -10,8 +10,9 @@ checker lets a deadline run out (see :mod:`eengezin.checker.explore`)."""
 TODAY = AT.date()
 
 MAX_STATES = 3_000_000
-"""The default budget of abstract states: enough for every bundled definition (zuid-limburg
-has about 1.5 million; about 1.4 kB each). ``eengezin check --max-states`` sets another."""
+"""The default budget of abstract states; about 1.4 kB each. Without reference groups it
+was enough for every bundled definition (zuid-limburg: about 1.5 million); with them
+zuid-limburg passes it (docs/testing.md). ``eengezin check --max-states`` sets another."""
 MAX_VARIANTS = 48
 """At most this many representative payloads per event and traject."""
 MAX_KNOWN_IDS = 8
