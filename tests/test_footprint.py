@@ -85,7 +85,8 @@ def test_quantifiers_resolve_item_to_the_collection() -> None:
     reads = compiled({"find": EXAMPLES["find"]}).reads
     assert reads.paths == {"facts.leden", "data.over", "facts.leden[].id",
                            "facts.leden[].geboortedatum"}
-    assert reads.compared == (("facts.leden", "data.over"),)
+    # the key of each element is what is compared with the other path
+    assert reads.compared == (("facts.leden[].id", "data.over"),)
     assert reads.clock
     nested = compiled({"every": {"path": "facts.plan.doelen", "require": {
         "every": {"path": "item.acties", "require": {"present": "item.wie"}}}}})

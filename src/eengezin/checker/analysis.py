@@ -10,24 +10,30 @@ state keeps, and it prepares the reductions (:mod:`.liveness`, :mod:`.reductions
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..process.model import Definition, Record
 from ..rules.footprint import Condition, fact_names
-from .analysis_model import Analysis, Where
+from ..rules.paths import parse_path
+from .analysis_model import Analysis, Link, Where
 from .liveness import liveness
 from .reads import (
     Gathered,
+    RefGroup,
     build_trie,
     copied_literals,
+    copied_path,
     fact_of,
     graft,
     merge_tries,
     record_paths,
+    ref_groups,
     required_states,
     written_facts,
 )
 from .reductions import closed_facts, eager
+from .settings import RAW, REF
 
 
 class _Walk:
@@ -41,6 +47,8 @@ class _Walk:
         self.roots: list[tuple[int, Condition | None]] = []  # with polarity
         self.uses: dict[tuple[str, str], list[Where]] = {}
         self.copies: list[tuple[str, str, str, str]] = []  # event, fact, op, data path copied
+        # per condition: the events it decides and the paths it compares (``other:``)
+        self.pairs: list[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = []
 
     def condition(self, events: Iterable[str], condition: Condition | None, polarity: int = 0,
                   where: Where | None = None) -> None:
@@ -51,6 +59,8 @@ class _Walk:
         self.roots.append((polarity, condition))
         if condition is None:
             return
+        if condition.reads.compared:
+            self.pairs.append((tuple(events), condition.reads.compared))
         for name in fact_names(condition.reads):
             for eid in events:
                 self.uses.setdefault((name, eid), []).append(where or {})
@@ -79,6 +89,8 @@ class _Walk:
                 for e in events:
                     if e in self.event_reads:
                         self.event_reads[e].paths.add(key)
+                if rec.op == "put":
+                    self.copies.extend((e, rec.fact, "key", key) for e in events)
 
 
 def analyse(definition: Definition) -> Analysis:
@@ -108,6 +120,8 @@ def analyse(definition: Definition) -> Analysis:
     invariant_reads = Gathered()
     for inv in definition.invariants:
         walk.roots.append((0, inv.always))
+        if inv.always is not None and inv.always.reads.compared:
+            walk.pairs.append(((), inv.always.reads.compared))
         state_reads.condition(inv.always)
         invariant_reads.condition(inv.always)
     # a deadline only warns; when it starts matters only if something decisive reads it
@@ -135,9 +149,16 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
         eid for eid, reads in event_reads.items()
         if reads.mentions_actor or definition.events[eid].roles is not None
     )
+    # texts compared with one another across fact paths (ids and the references to them)
+    groups = ref_groups(walk.pairs, frozenset(walk.keyed))
+    for k, group in enumerate(groups):
+        for path in group.paths:
+            graft(trie, path, {"": frozenset({f"{REF}{k}"})})
     data_tries = {eid: build_trie(reads, "data") for eid, reads in event_reads.items()}
+    own_facts = {eid: reads.facts() for eid, reads in event_reads.items()}
+    copy_refs = _copied_refs(walk, groups, data_tries)
     for eid, fact, op, source in walk.copies:
-        if fact not in trie or eid not in data_tries:
+        if fact not in trie or eid not in data_tries or op == "key":
             continue
         sub = trie[fact]
         if op in ("put", "append"):
@@ -160,7 +181,13 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
         actor_events=actor_events,
         fact_items=tuple((n, sub) for n, sub in sorted(trie.items()) if n not in ("", "[]")),
     )
-    analysis.written = {eid: written_facts(definition, spec)
+    analysis.refs = tuple(groups)
+    analysis.ref_facts = {name: tuple(k for k, g in enumerate(groups) if name in g.facts)
+                          for name in trie if any(name in g.facts for g in groups)}
+    analysis.copy_refs = copy_refs
+    analysis.link_paths = _link_paths(walk, groups)
+    analysis.own_facts = own_facts
+    analysis.written = {eid: _with_groups(written_facts(definition, spec), groups)
                         for eid, spec in definition.events.items()}
     analysis.codes = [{} for _ in analysis.fact_items]
     analysis.values = [[] for _ in analysis.fact_items]
@@ -174,6 +201,92 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
     liveness(definition, analysis, invariant_reads)
     analysis.eager = eager(definition, analysis, polarities)
     return analysis
+
+
+def _copied_refs(walk: _Walk, groups: Sequence[RefGroup],
+                 data_tries: dict[str, dict[str, Any]]
+                 ) -> dict[str, tuple[tuple[int, str], ...]]:
+    """Payload paths copied into a path of a reference group (a betrokkene's ``voor``, a
+    member's ``gezag``): per event, the groups its payloads take ids from. Such a path is
+    read like a path the event compares itself (its payloads get the ids of the group, the
+    payload keeps them as they are), and the event reads the group's facts (its payloads
+    depend on them). Per event: the groups, each with the fact copied into."""
+    out: dict[str, set[tuple[int, str]]] = {}
+    for eid, fact, op, source in walk.copies:
+        reads = walk.event_reads.get(eid)
+        if reads is None:
+            continue
+        for k, group in enumerate(groups):
+            for path in group.paths:
+                target = copied_path(path, fact, op, source) if fact_of(path) == fact else None
+                if target is None:
+                    continue
+                reads.paths.add(target)
+                reads.paths.update(group.paths)
+                reads.copied_refs.add(target)
+                graft(data_tries[eid], target, {"": frozenset({RAW})})
+                out.setdefault(eid, set()).add((k, fact))
+    return {eid: tuple(sorted(ks)) for eid, ks in out.items()}
+
+
+def _link_paths(walk: _Walk, groups: Sequence[RefGroup]
+                ) -> dict[str, tuple[Link, ...]]:
+    """Per event that compares two or more payload fields with the facts: the elements
+    (``facts.betrokkenen[]``) with two or more fields it compares them with, one of them a
+    reference (``voor``), and per payload field the event compares (sorted) the element
+    field whose id it takes (its number in the fields; -1: none). A payload field takes the id of the element field
+    it is compared with; compared with more than one (``over`` with a member's ``id`` and
+    its ``gezag``), the one fewest payload fields are compared with (``gezag``: the child it
+    names; ``van`` then gets the member's own id). So each linked pair of ids is tried one
+    way round only (:func:`.payloads._links`)."""
+    references = {path for group in groups for path in group.paths}
+    compared: dict[str, set[str]] = {}
+    links: dict[str, dict[str, set[str]]] = {}  # event: fact path: data paths
+    for events, pairs in walk.pairs:
+        for a, b in pairs:
+            for x, y in ((a, b), (b, a)):
+                if x.startswith("data") and y.startswith("facts."):
+                    for eid in events:
+                        compared.setdefault(eid, set()).add(x)
+                        links.setdefault(eid, {}).setdefault(y, set()).add(x)
+    out: dict[str, tuple[Link, ...]] = {}
+    for eid, by_path in links.items():
+        if len(compared[eid]) < 2:
+            continue
+        fields = sorted(compared[eid])
+        by_element: dict[str, list[str]] = {}
+        for path in sorted(by_path):
+            prefix, sep, name = path.rpartition("[].")
+            if sep and "." not in name and "[" not in name:
+                by_element.setdefault(prefix + "[]", []).append(name)
+        found = []
+        for prefix, names in by_element.items():
+            if len(names) > 1 and any(f"{prefix}.{n}" in references for n in names):
+                _root, segments = parse_path(prefix)
+                with_ = [by_path[f"{prefix}.{n}"] for n in names]
+                takes = tuple((field, min((i for i in range(len(names)) if field in with_[i]),
+                                          key=lambda i: (len(with_[i]), i), default=-1))
+                              for field in fields)
+                if len({t for _f, t in takes if t >= 0}) > 1:
+                    found.append((prefix, (segments[0][0], segments), tuple(names), takes))
+        if found:
+            out[eid] = tuple(found)
+    return out
+
+
+def _with_groups(written: frozenset[str], groups: Sequence[RefGroup]) -> frozenset[str]:
+    """``written`` and every fact of a reference group it shares a fact with: which texts of
+    a group occur twice depends on all its facts, so writing one may change the others'
+    canonical values."""
+    out = set(written)
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            if out & set(group.facts) and not out >= set(group.facts):
+                out |= set(group.facts)
+                changed = True
+    return frozenset(out)
 
 
 def _steering(definition: Definition) -> frozenset[str]:

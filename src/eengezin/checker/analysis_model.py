@@ -10,12 +10,15 @@ from typing import Any
 import attrs
 
 from ..rules.predicates import Check
-from .reads import Gathered
+from .reads import Gathered, RefGroup
 
 __all__ = ["Analysis", "Where"]
 
 
 Where = Mapping[str, frozenset[str]]
+
+
+Link = tuple[str, Any, tuple[str, ...], tuple[tuple[str, int], ...]]
 
 
 @attrs.define
@@ -44,11 +47,21 @@ class Analysis:
     live_cache: dict[Any, frozenset[str]] = attrs.Factory(dict)
     dead_cache: dict[Any, tuple[int, ...]] = attrs.Factory(dict)
     event_facts: dict[str, frozenset[str]] = attrs.Factory(dict)
-    memo: dict[tuple[str, int], tuple[Any, int]] = attrs.Factory(dict)
+    # fact values -> their numbers, and groups' facts -> their label tables (see .state)
+    memo: dict[tuple[Any, ...], tuple[Any, ...]] = attrs.Factory(dict)
     codes: list[dict[Any, int]] = attrs.Factory(list)  # per fact position: canon -> number
     values: list[list[Any]] = attrs.Factory(list)  # per fact position: number -> canon
     written: dict[str, frozenset[str]] = attrs.Factory(dict)  # event -> facts it may write
     uses: dict[tuple[str, str], tuple[Where, ...]] = attrs.Factory(dict)
+    refs: tuple[RefGroup, ...] = ()  # reference groups (.reads.ref_groups)
+    ref_facts: dict[str, tuple[int, ...]] = attrs.Factory(dict)  # fact -> its groups
+    # event -> the groups it copies into, each with the fact it copies into
+    copy_refs: dict[str, tuple[tuple[int, str], ...]] = attrs.Factory(dict)
+    own_facts: dict[str, frozenset[str]] = attrs.Factory(dict)  # facts its conditions read
+    # event -> elements whose fields it compares with two payload fields, one a reference:
+    # (element path, its walk, the fields, per compared payload field the element field it
+    # takes its id from) (see .payloads._links)
+    link_paths: dict[str, tuple[Link, ...]] = attrs.Factory(dict)
 
     def index(self) -> dict[str, int]:
         """Fact name -> its position in an abstract state."""

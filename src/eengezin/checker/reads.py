@@ -8,12 +8,12 @@ which parts of the facts and of a payload the abstraction must keep.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ..process.model import Definition, EventSpec, Record
 from ..rules.footprint import Condition, Reads
-from ..rules.paths import PathError, parse_path
+from ..rules.paths import PathError, Segment, parse_path
 from .settings import LITERALS, MEMBERS, RAW, WHOLE
 
 _KEPT = ("data", "facts")
@@ -47,6 +47,9 @@ class Gathered:
         self.member_reads: set[str] = set()
         self.deep_reads: set[str] = set()
         self.compared: set[str] = set()  # data paths compared with a path outside the payload
+        # data paths copied into a reference path that other events compare (a betrokkene's
+        # ``voor``): their payloads take the ids of the reference group
+        self.copied_refs: set[str] = set()
         # paths read against the moment of the event (a birth date for an age): their value
         # is kept as it is, since one date and another read differently
         self.dated: set[str] = set()
@@ -178,6 +181,159 @@ def copied_literals(literals: Mapping[str, Iterable[Any]], fact: str, op: str, s
             continue
         for value in values:
             yield target, value
+
+
+def copied_path(path: str, fact: str, op: str, source: str) -> str | None:
+    """The payload path that ``op`` copies from ``source`` into fact path ``path``, or None
+    (the inverse of what :func:`copied_literals` does for one path).
+
+    >>> copied_path("facts.betrokkenen[].voor", "betrokkenen", "put", "data")
+    'data.voor'
+    >>> copied_path("facts.huishouden.leden[].gezag", "huishouden", "set", "data.huishouden")
+    'data.huishouden.leden[].gezag'
+    """
+    whole = f"facts.{fact}"
+    if op == "key":  # put's key: the keys of the fact (a list of keys puts each)
+        return source if path == whole else None
+    prefix = f"{whole}[]" if op in ("put", "append") else whole
+    if path == prefix or path.startswith((prefix + ".", prefix + "[")):
+        return source + path[len(prefix):]
+    return None
+
+
+# ------------------------------------------------------------------ references
+
+
+class RefGroup(NamedTuple):
+    """Fact paths whose texts conditions compare with one another (directly, or each with
+    the same payload field): member ids, a member's ``gezag``, a betrokkene's ``voor``."""
+
+    paths: tuple[str, ...]
+    """The fact paths, sorted (``facts.huishouden.leden[].gezag``)."""
+    facts: tuple[str, ...]
+    """The facts they are in, sorted."""
+    walks: tuple[tuple[str, tuple[Segment, ...]], ...]
+    """Per path: its fact and the segments below it, in the order of ``paths``."""
+
+
+Pairs = Iterable[tuple[Sequence[str], Iterable[tuple[str, str]]]]
+
+
+def ref_groups(pairs: Pairs, keyed: frozenset[str] = frozenset()) -> list[RefGroup]:
+    """The groups of fact paths whose texts are compared with one another.
+
+    ``pairs``: per condition, the events it decides and its compared pairs (``other:``).
+    Two paths are linked when a pair compares them; a payload path links everything it is
+    compared with, within one event (``find`` a member by ``data.over`` and look for
+    ``data.over`` in a ``voor``: the member id and the ``voor`` are linked). A group is kept
+    when it links at least two fact paths, or a fact path with itself (only then does the
+    abstract state need to know which texts are equal; a fact path compared with payload
+    fields alone is read symmetrically: the payloads take their ids from the traject).
+
+    The keys of a fact that ``put`` builds (``keyed``: the signals, the consents per
+    recipient) are left out: such a fact grows with every ``put`` (a new signal per
+    ``signaal_melden``), and telling its keys apart would keep every one of them, where the
+    abstract state counts elements only up to the largest count a rule asks for. They stay
+    counted, as before.
+    """
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(node: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    self_linked: set[tuple[str, str]] = set()
+    for events, compared in pairs:
+        for a, b in compared:
+            sides = [_nodes(a, events), _nodes(b, events)]
+            if not sides[0] or not sides[1]:
+                continue
+            if sides[0][0][0] == "" and sides[1][0][0] == "":
+                self_linked.add(sides[0][0])
+            for x in sides[0]:
+                for y in sides[1]:
+                    parent[find(x)] = find(y)
+    members: dict[tuple[str, str], set[str]] = {}
+    for node in list(parent):
+        if node[0] != "":
+            continue
+        name = fact_of(node[1])
+        if name in keyed and node[1].removesuffix("[]") == f"facts.{name}":
+            continue  # the keys of a fact put builds
+        members.setdefault(find(node), set()).add(node[1])
+    linked = {find(node) for node in self_linked}
+    groups: list[RefGroup] = []
+    for root, paths in sorted(members.items(), key=lambda item: sorted(item[1])):
+        if len(paths) < 2 and root not in linked:
+            continue
+        ordered = tuple(sorted(paths))
+        walks = []
+        for path in ordered:
+            _root, segments = parse_path(path)
+            walks.append((segments[0][0], segments))
+        groups.append(RefGroup(ordered, tuple(sorted({fact_of(p) for p in ordered})),
+                               tuple(walks)))
+    return groups
+
+
+def _nodes(path: str, events: Sequence[str]) -> list[tuple[str, str]]:
+    """The graph nodes of ``path``: a fact path is one node, a payload path one per event."""
+    head = path.split(".", 1)[0].removesuffix("[]")
+    if head == "facts" and "." in path:
+        try:
+            parse_path(path)
+        except PathError:
+            return []
+        return [("", path)]
+    if head == "data":
+        return [(eid, path) for eid in events]
+    return []
+
+
+def values_at(facts: Mapping[str, Any], walk: tuple[str, tuple[Segment, ...]]
+              ) -> Iterator[Any]:
+    """The values a fact path reaches (``[]`` goes through a list or a mapping's values)."""
+
+    def visit(value: Any, i: int) -> Iterator[Any]:
+        if i:
+            value = value.get(segments[i][0]) if isinstance(value, Mapping) else None
+        if value is None:
+            return
+        if segments[i][1]:
+            if isinstance(value, Mapping):
+                value = list(value.values())
+            if not isinstance(value, list):
+                return
+            for item in value:
+                if i + 1 == len(segments):
+                    yield item
+                else:
+                    yield from visit(item, i + 1)
+        elif i + 1 == len(segments):
+            yield value
+        else:
+            yield from visit(value, i + 1)
+
+    fact, segments = walk
+    if fact in facts and segments:
+        yield from visit(facts[fact], 0)
+
+
+def texts_of(value: Any) -> Iterator[str]:
+    """The texts a value holds as a reference: itself, a list's texts, a mapping's keys."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | Mapping):
+        yield from (v for v in value if isinstance(v, str))
+
+
+def texts_at(facts: Mapping[str, Any], walk: tuple[str, tuple[Segment, ...]]) -> Iterator[str]:
+    """The texts at a path of a :class:`RefGroup`, in the order of the facts."""
+    for value in values_at(facts, walk):
+        yield from texts_of(value)
 
 
 # ------------------------------------------------------------------ tries

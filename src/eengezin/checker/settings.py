@@ -9,9 +9,10 @@ AT = datetime(2026, 3, 2, 9, 0)
 checker lets a deadline run out (see :mod:`eengezin.checker.explore`)."""
 TODAY = AT.date()
 
-MAX_STATES = 3_000_000
+MAX_STATES = 6_000_000
 """The default budget of abstract states: enough for every bundled definition (zuid-limburg
-has about 1.5 million; about 1.4 kB each). ``eengezin check --max-states`` sets another."""
+has about 5.1 million; about 1.3 kB each, so 6.4 GB and 8 minutes of CPU for it).
+``eengezin check --max-states`` sets another."""
 MAX_VARIANTS = 48
 """At most this many representative payloads per event and traject."""
 MAX_KNOWN_IDS = 8
@@ -30,3 +31,11 @@ none of them (``equals``, ``one_of``), so every other value, absent or not, read
 MEMBERS = "\x00members"
 """In a trie: this value is read only as a collection in which values are looked up
 (``contains``), so everything that holds nothing (absent, empty, no collection) reads alike."""
+REF = "\x00ref"
+"""In a trie, followed by a group number: the texts at this path are references (ids) that
+conditions compare with texts at other paths of the same group (see :mod:`.reads`); the
+abstract state keeps which of them occur elsewhere in the group, not the texts."""
+TEXT = "tekst"
+"""The plain text the representative payloads fill a text field with when nothing asks for
+another value; at a reference path it names nothing, and it is kept as it is (like a
+literal), since a payload may hold it too."""

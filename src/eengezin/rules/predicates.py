@@ -505,7 +505,9 @@ def find(params: Any, env: CompileEnv) -> Declared:
         return False
 
     path = p["path"]
-    reads = _operand_reads(path, p) | Reads(paths=frozenset({f"{_items(path)}.{key}"}))
+    # what is compared is the key of each element, not the collection
+    keyed = f"{_items(path)}.{key}"
+    reads = _operand_reads(keyed, p) | Reads(paths=frozenset({path, keyed}))
     if inner is not None:
         reads = reads | inner.reads.within(_items(path))
     return Declared(check, reads)
