@@ -274,7 +274,7 @@ def test_state_machine_reaches_the_last_phase() -> None:
 
 @pytest.mark.parametrize("def_id", sorted(bundled_ids()))
 def test_state_machine_reaches_every_state(def_id: str) -> None:
-    """100 runs of 150 steps reach every state of every track, afronding and gesloten
+    """100 runs of 150 steps (400 for zuid-limburg) reach every state of every track, afronding and gesloten
     included (deep profile: some ten seconds per definition). Only ``zonder_regie`` may be
     missed: any signal, and in Zuid-Limburg any formal helper or family plan recorded
     before, rules it out, and the single-event rules record those freely (the histories
@@ -282,7 +282,10 @@ def test_state_machine_reaches_every_state(def_id: str) -> None:
     if not is_deep():
         pytest.skip("runs in the deep hypothesis profile")
     definition = load_definition(def_id)
-    reached = _machine_reach(definition, 100, 150)
+    # zuid-limburg's runs take 400 steps: since the kit also tries consent by a voogd or a
+    # holder of gezag (the checker's representative payloads), its runs wander longer before
+    # they close (with 150 and 250 steps none of the 100 reached gesloten)
+    reached = _machine_reach(definition, 100, 400 if def_id == "zuid-limburg" else 150)
     for track_id, track in definition.tracks.items():
         assert set(track.leaves) - reached[track_id] <= {"zonder_regie"}, (
             track_id, track.leaves - reached[track_id])

@@ -232,7 +232,7 @@ def candidate_payloads(definition: Definition, event_id: str, traject: Traject |
 
 
 def satisfying_payloads(definition: Definition, traject: Traject, event_id: str, at: datetime,
-                        actor: Actor | None, *, limit: int = 4, tries: int = 24
+                        actor: Actor | None, *, limit: int = 4, tries: int = 48
                         ) -> list[dict[str, Any]]:
     """Up to ``limit`` of the :func:`candidate_payloads` (the first ``tries`` of them) that
     the core accepts for ``event_id`` from ``actor`` at ``at``: they fit the payload type

@@ -247,7 +247,7 @@ def _blocks(verdict: Verdict) -> int:
 
 def unblocking(definition: Definition, walk: Walk, at: datetime, blocked: Sequence[str],
                recorders: Sequence[str]) -> list[str]:
-    """Those of ``recorders`` that, with their first payload the core accepts, leave the
+    """Those of ``recorders`` that, with one of the payloads the core accepts, leave the
     ``blocked`` events (possible now, refused by rules that do not read the payload) with
     fewer blocking violations, and the events possible now with no more in all: a step
     towards what holds the walk up. One step is looked
@@ -260,18 +260,19 @@ def unblocking(definition: Definition, walk: Walk, at: datetime, blocked: Sequen
         spec = definition.events[event_id]
         actor = actors_for(definition, spec)[0]
         payloads = ([{}] if spec.payload_spec is None else
-                    satisfying_payloads(definition, walk.traject, event_id, at, actor, limit=1))
-        if not payloads:
-            continue
-        outcome = step(definition, walk.traject, Event(event_id, at, payloads[0], actor))
-        if not outcome.accepted:
-            continue
-        after = available_events(definition, outcome.traject, at)
-        fewer = sum(_blocks(after[e]) if e in after else _blocks(before[e]) for e in blocked)
-        # and no more refusals elsewhere: else two helpers can undo each other for ever
-        # (a signal raised frees one event, closing it frees another)
-        if fewer < base and sum(_blocks(v) for v in after.values()) <= total:
-            out.append(event_id)
+                    satisfying_payloads(definition, walk.traject, event_id, at, actor))
+        for payload in payloads:  # the payloads the walk may draw for it (event_for)
+            outcome = step(definition, walk.traject, Event(event_id, at, payload, actor))
+            if not outcome.accepted:
+                continue
+            after = available_events(definition, outcome.traject, at)
+            fewer = sum(_blocks(after[e]) if e in after else _blocks(before[e])
+                        for e in blocked)
+            # and no more refusals elsewhere: else two helpers can undo each other for ever
+            # (a signal raised frees one event, closing it frees another)
+            if fewer < base and sum(_blocks(v) for v in after.values()) <= total:
+                out.append(event_id)
+                break
     return out
 
 
