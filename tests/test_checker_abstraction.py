@@ -25,10 +25,8 @@ from eengezin.rules.predicates import PredicateRegistry
 
 from conftest import examples, is_deep, run_trace, write
 
-# A process a -> b -> klaar. `vastleggen` records the fact `akkoord`; `afronden` (b -> klaar)
-# needs it. {where} says where `vastleggen` is possible.
-RECORDER = """\
-id: vastleggen
+# the start of both test processes below: the tracks a -> b -> klaar and a first event
+PHASES = """\
 version: "1"
 start_event: begin
 tracks:
@@ -42,6 +40,13 @@ events:
   begin:
     payload: {{}}
     when_in: {{fase: a}}
+"""
+
+# A process a -> b -> klaar. `vastleggen` records the fact `akkoord`; `afronden` (b -> klaar)
+# needs it. {where} says where `vastleggen` is possible.
+RECORDER = """\
+id: vastleggen
+""" + PHASES + """\
   vastleggen:
     payload: {{akkoord: boolean}}
     when_in: {{fase: {where}}}
@@ -365,19 +370,7 @@ def test_reads_combine_to_only_literals_only_where_every_part_agrees() -> None:
 # rol with literals: {rules}.
 COPIED = """\
 id: vertegenwoordiging
-version: "1"
-start_event: begin
-tracks:
-  fase:
-    initial: a
-    states:
-      a: {{}}
-      b: {{}}
-      klaar: {{final: true}}
-events:
-  begin:
-    payload: {{}}
-    when_in: {{fase: a}}
+""" + PHASES + """\
   betrokkene_toevoegen:
     payload: {{id: text, naam: text, rol?: string}}
     when_in: {{fase: a}}
