@@ -18,11 +18,10 @@ from typing import Any
 
 from ..process.model import Definition, EventSpec
 from ..process.step import availability, step
-from ..rules.footprint import Condition
 from ..traject import Actor, Event, Traject
 from .analysis_model import Analysis
 from .payloads import Payloads, distinct, event_known_ids, valid
-from .reads import Gathered, has_raw
+from .reads import has_raw
 from .settings import ACTOR_ID, AT, MASKED
 from .state import AbstractState, Tracks, assemble, deadline_parts, fact_parts
 
@@ -99,24 +98,6 @@ class Stepper:
         self.id_source: Callable[[AbstractState], tuple[Any, ...]] | None = None
         # why events that were never accepted were refused: event -> blocking code -> times
         self.refusals: dict[str, dict[str, int]] = {}
-        # the facts (as positions) the conditions of conditional ``next`` events read, and
-        # whether they read a track; an event missing here has such a condition that reads
-        # what the abstract state does not hold
-        self.next_reads: dict[str, tuple[tuple[int, ...], bool]] = {}
-        for eid, spec in definition.events.items():
-            gathered = Gathered()
-            known_reads = True
-            for rule in spec.rules:
-                for _next, cond in rule.next_when:
-                    if isinstance(cond, Condition):
-                        gathered.condition(cond)
-                    elif cond is not None:
-                        known_reads = False
-            names = gathered.facts()
-            if not known_reads or gathered.opaque or gathered.clock or any(n not in index for n in names):
-                continue
-            self.next_reads[eid] = (tuple(sorted(index[n] for n in names)),
-                                    bool(gathered.in_state or gathered.state_paths))
         self.accepted: set[str] = set()
 
     def _payloads(self, eid: str, known: tuple[str, ...], at: datetime
@@ -189,14 +170,13 @@ class Stepper:
 
     def footprint(self, eid: str, concrete: Callable[[], Traject], key: AbstractState,
                   at: datetime) -> tuple[Any, ...] | None:
-        """What ``eid``'s verdicts in ``key`` depend on: its footprint (see the module), the
-        ids its payloads are built from, and what the conditions of its rules' conditional
-        ``next`` events read; None for an event that is stepped for real every time."""
-        if eid in self.uncached or eid not in self.next_reads:
+        """What ``eid``'s verdicts in ``key`` depend on: its footprint (see the module; the
+        analysis counts what the conditions of its rules' conditional ``next`` events read
+        in it) and the ids its payloads are built from; None for an event that is stepped
+        for real every time."""
+        if eid in self.uncached:
             return None
-        extra = self.next_reads[eid]
-        return (self._footprint(eid, self.known_ids(eid, concrete, key), key, at),
-                tuple(key.facts[i] for i in extra[0]), key.tracks if extra[1] else ())
+        return self._footprint(eid, self.known_ids(eid, concrete, key), key, at)
 
     def outcomes(self, eid: str, concrete: Callable[[], Traject], key: AbstractState,
                  at: datetime) -> Iterator[Outcome]:
