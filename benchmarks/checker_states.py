@@ -28,7 +28,7 @@ import collections
 import time
 from collections.abc import Sequence
 
-from eengezin.checker.explore import explore_states
+from eengezin.checker.parts import explore_states
 from eengezin.checker.state import AbstractState
 
 Rest = tuple[object, ...]

@@ -11,14 +11,17 @@ One idea per module:
 - :mod:`.payloads` — the representative payloads an event is tried with;
 - :mod:`.stepping` — firing events through the core, remembering outcomes per footprint;
 - :mod:`.explore` — the breadth-first search, with time passing;
+- :mod:`.parts` — the check in parts, one per outcome of the start event, merged;
+- :mod:`.budget` — the budget of states the parts share;
 - :mod:`.findings` — dead ends, unreachable states, events never accepted and why;
 - :mod:`.report` — findings, the result, text and JSON.
 
 The command line (``eengezin check``) lives with the CLI.
 """
 
-from .explore import check_definition, representative_payloads
 from .explore import inert as inert_events
+from .explore import representative_payloads
+from .parts import check_definition
 from .report import CheckResult, Finding, format_event, result_json, write_report
 
 __all__ = [

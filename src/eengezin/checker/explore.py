@@ -31,6 +31,10 @@ follows the first one reached (whose deadlines run out in their own order). It i
 net for the mistakes regions make (a removed safety rule, a phase without a way out), not
 a proof.
 
+The space is searched in parts, one per outcome of the start event (:mod:`.parts`); a
+search with ``only`` covers one part.
+
+>>> from eengezin.checker import check_definition
 >>> result = check_definition("basis")
 >>> result.sound, result.states > 100
 (True, True)
@@ -38,15 +42,12 @@ a proof.
 
 from __future__ import annotations
 
-import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
-from ..definition import load_definition
 from ..process.model import Definition
 from ..process.step import new_traject
 from ..rules.context import Context
@@ -55,12 +56,12 @@ from ..traject import Event, Traject
 from .advice import Adviser
 from .analysis import analysis_for
 from .analysis_model import Analysis
-from .findings import dead_ends, final_tracks, never_accepted, unreachable
+from .budget import Budget
 from .nodes import Node, id_values, inherited, materialize, trace
 from .payloads import Payloads, event_known_ids
 from .reductions import Outcome, drop_worse, inert_events, more_permissive
-from .report import CheckResult, Finding
-from .settings import AT, MAX_STATES, MAX_VARIANTS, TODAY
+from .report import Finding
+from .settings import AT, MAX_VARIANTS, TODAY
 from .state import AbstractState, abstract, deadline_parts
 from .stepping import Remembered, Stepper
 
@@ -75,73 +76,21 @@ def _invariant_holds(definition: Definition, traject: Traject, condition: Check,
 def inert(definition: Definition) -> frozenset[str]:
     """Events that can never change what decides anything (notes, reminder actions, …).
 
+    >>> from eengezin import load_definition
     >>> sorted(inert(load_definition("basis")))[:3]
     ['actie_vastleggen', 'afschalen', 'betrokkene_toevoegen']
     """
     return inert_events(definition, analysis_for(definition))
 
 
-def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES,
-                     progress: Callable[[int], None] | None = None) -> CheckResult:
-    """Explore ``ref`` (a bundled id, a YAML path or a loaded definition) and report findings.
+class Workbench:
+    """What the searches of one process share, part after part (:mod:`.parts`): outcomes
+    remembered per footprint, the adviser's verdicts per footprint and the invariants'
+    verdicts per the part of a state they read. Each holds in any traject with that
+    footprint, whichever part it is in."""
 
-    ``progress`` is called with the number of states reached, every thousand states.
-    Raises :class:`~eengezin.errors.DefinitionError` when the definition cannot be loaded.
-
-    >>> check_definition("basis").findings
-    ()
-    """
-    definition = load_definition(ref)
-    analysis = analysis_for(definition)
-    try:
-        search = _Search(definition, analysis, max_states)
-        search.progress = progress
-        return search.run()
-    finally:
-        analysis.memo.clear()
-
-
-def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES
-                   ) -> tuple[CheckResult, Analysis, list[AbstractState]]:
-    """:func:`check_definition`, also returning the analysis and every abstract state reached,
-    in the order reached: for measuring what the state space is made of
-    (``benchmarks/checker_states.py``). ``analysis.values[i][code]`` is the canonical value
-    behind code ``code`` of fact ``analysis.fact_items[i]``.
-
-    >>> result, analysis, states = explore_states("basis")
-    >>> len(states) == result.states, states[0].started
-    (True, False)
-    """
-    definition = load_definition(ref)
-    analysis = analysis_for(definition)
-    search = _Search(definition, analysis, max_states)
-    try:
-        return search.run(), analysis, search.states
-    finally:
-        analysis.memo.clear()
-
-
-class _Search:
-    """One breadth-first exploration of a definition's abstract states."""
-
-    def __init__(self, definition: Definition, analysis: Analysis, max_states: int) -> None:
-        self.definition = definition
-        self.analysis = analysis
-        self.max_states = max_states
-        self.nodes: dict[AbstractState, Node] = {}
-        self.states: list[AbstractState] = []  # by number
-        # every edge as two numbers: flat arrays hold no objects for the garbage collector
-        # to walk, and the search makes hundreds of thousands of edges
-        self.sources = array("i")
-        self.targets = array("i")
-        self.queue: deque[AbstractState] = deque()
-        self.fired: set[str] = set()
-        self.leaves_seen: dict[str, set[str]] = {tid: set() for tid in definition.tracks}
-        self.transitions = 0
-        self.incomplete = False
-        self.progress: Callable[[int], None] | None = None
+    def __init__(self, definition: Definition, analysis: Analysis) -> None:
         self.steps = steps = Stepper(definition, analysis)
-        steps.id_source = self.id_values
         names = frozenset(steps.id_names)
         # events that may change a fact payload ids come from (all the others leave those
         # values as they were: a state reached by one of them shares its parent's)
@@ -163,6 +112,40 @@ class _Search:
             lambda eid, traject, at: steps.payloads_for(eid, traject, at),
             lambda eid, key, concrete, at: steps.footprint(
                 eid, concrete, cast(AbstractState, key), at))
+        self.invariants: dict[Any, bool] = {}
+
+
+class _Search:
+    """One breadth-first exploration of a definition's abstract states; with ``only``, of
+    the states after those of the start event's outcomes that ``only`` numbers (in the
+    order the new traject reaches them): one part of the space (:mod:`.parts`)."""
+
+    def __init__(self, definition: Definition, analysis: Analysis, budget: Budget, *,
+                 bench: Workbench | None = None, only: frozenset[int] | None = None) -> None:
+        self.definition = definition
+        self.analysis = analysis
+        self.budget = budget
+        self.only = only
+        self.starts: dict[AbstractState, int] = {}  # the start's outcomes, numbered
+        self.nodes: dict[AbstractState, Node] = {}
+        self.states: list[AbstractState] = []  # by number
+        # every edge as two numbers: flat arrays hold no objects for the garbage collector
+        # to walk, and the search makes hundreds of thousands of edges
+        self.sources = array("i")
+        self.targets = array("i")
+        self.queue: deque[AbstractState] = deque()
+        self.fired: set[str] = set()
+        self.leaves_seen: dict[str, set[str]] = {tid: set() for tid in definition.tracks}
+        self.transitions = 0
+        self.incomplete = False
+        self.progress: Callable[[int], None] | None = None
+        self.bench = bench = bench if bench is not None else Workbench(definition, analysis)
+        self.steps = steps = bench.steps
+        steps.id_source = self.id_values
+        steps.refusals, steps.accepted = {}, set()  # this search's own
+        self.id_writers, self.masks, self.id_bits = bench.id_writers, bench.masks, bench.id_bits
+        self.adviser = bench.adviser
+        self.violated: dict[str, Finding] = {}  # invariant id -> its first violation
 
     def id_values(self, key: AbstractState) -> tuple[Any, ...]:
         """The values of the facts payload ids come from in ``key`` (:func:`.nodes.id_values`)."""
@@ -173,13 +156,16 @@ class _Search:
     def reached(self, key: AbstractState, node: Node, new_key: AbstractState,
                 new: Traject | None, event: Event | None, at: datetime) -> None:
         """Record the edge ``key -> new_key``; queue ``new_key`` the first time."""
-        self.transitions += 1
         known = self.nodes.get(new_key)
+        if known is None and self.only is not None and not node.number and (
+                self.starts.setdefault(new_key, len(self.starts)) not in self.only):
+            return  # a start of another part
+        self.transitions += 1
         if known is not None:
             self.sources.append(node.number)
             self.targets.append(known.number)
             return
-        if len(self.nodes) >= self.max_states:
+        if not self.budget.take():
             self.incomplete = True
             return
         self.sources.append(node.number)
@@ -192,8 +178,9 @@ class _Search:
         for tid, state in new_key.tracks:
             self.leaves_seen[tid].add(state)
 
-    def run(self) -> CheckResult:
-        started = time.perf_counter()
+    def explore(self) -> None:
+        """Search until every state reached is expanded (or the budget is spent); the
+        invariants found false are in ``violated``."""
         definition, analysis, steps = self.definition, self.analysis, self.steps
         always = [inv for inv in definition.invariants if inv.always is not None]
         root = new_traject(definition, "controle")
@@ -208,14 +195,14 @@ class _Search:
         eager = [(index[name], signs, recorders)
                  for name, (signs, recorders) in analysis.eager.items() if name in index]
         worse = {eid: (i, signs) for i, signs, recorders in eager for eid in recorders}
-        invariant_memo: dict[Any, bool] = {}
+        invariant_memo = self.bench.invariants
         watched = tuple(index[name] for name in sorted(analysis.always_live) if name in index)
-        violated: dict[str, Finding] = {}
+        violated = self.violated
         nodes = self.nodes
 
         while self.queue:
             if self.progress is not None and not len(nodes) % 1000:
-                self.progress(len(nodes))
+                self.progress(self.budget.used)
             key = self.queue.popleft()
             node = nodes[key]
 
@@ -260,7 +247,6 @@ class _Search:
                 parent.heirs -= 1
                 if not parent.heirs:
                     parent.outcomes = None
-        return self.result(started, list(violated.values()))
 
     def successors(self, key: AbstractState, node: Node, concrete: Callable[[], Traject],
                    inert: frozenset[str], worse: Mapping[str, tuple[int, tuple[int, ...]]]
@@ -337,42 +323,6 @@ class _Search:
             later = datetime.combine(due + timedelta(days=1), AT.time())
             _open, overdue = deadline_parts(self.analysis, traject, later)
             self.reached(key, node, key._replace(overdue=overdue), traject, None, later)
-
-    def advice(self) -> list[Finding]:
-        """``advies_onmogelijk`` (:mod:`.advice`), looked for in every state as it was
-        expanded: explored states are reachable, so this also holds for an incomplete
-        exploration."""
-        definition, nodes = self.definition, self.nodes
-        return [Finding("advies_onmogelijk", a.rule, a.message(definition),
-                        trace(nodes, cast(AbstractState, a.key)))
-                for a in self.adviser.advice()]
-
-    def result(self, started: float, findings: list[Finding]) -> CheckResult:
-        definition = self.definition
-        findings.extend(self.advice())
-        if self.incomplete:
-            # with part of the space unexplored, dead ends and unreachable states would be
-            # guesses
-            findings.append(Finding(
-                "onvolledig", definition.id,
-                f"meer dan {self.max_states} abstracte toestanden: de verkenning is "
-                "afgebroken; alleen invariant-schendingen en adviezen zijn gecontroleerd"))
-        else:
-            tracks = final_tracks(definition)
-            if tracks:
-                reachable_final = [inv for inv in definition.invariants if inv.reachable_final]
-                nodes = self.nodes
-                findings.extend(dead_ends(
-                    definition, self.states, (self.sources, self.targets),
-                    tracks, reachable_final,
-                    lambda k: nodes[k].depth, lambda k: trace(nodes, k)))
-            findings.extend(unreachable(definition, self.leaves_seen))
-            findings.extend(never_accepted(definition, self.fired, self.leaves_seen,
-                                           self.steps.refusals))
-        return CheckResult(
-            definition=definition.id, version=definition.version, states=len(self.nodes),
-            transitions=self.transitions, seconds=time.perf_counter() - started,
-            findings=tuple(findings))
 
 
 def representative_payloads(definition: Definition, event_id: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ..process.model import Definition, EventSpec, Invariant
 from ..traject import Event
@@ -13,19 +13,16 @@ from .report import Finding
 from .settings import SHOWN_DEAD_ENDS
 from .state import AbstractState
 
-Trace = Callable[[AbstractState], tuple[Event, ...]]
+Events = tuple[Event, ...]
 
 
 def final_tracks(definition: Definition) -> list[str]:
     return [tid for tid, track in definition.tracks.items() if track.finals]
 
 
-def dead_ends(definition: Definition, states: Sequence[AbstractState],
-              edges: tuple[Sequence[int], Sequence[int]], tracks: Sequence[str],
-              reachable_final: Sequence[Invariant], depth: Callable[[AbstractState], int],
-              trace: Trace) -> list[Finding]:
-    """States from which no final state of ``tracks`` can be reached (the first few,
-    shallowest first, each with its trace)."""
+def dead_states(definition: Definition, states: Sequence[AbstractState],
+                edges: tuple[Sequence[int], Sequence[int]], tracks: Sequence[str]) -> list[int]:
+    """The numbers of the states from which no final state of ``tracks`` can be reached."""
     def is_final(key: AbstractState) -> bool:
         state = dict(key.tracks)
         return all(state.get(t) in definition.tracks[t].finals for t in tracks)
@@ -51,19 +48,26 @@ def dead_ends(definition: Definition, states: Sequence[AbstractState],
             if source not in good:
                 good.add(source)
                 queue.append(source)
-    dead = sorted((k for n, k in enumerate(states) if n not in good), key=depth)
-    if not dead:
+    return [n for n in range(len(states)) if n not in good]
+
+
+def dead_end_findings(definition: Definition, shown: Sequence[tuple[AbstractState, Events]],
+                      total: int, tracks: Sequence[str], reachable_final: Sequence[Invariant]
+                      ) -> list[Finding]:
+    """The findings for the dead ends ``shown`` (the shallowest, each with its trace), out of
+    ``total`` dead states."""
+    if not total:
         return []
     subject = reachable_final[0].id if reachable_final else "doodlopend"
     ends = " of ".join(
         f"{t} in {'/'.join(sorted(definition.tracks[t].finals))}" for t in tracks)
+    more = f" ({total} doodlopende toestanden in totaal)" if total > 1 else ""
     out: list[Finding] = []
-    for key in dead[:SHOWN_DEAD_ENDS]:
+    for key, events in shown[:SHOWN_DEAD_ENDS]:
         state = ", ".join(f"{t}={s}" for t, s in key.tracks)
-        more = f" ({len(dead)} doodlopende toestanden in totaal)" if len(dead) > 1 else ""
         out.append(Finding(
             "doodlopend", subject,
-            f"vanuit {state} is geen eindstaat ({ends}) meer bereikbaar{more}", trace(key)))
+            f"vanuit {state} is geen eindstaat ({ends}) meer bereikbaar{more}", events))
     return out
 
 

@@ -279,9 +279,10 @@ def _unchanged(key: AbstractState, moved: Sequence[tuple[int, Any]],
                delta: Sequence[tuple[int, int]], deadlines: tuple[str, ...],
                overdue: tuple[str, ...], seen: tuple[str, ...]) -> bool:
     """Does a remembered outcome leave ``key`` as it is? A fact masked in ``key`` stays
-    masked when no track moves."""
+    masked when no track moves. The start event's outcome (``key`` not started) never does:
+    it starts the traject."""
     facts, tracks = key.facts, key.tracks
-    return (deadlines == key.deadlines and overdue == key.overdue and seen == key.seen
+    return (key.started and deadlines == key.deadlines and overdue == key.overdue and seen == key.seen
             and all(tracks[i] == entry for i, entry in moved)
             and all(facts[i] == code or facts[i] == MASKED for i, code in delta))
 

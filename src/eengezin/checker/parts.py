@@ -1,0 +1,264 @@
+"""A check in parts: one per outcome of the start event, one after another or in parallel.
+
+Every traject begins with the start event. Each distinct abstract state it can lead to (in
+zuid-limburg: a household of another shape) starts a *part*: the states reachable from it.
+The parts together are the whole space, so their findings together are the whole check's:
+
+- a state's future is the same in every part that reaches it, so whether it is a dead end
+  is decided in any one of them (the new traject, before the start, is a dead end only when
+  it is one in every part);
+- an event is never accepted when no part accepts it; a leaf is unreachable when no part
+  reaches it; an invariant or an advice is broken when one part finds it broken, with the
+  shortest trace among the parts that do.
+
+A state that two parts reach is explored, and counted, in both. That is rare: what the
+start event records differs between the parts, and in the bundled definitions nothing
+overwrites it. Splitting costs almost nothing and bounds memory by the largest part
+instead of the whole space; ``jobs`` searches parts in parallel processes (where the
+platform can fork), which share the budget of states.
+
+>>> result = check_definition("basis")
+>>> result.sound, result.states > 100
+(True, True)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, cast
+
+import attrs
+
+from ..definition import load_definition
+from ..process.model import Definition
+from ..traject import Event
+from .analysis import analysis_for
+from .analysis_model import Analysis
+from .budget import Budget
+from .explore import Workbench, _Search
+from .findings import dead_end_findings, dead_states, final_tracks, never_accepted, unreachable
+from .nodes import trace
+from .report import CheckResult, Finding
+from .settings import MAX_STATES, SHOWN_DEAD_ENDS
+from .state import AbstractState
+
+__all__ = ["PartResult", "check_definition", "explore_states", "merge"]
+
+Shallow = tuple[int, AbstractState, tuple[Event, ...]]  # a dead end: depth, state, trace
+
+
+@attrs.frozen
+class PartResult:
+    """What one part's search found, in plain data (it crosses process boundaries)."""
+
+    states: int  # the new traject's state included
+    transitions: int
+    incomplete: bool
+    fired: frozenset[str]
+    refusals: dict[str, dict[str, int]]
+    leaves_seen: dict[str, frozenset[str]]
+    violated: tuple[Finding, ...]
+    advice: tuple[tuple[tuple[str, str], Finding], ...]  # (rule, missing event) -> finding
+    root: AbstractState
+    root_dead: bool
+    dead: int  # dead states other than the new traject's
+    shallow: tuple[Shallow, ...]  # the shallowest dead ends
+
+
+def _result_of(search: _Search, advised: set[tuple[str, str]]) -> PartResult:
+    """A finished search's findings; ``advised``: advice already reported by this process."""
+    definition, nodes, states = search.definition, search.nodes, search.states
+    advice = []
+    for pair, found in search.adviser.found.items():
+        if pair not in advised:
+            advised.add(pair)
+            key = cast(AbstractState, found.key)
+            advice.append((pair, Finding("advies_onmogelijk", found.rule,
+                                         found.message(definition), trace(nodes, key))))
+    root_dead, dead = False, 0
+    shallow: tuple[Shallow, ...] = ()
+    tracks = final_tracks(definition)
+    if tracks and not search.incomplete:
+        numbers = dead_states(definition, states, (search.sources, search.targets), tracks)
+        root_dead = bool(numbers) and numbers[0] == 0
+        rest = sorted((n for n in numbers if n), key=lambda n: nodes[states[n]].depth)
+        dead = len(rest)
+        shallow = tuple((nodes[states[n]].depth, states[n], trace(nodes, states[n]))
+                        for n in rest[:SHOWN_DEAD_ENDS])
+    return PartResult(
+        states=len(states), transitions=search.transitions, incomplete=search.incomplete,
+        fired=frozenset(search.fired), refusals=search.steps.refusals,
+        leaves_seen={t: frozenset(s) for t, s in search.leaves_seen.items()},
+        violated=tuple(search.violated.values()), advice=tuple(advice), root=states[0],
+        root_dead=root_dead, dead=dead, shallow=shallow)
+
+
+def _shortest(found: dict[Any, Finding], key: Any, finding: Finding) -> None:
+    known = found.get(key)
+    if known is None or len(finding.trace or ()) < len(known.trace or ()):
+        found[key] = finding
+
+
+def merge(definition: Definition, parts: Sequence[PartResult], max_states: int,
+          seconds: float) -> CheckResult:
+    """The whole check's result from its parts' (see the module)."""
+    findings: list[Finding] = []
+    invariants: dict[str, Finding] = {}
+    advice: dict[tuple[str, str], Finding] = {}
+    for part in parts:
+        for finding in part.violated:
+            _shortest(invariants, finding.subject, finding)
+        for pair, finding in part.advice:
+            _shortest(advice, pair, finding)
+    findings.extend(sorted(invariants.values(), key=lambda f: len(f.trace or ())))
+    findings.extend(advice.values())
+    if any(part.incomplete for part in parts):
+        # with part of the space unexplored, dead ends and unreachable states would be
+        # guesses
+        findings.append(Finding(
+            "onvolledig", definition.id,
+            f"meer dan {max_states} abstracte toestanden: de verkenning is "
+            "afgebroken; alleen invariant-schendingen en adviezen zijn gecontroleerd"))
+    else:
+        tracks = final_tracks(definition)
+        if tracks:
+            root_dead = all(part.root_dead for part in parts)
+            shown: list[Shallow] = [(0, parts[0].root, ())] if root_dead else []
+            shown += sorted((s for part in parts for s in part.shallow), key=lambda s: s[0])
+            findings.extend(dead_end_findings(
+                definition, [(key, events) for _depth, key, events in shown],
+                sum(part.dead for part in parts) + root_dead, tracks,
+                [inv for inv in definition.invariants if inv.reachable_final]))
+        seen: dict[str, set[str]] = {tid: set() for tid in definition.tracks}
+        fired: set[str] = set()
+        refusals: dict[str, dict[str, int]] = {}
+        for part in parts:
+            fired |= part.fired
+            for tid, leaves in part.leaves_seen.items():
+                seen[tid] |= leaves
+            for eid, counts in part.refusals.items():
+                into = refusals.setdefault(eid, {})
+                for code, n in counts.items():
+                    into[code] = into.get(code, 0) + n
+        findings.extend(unreachable(definition, seen))
+        findings.extend(never_accepted(definition, fired, seen, refusals))
+    return CheckResult(
+        definition=definition.id, version=definition.version,
+        states=1 + sum(part.states - 1 for part in parts),
+        transitions=sum(part.transitions for part in parts), seconds=seconds,
+        findings=tuple(findings))
+
+
+def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES,
+                     progress: Callable[[int], None] | None = None, jobs: int = 1
+                     ) -> CheckResult:
+    """Explore ``ref`` (a bundled id, a YAML path or a loaded definition) and report findings.
+
+    The space is searched in parts (see the module); ``jobs`` > 1 searches that many parts
+    at a time in processes of their own, where the platform can fork (elsewhere one after
+    another). ``max_states`` bounds the abstract states of the whole check. ``progress`` is
+    called with the number of states reached so far, every thousand states or so.
+    Raises :class:`~eengezin.errors.DefinitionError` when the definition cannot be loaded.
+
+    >>> check_definition("basis").findings
+    ()
+    """
+    definition = load_definition(ref)
+    analysis = analysis_for(definition)
+    started = time.perf_counter()
+    try:
+        bench = Workbench(definition, analysis)
+        probe = _Search(definition, analysis, Budget(0), bench=bench, only=frozenset())
+        probe.explore()
+        count = len(probe.starts)
+        if not count:  # the start event is never accepted: the new traject is all there is
+            parts = [_result_of(probe, set())]
+        elif jobs > 1 and count > 1 and "fork" in multiprocessing.get_all_start_methods():
+            parts = _parallel(definition, analysis, count, max_states, jobs, progress)
+        else:
+            parts = []
+            budget = Budget(max_states - 1)  # the new traject's state is every part's
+            advised: set[tuple[str, str]] = set()
+            for i in range(count):
+                search = _Search(definition, analysis, budget, bench=bench, only=frozenset({i}))
+                search.progress = progress
+                search.explore()
+                parts.append(_result_of(search, advised))
+                del search
+                analysis.memo.clear()
+                if parts[-1].incomplete:
+                    break
+        return merge(definition, parts, max_states, time.perf_counter() - started)
+    finally:
+        analysis.memo.clear()
+
+
+# what a worker process needs, set in the parent before it forks
+_JOB: tuple[Definition, Analysis, Budget] | None = None
+_BENCH: tuple[Workbench, set[tuple[str, str]]] | None = None
+
+
+def _part(i: int) -> PartResult:
+    """Search part ``i`` in a worker process (forked: it has the parent's ``_JOB``)."""
+    global _BENCH
+    assert _JOB is not None
+    definition, analysis, budget = _JOB
+    if _BENCH is None:
+        _BENCH = (Workbench(definition, analysis), set())
+    bench, advised = _BENCH
+    search = _Search(definition, analysis, budget, bench=bench, only=frozenset({i}))
+    search.explore()
+    budget.give_back()
+    result = _result_of(search, advised)
+    del search
+    analysis.memo.clear()
+    return result
+
+
+def _parallel(definition: Definition, analysis: Analysis, count: int, max_states: int,
+              jobs: int, progress: Callable[[int], None] | None) -> list[PartResult]:
+    global _JOB
+    context = multiprocessing.get_context("fork")
+    shared = context.Value("q", 0)
+    _JOB = (definition, analysis, Budget(max_states - 1, shared))
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, count), mp_context=context) as pool:
+            futures = [pool.submit(_part, i) for i in range(count)]
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+                if progress is not None:
+                    progress(int(shared.value))
+                for future in done:
+                    future.result()  # raises what the worker raised
+            return [future.result() for future in futures]
+    finally:
+        _JOB = None
+
+
+def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES
+                   ) -> tuple[CheckResult, Analysis, list[AbstractState]]:
+    """One search over the whole space, not in parts: what it found, the analysis and
+    every abstract state reached, in the order reached, for measuring what the space is
+    made of (``benchmarks/checker_states.py``). ``analysis.values[i][code]`` is the
+    canonical value behind code ``code`` of fact ``analysis.fact_items[i]``.
+
+    >>> result, analysis, states = explore_states("basis")
+    >>> len(states) == result.states, states[0].started
+    (True, False)
+    """
+    definition = load_definition(ref)
+    analysis = analysis_for(definition)
+    started = time.perf_counter()
+    search = _Search(definition, analysis, Budget(max_states - 1))
+    try:
+        search.explore()
+        part = _result_of(search, set())
+        return (merge(definition, [part], max_states, time.perf_counter() - started),
+                analysis, search.states)
+    finally:
+        analysis.memo.clear()
