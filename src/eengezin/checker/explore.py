@@ -279,7 +279,7 @@ class _Search:
                 accepted = bool(found)
             for payload, actor, new, new_key in found:
                 accepted = True
-                if new_key is key:
+                if new_key is key or new_key == key:
                     continue  # a step that changes nothing: no edge needed
                 known = nodes.get(new_key)
                 if known is not None:  # the usual case: only the edge is new

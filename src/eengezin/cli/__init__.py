@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "onbereikbare staten")
     p.add_argument("definition", metavar="DEF")
     p.add_argument("--max-states", type=int, default=None, metavar="N")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="delen tegelijk in zoveel processen (standaard: het aantal cpu's)")
     _json_options(p)
     p.set_defaults(handler="check:cmd_check")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import TextIO
 
@@ -19,7 +20,7 @@ _EXIT_OK, _EXIT_FINDINGS, _EXIT_UNUSABLE = 0, 1, 2
 
 
 def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
-                  max_states: int = MAX_STATES, as_json: bool = False) -> int:
+                  max_states: int = MAX_STATES, as_json: bool = False, jobs: int = 1) -> int:
     """Run ``eengezin check DEF``: 0 sound, 1 with findings, 2 for an unusable definition.
 
     >>> import io
@@ -28,7 +29,7 @@ def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
     """
     try:
         with Progress("check: toestanden") as progress:
-            result = check_definition(ref, max_states=max_states,
+            result = check_definition(ref, max_states=max_states, jobs=jobs,
                                       progress=lambda n: progress.advance(n - progress.done))
     except DefinitionError as exc:
         stream = err if err is not None else out
@@ -45,4 +46,13 @@ def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     """0 sound, 1 with findings, 2 for an unusable definition."""
     limit = args.max_states if args.max_states is not None else MAX_STATES
-    return check_command(args.definition, out, sys.stderr, max_states=limit, as_json=args.json)
+    jobs = args.jobs if args.jobs is not None else cpus()
+    return check_command(args.definition, out, sys.stderr, max_states=limit, as_json=args.json,
+                         jobs=max(1, jobs))
+
+
+def cpus() -> int:
+    """The processors this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
