@@ -180,21 +180,35 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
         elif jobs > 1 and count > 1 and "fork" in multiprocessing.get_all_start_methods():
             parts = _parallel(definition, analysis, count, max_states, jobs, progress)
         else:
-            parts = []
-            budget = Budget(max_states - 1)  # the new traject's state is every part's
-            advised: set[tuple[str, str]] = set()
-            for i in range(count):
-                search = _Search(definition, analysis, budget, bench=bench, only=frozenset({i}))
-                search.progress = progress
-                search.explore()
-                parts.append(_result_of(search, advised))
-                del search
-                analysis.memo.clear()
-                if parts[-1].incomplete:
-                    break
+            parts = _one_by_one(definition, analysis, bench, count, max_states, progress)
         return merge(definition, parts, max_states, time.perf_counter() - started)
     finally:
         analysis.memo.clear()
+
+
+RESERVE = 1_000
+"""States kept back for each part still to come while one part is searched, so that a
+budget too small for the whole check still looks at the start of every part."""
+
+
+def _one_by_one(definition: Definition, analysis: Analysis, bench: Workbench, count: int,
+                max_states: int, progress: Callable[[int], None] | None) -> list[PartResult]:
+    parts: list[PartResult] = []
+    left = max_states - 1  # the new traject's state is every part's
+    advised: set[tuple[str, str]] = set()
+    for i in range(count):
+        later = count - i - 1
+        budget = Budget(left - min(RESERVE, left // (later + 1)) * later)
+        search = _Search(definition, analysis, budget, bench=bench, only=frozenset({i}))
+        if progress is not None:
+            done = max_states - 1 - left
+            search.progress = lambda n, done=done: progress(done + n)
+        search.explore()
+        parts.append(_result_of(search, advised))
+        left -= budget.used
+        del search
+        analysis.memo.clear()
+    return parts
 
 
 # what a worker process needs, set in the parent before it forks
