@@ -89,6 +89,7 @@ class Stepper:
             if analysis.event_reads[eid].compared or has_raw(analysis.data_tries.get(eid, {}))
             else () for eid in definition.events}
         self.ids: dict[Any, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
+        self.ids_by_text: dict[tuple[str, str], tuple[str, ...]] = {}
         # every fact some event takes ids from, in one order; the explorer may hand their
         # values over without building the traject (``id_source``)
         self.id_names: tuple[str, ...] = tuple(sorted(
@@ -156,8 +157,14 @@ class Stepper:
         memo_key = (eid, tuple(map(id, values)))
         hit = self.ids.get(memo_key)
         if hit is None or any(a is not b for a, b in zip(hit[0], values, strict=True)):
-            facts = {n: v for n, v in zip(names, values, strict=True) if v is not None}
-            hit = (values, event_known_ids(self.analysis, eid, facts))
+            # equal values in other objects (a traject rebuilt from its parent) have the
+            # same ids; fact values are JSON-like, so equal texts mean equal values
+            text = (eid, repr(values))
+            known = self.ids_by_text.get(text)
+            if known is None:
+                facts = {n: v for n, v in zip(names, values, strict=True) if v is not None}
+                known = self.ids_by_text[text] = event_known_ids(self.analysis, eid, facts)
+            hit = (values, known)
             self.ids[memo_key] = hit  # keeps the values alive, so their ids stay unique
         return hit[1]
 
