@@ -10,9 +10,9 @@ checker lets a deadline run out (see :mod:`eengezin.checker.explore`)."""
 TODAY = AT.date()
 
 MAX_STATES = 6_000_000
-"""The default budget of abstract states: enough for every bundled definition (zuid-limburg
-has about 5.1 million; about 1.3 kB each, so 6.4 GB and 8 minutes of CPU for it).
-``eengezin check --max-states`` sets another."""
+"""The default budget of abstract states of a whole check: enough for every bundled
+definition (zuid-limburg has about 5.1 million, in ten parts of at most 600,000; about
+1.3 GB for the largest, and 7 minutes of CPU). ``eengezin check --max-states`` sets another."""
 MAX_VARIANTS = 48
 """At most this many representative payloads per event and traject."""
 MAX_KNOWN_IDS = 8
