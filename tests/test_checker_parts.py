@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from eengezin import load_definition
-from eengezin.checker import CheckResult, check_definition
+from eengezin.checker import CheckResult, check_definition, parts
 from eengezin.checker.budget import Budget
 from eengezin.checker.parts import explore_states
 from eengezin.cli import main
@@ -146,6 +146,21 @@ def test_parts_in_parallel_give_the_same_result(tmp_path: Path, def_id: str) -> 
     together = check_definition(ref, jobs=2)
     assert (together.states, together.transitions) == (alone.states, alone.transitions)
     assert summary(together) == summary(alone)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="parts run in parallel only where the platform can fork")
+def test_a_part_that_fails_in_a_worker_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    explore = parts._Search.explore
+
+    def broken(search: parts._Search) -> None:
+        if search.only == frozenset({1}):
+            raise RuntimeError("deel 1 kapot")
+        explore(search)
+
+    monkeypatch.setattr(parts._Search, "explore", broken)  # the workers are forked: theirs too
+    with pytest.raises(RuntimeError, match="deel 1 kapot"):
+        check_definition("hollands-midden", jobs=2)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -27,7 +27,6 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, cast
 
@@ -240,16 +239,20 @@ def _parallel(definition: Definition, analysis: Analysis, count: int, max_states
     shared = context.Value("q", 0)
     _JOB = (definition, analysis, Budget(max_states - 1, shared))
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, count), mp_context=context) as pool:
-            futures = [pool.submit(_part, i) for i in range(count)]
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+        # leaving the pool terminates its workers: at the end, and at once when a part
+        # failed or the check was interrupted
+        with context.Pool(processes=min(jobs, count)) as pool:
+            results = [pool.apply_async(_part, (i,)) for i in range(count)]
+            while True:
+                for result in results:
+                    if result.ready() and not result.successful():
+                        result.get()  # raises what the worker raised
+                waiting = [result for result in results if not result.ready()]
+                if not waiting:
+                    return [result.get() for result in results]
+                waiting[0].wait(0.25)
                 if progress is not None:
                     progress(int(shared.value))
-                for future in done:
-                    future.result()  # raises what the worker raised
-            return [future.result() for future in futures]
     finally:
         _JOB = None
 
