@@ -173,15 +173,46 @@ def test_the_budget_bounds_the_whole_check(jobs: int) -> None:
     assert seen == sorted(seen)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_budget_too_small_for_the_whole_still_looks_into_every_part(
+        jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[int]] = []
+    merge = parts.merge
+
+    def recorded(definition: object, found: list[parts.PartResult], *args: object) -> object:
+        seen.append([part.states for part in found])
+        return merge(definition, found, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parts, "merge", recorded)
+    result = check_definition("zuid-limburg", max_states=4_000, jobs=jobs)
+    (sizes,) = seen
+    assert len(sizes) == 10  # one part per household `aanmelden` records
+    assert all(size > 100 for size in sizes)  # the new traject and the start of each part
+    assert result.states <= 4_000
+
+
 def test_a_shared_budget_gives_back_what_a_part_did_not_use() -> None:
-    shared = multiprocessing.get_context().Value("q", 0)
-    first, second = Budget(3_000, shared), Budget(3_000, shared)
+    shared = multiprocessing.get_context().Array("q", [0, 0])
+    first, second = Budget(3_000, shared=shared), Budget(3_000, shared=shared)
     assert all(first.take() for _ in range(10))
-    assert shared.value > 10  # taken a chunk at a time
+    assert shared[0] > 10  # taken a chunk at a time
     first.give_back()
-    assert shared.value == 10
+    assert shared[0] == 10
     assert sum(second.take() for _ in range(5_000)) == 2_990
     assert not first.take()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_budget_keeps_states_back_for_the_parts_not_begun(shared: bool) -> None:
+    counts = multiprocessing.get_context().Array("q", [0, 3]) if shared else None
+    budget = Budget(100, parts=3, reserve=10, shared=counts)
+    budget.begin_part()
+    assert sum(budget.take() for _ in range(200)) == 80  # 10 for each of the two to come
+    budget.begin_part()
+    assert sum(budget.take() for _ in range(200)) == 10
+    budget.begin_part()
+    assert sum(budget.take() for _ in range(200)) == 10
+    assert budget.used == 100
 
 
 def test_check_takes_jobs_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,10 @@
 """The budget of abstract states a check may explore, shared by its parts.
 
-One process counts in a plain number. Parts searched in parallel processes take states
-from a counter they share, a chunk at a time, so that they seldom wait for one another; a
-part that ends gives back what it did not use.
+While one part is searched, ``reserve`` states stay kept back for every part not begun yet,
+so that a budget too small for the whole space still looks at the start of every part.
+One process counts in plain numbers. Parts searched in parallel processes count in an
+array they share (states taken, parts not begun), taking states a chunk at a time so that
+they seldom wait for one another; a part that ends gives back what it did not use.
 """
 
 from __future__ import annotations
@@ -13,27 +15,40 @@ CHUNK = 1024
 
 
 class Budget:
-    """``take()`` says whether one more state may be explored; ``used`` is how many were,
-    by this process (all processes together: ``shared.value``, give or take a chunk each)."""
+    """``take()`` says whether one more state may be explored; ``used`` is how many this
+    process explored. ``shared``: a ``multiprocessing.Array("q", [0, parts])`` (with its
+    lock) when parts run in several processes."""
 
-    def __init__(self, total: int, shared: Any = None) -> None:
+    def __init__(self, total: int, *, parts: int = 0, reserve: int = 0,
+                 shared: Any = None) -> None:
         self.total = total
-        self.shared = shared  # a multiprocessing.Value("q") with a lock, or None
+        self.reserve = reserve
+        self.shared = shared
+        self.unstarted = parts  # one process: the parts not begun yet
         self.used = 0
         self._left = 0  # taken from the shared counter, not yet used
 
+    def begin_part(self) -> None:
+        """A part begins: its reserve is its own now."""
+        if self.shared is None:
+            self.unstarted = max(0, self.unstarted - 1)
+            return
+        with self.shared.get_lock():
+            self.shared[1] = max(0, self.shared[1] - 1)
+
     def take(self) -> bool:
         if self.shared is None:
-            if self.used >= self.total:
+            if self.used >= self.total - self.reserve * self.unstarted:
                 return False
             self.used += 1
             return True
         if not self._left:
             with self.shared.get_lock():
-                grant = min(CHUNK, self.total - self.shared.value)
+                free = self.total - self.shared[0] - self.reserve * self.shared[1]
+                grant = min(CHUNK, free)
                 if grant <= 0:
                     return False
-                self.shared.value += grant
+                self.shared[0] += grant
             self._left = grant
         self._left -= 1
         self.used += 1
@@ -43,5 +58,5 @@ class Budget:
         """Return what was taken from the shared counter and not used."""
         if self.shared is not None and self._left:
             with self.shared.get_lock():
-                self.shared.value -= self._left
+                self.shared[0] -= self._left
             self._left = 0

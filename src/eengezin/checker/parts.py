@@ -186,25 +186,27 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
 
 
 RESERVE = 1_000
-"""States kept back for each part still to come while one part is searched, so that a
-budget too small for the whole check still looks at the start of every part."""
+"""States kept back for each part not begun yet (at most an equal share of the budget), so
+that a budget too small for the whole check still looks at the start of every part."""
+
+
+def _budget(max_states: int, count: int, shared: Any = None) -> Budget:
+    """The budget of a check in ``count`` parts (the new traject's state is every part's)."""
+    total = max_states - 1
+    return Budget(total, parts=count, reserve=min(RESERVE, total // count), shared=shared)
 
 
 def _one_by_one(definition: Definition, analysis: Analysis, bench: Workbench, count: int,
                 max_states: int, progress: Callable[[int], None] | None) -> list[PartResult]:
     parts: list[PartResult] = []
-    left = max_states - 1  # the new traject's state is every part's
+    budget = _budget(max_states, count)
     advised: set[tuple[str, str]] = set()
     for i in range(count):
-        later = count - i - 1
-        budget = Budget(left - min(RESERVE, left // (later + 1)) * later)
+        budget.begin_part()
         search = _Search(definition, analysis, budget, bench=bench, only=frozenset({i}))
-        if progress is not None:
-            done = max_states - 1 - left
-            search.progress = lambda n, done=done: progress(done + n)
+        search.progress = progress
         search.explore()
         parts.append(_result_of(search, advised))
-        left -= budget.used
         del search
         analysis.memo.clear()
     return parts
@@ -223,6 +225,7 @@ def _part(i: int) -> PartResult:
     if _BENCH is None:
         _BENCH = (Workbench(definition, analysis), set())
     bench, advised = _BENCH
+    budget.begin_part()
     search = _Search(definition, analysis, budget, bench=bench, only=frozenset({i}))
     search.explore()
     budget.give_back()
@@ -236,8 +239,8 @@ def _parallel(definition: Definition, analysis: Analysis, count: int, max_states
               jobs: int, progress: Callable[[int], None] | None) -> list[PartResult]:
     global _JOB
     context = multiprocessing.get_context("fork")
-    shared = context.Value("q", 0)
-    _JOB = (definition, analysis, Budget(max_states - 1, shared))
+    shared = context.Array("q", [0, count])  # states taken, parts not begun
+    _JOB = (definition, analysis, _budget(max_states, count, shared))
     try:
         # leaving the pool terminates its workers: at the end, and at once when a part
         # failed or the check was interrupted
@@ -252,7 +255,7 @@ def _parallel(definition: Definition, analysis: Analysis, count: int, max_states
                     return [result.get() for result in results]
                 waiting[0].wait(0.25)
                 if progress is not None:
-                    progress(int(shared.value))
+                    progress(int(shared[0]))
     finally:
         _JOB = None
 
