@@ -215,9 +215,26 @@ def test_a_budget_keeps_states_back_for_the_parts_not_begun(shared: bool) -> Non
     assert budget.used == 100
 
 
+def test_a_part_running_next_to_another_keeps_its_reserve() -> None:
+    counts = multiprocessing.get_context().Array("q", [0, 3])
+    first = Budget(100, parts=3, reserve=10, shared=counts)
+    second = Budget(100, parts=3, reserve=10, shared=counts)
+    first.begin_part()
+    second.begin_part()
+    # all but the reserves of the part running next to it and of the one not begun
+    assert sum(first.take() for _ in range(200)) == 80
+    assert sum(second.take() for _ in range(200)) == 10  # its own reserve
+    first.give_back()
+    second.give_back()
+    assert counts[0] == 90  # the reserve of the part not begun is still there
+
+
 def test_check_takes_jobs_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "cjg", "--jobs", "2", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["sound"] and data["states"] == check_definition("cjg").states
+    assert data["parts"] == 1
     assert main(["check", "cjg", "--jobs", "1"]) == 0
     assert "geen bevindingen" in capsys.readouterr().out
+    assert main(["check", "zuid-limburg", "--jobs", "2", "--max-states", "2000"]) == 1
+    assert "2000 abstracte toestanden verkend in 10 delen" in capsys.readouterr().out

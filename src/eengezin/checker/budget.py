@@ -3,8 +3,9 @@
 While one part is searched, ``reserve`` states stay kept back for every part not begun yet,
 so that a budget too small for the whole space still looks at the start of every part.
 One process counts in plain numbers. Parts searched in parallel processes count in an
-array they share (states taken, parts not begun), taking states a chunk at a time so that
-they seldom wait for one another; a part that ends gives back what it did not use.
+array they share (states taken, parts not begun): a part takes its reserve when it begins,
+and more a chunk at a time so that the processes seldom wait for one another; a part that
+ends gives back what it did not use.
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ class Budget:
             self.unstarted = max(0, self.unstarted - 1)
             return
         with self.shared.get_lock():
-            self.shared[1] = max(0, self.shared[1] - 1)
+            if self.shared[1] > 0:
+                # its reserve is taken at once, so that the parts running next to it cannot
+                # use it up first
+                self.shared[1] -= 1
+                self.shared[0] += self.reserve
+                self._left += self.reserve
 
     def take(self) -> bool:
         if self.shared is None:

@@ -149,7 +149,7 @@ def merge(definition: Definition, parts: Sequence[PartResult], max_states: int,
         definition=definition.id, version=definition.version,
         states=1 + sum(part.states - 1 for part in parts),
         transitions=sum(part.transitions for part in parts), seconds=seconds,
-        findings=tuple(findings))
+        findings=tuple(findings), parts=len(parts))
 
 
 def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES,

@@ -43,6 +43,9 @@ class CheckResult:
     transitions: int
     seconds: float
     findings: tuple[Finding, ...]
+    parts: int = 1
+    """The parts the space was searched in: one per outcome of the start event
+    (:mod:`~eengezin.checker.parts`)."""
 
     @property
     def sound(self) -> bool:
@@ -82,8 +85,9 @@ def format_event(event: Event) -> str:
 def write_report(result: CheckResult, out: TextIO) -> None:
     """Write ``result`` for a definition author (Dutch, one block per finding, findings with
     one cause in one block)."""
+    parts = f" in {result.parts} delen" if result.parts > 1 else ""
     out.write(f"{result.definition} v{result.version}: {result.states} abstracte toestanden "
-              f"verkend, {result.transitions} overgangen ({result.seconds:.2f} s)\n")
+              f"verkend{parts}, {result.transitions} overgangen ({result.seconds:.2f} s)\n")
     if result.sound:
         out.write("geen bevindingen\n")
         return
@@ -124,6 +128,7 @@ def result_json(result: CheckResult) -> dict[str, Any]:
         "definition": {"id": result.definition, "version": result.version},
         "sound": result.sound,
         "states": result.states,
+        "parts": result.parts,
         "transitions": result.transitions,
         "seconds": round(result.seconds, 3),
         "findings": [
