@@ -103,6 +103,18 @@ def test_the_parts_together_find_what_one_search_finds(tmp_path: Path) -> None:
     assert parted.states == whole.states + 2
 
 
+def test_one_part_can_be_explored_alone(tmp_path: Path) -> None:
+    definition = load_definition(write(tmp_path, "delen.yaml", PARTED))
+    alone = [explore_states(definition, part=k) for k in range(3)]
+    # the new traject is every part's; its outcomes of the start event are one per part
+    assert 1 + sum(result.states - 1 for result, _a, _s in alone) == (
+        check_definition(definition).states)
+    (_result, analysis, states), *_rest = alone
+    soort = [name for name, _sub in analysis.fact_items].index("soort")
+    started = [state for state in states if state.started and state.facts[soort] >= 0]
+    assert len({analysis.values[soort][state.facts[soort]] for state in started}) == 1
+
+
 def test_an_event_no_part_accepts_is_reported_with_the_rules_of_every_part(
         tmp_path: Path) -> None:
     text = PARTED.replace("require: {equals: {path: facts.soort, value: zeldzaam}}",

@@ -260,9 +260,11 @@ def _parallel(definition: Definition, analysis: Analysis, count: int, max_states
         _JOB = None
 
 
-def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES
+def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES,
+                   part: int | None = None
                    ) -> tuple[CheckResult, Analysis, list[AbstractState]]:
-    """One search over the whole space, not in parts: what it found, the analysis and
+    """One search over the whole space (or, with ``part``, over that part alone, numbered
+    from 0 in the order the start event reaches them): what it found, the analysis and
     every abstract state reached, in the order reached, for measuring what the space is
     made of (``benchmarks/checker_states.py``). ``analysis.values[i][code]`` is the
     canonical value behind code ``code`` of fact ``analysis.fact_items[i]``.
@@ -274,11 +276,12 @@ def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES
     definition = load_definition(ref)
     analysis = analysis_for(definition)
     started = time.perf_counter()
-    search = _Search(definition, analysis, Budget(max_states - 1))
+    search = _Search(definition, analysis, Budget(max_states - 1),
+                     only=None if part is None else frozenset({part}))
     try:
         search.explore()
-        part = _result_of(search, set())
-        return (merge(definition, [part], max_states, time.perf_counter() - started),
+        found = _result_of(search, set())
+        return (merge(definition, [found], max_states, time.perf_counter() - started),
                 analysis, search.states)
     finally:
         analysis.memo.clear()
