@@ -177,7 +177,7 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
         if not count:  # the start event is never accepted: the new traject is all there is
             parts = [_result_of(probe, set())]
         elif jobs > 1 and count > 1 and "fork" in multiprocessing.get_all_start_methods():
-            parts = _parallel(definition, analysis, count, max_states, jobs, progress)
+            parts = _parallel(definition, analysis, bench, count, max_states, jobs, progress)
         else:
             parts = _one_by_one(definition, analysis, bench, count, max_states, progress)
         return merge(definition, parts, max_states, time.perf_counter() - started)
@@ -196,51 +196,48 @@ def _budget(max_states: int, count: int, shared: Any = None) -> Budget:
     return Budget(total, parts=count, reserve=min(RESERVE, total // count), shared=shared)
 
 
-def _one_by_one(definition: Definition, analysis: Analysis, bench: Workbench, count: int,
-                max_states: int, progress: Callable[[int], None] | None) -> list[PartResult]:
-    parts: list[PartResult] = []
-    budget = _budget(max_states, count)
-    advised: set[tuple[str, str]] = set()
-    for i in range(count):
-        budget.begin_part()
-        search = _Search(definition, analysis, budget, bench=bench, only=frozenset({i}))
-        search.progress = progress
-        search.explore()
-        parts.append(_result_of(search, advised))
-        del search
-        analysis.memo.clear()
-    return parts
-
-
-# what a worker process needs, set in the parent before it forks
-_JOB: tuple[Definition, Analysis, Budget] | None = None
-_BENCH: tuple[Workbench, set[tuple[str, str]]] | None = None
-
-
-def _part(i: int) -> PartResult:
-    """Search part ``i`` in a worker process (forked: it has the parent's ``_JOB``)."""
-    global _BENCH
-    assert _JOB is not None
-    definition, analysis, budget = _JOB
-    if _BENCH is None:
-        _BENCH = (Workbench(definition, analysis), set())
-    bench, advised = _BENCH
+def _search_part(definition: Definition, analysis: Analysis, budget: Budget, bench: Workbench,
+                 i: int, advised: set[tuple[str, str]],
+                 progress: Callable[[int], None] | None = None) -> PartResult:
+    """Search part ``i`` with what this process shares between its parts (``bench``, and
+    ``advised``: the advice it reported already)."""
     budget.begin_part()
     search = _Search(definition, analysis, budget, bench=bench, only=frozenset({i}))
+    search.progress = progress
     search.explore()
     budget.give_back()
     result = _result_of(search, advised)
     del search
-    analysis.memo.clear()
+    analysis.memo.clear()  # the next part shares no fact values with this one
     return result
 
 
-def _parallel(definition: Definition, analysis: Analysis, count: int, max_states: int,
-              jobs: int, progress: Callable[[int], None] | None) -> list[PartResult]:
+def _one_by_one(definition: Definition, analysis: Analysis, bench: Workbench, count: int,
+                max_states: int, progress: Callable[[int], None] | None) -> list[PartResult]:
+    budget = _budget(max_states, count)
+    advised: set[tuple[str, str]] = set()
+    return [_search_part(definition, analysis, budget, bench, i, advised, progress)
+            for i in range(count)]
+
+
+# what the worker processes need, set in the parent before it forks (each worker has its
+# own copy, which it uses for every part it searches)
+_JOB: tuple[Definition, Analysis, Budget, Workbench, set[tuple[str, str]]] | None = None
+
+
+def _part(i: int) -> PartResult:
+    """Search part ``i`` in a worker process."""
+    assert _JOB is not None
+    return _search_part(*_JOB[:4], i, _JOB[4])
+
+
+def _parallel(definition: Definition, analysis: Analysis, bench: Workbench, count: int,
+              max_states: int, jobs: int, progress: Callable[[int], None] | None
+              ) -> list[PartResult]:
     global _JOB
     context = multiprocessing.get_context("fork")
     shared = context.Array("q", [0, count])  # states taken, parts not begun
-    _JOB = (definition, analysis, _budget(max_states, count, shared))
+    _JOB = (definition, analysis, _budget(max_states, count, shared), bench, set())
     try:
         # leaving the pool terminates its workers: at the end, and at once when a part
         # failed or the check was interrupted
