@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import attrs
+
 from ..process.model import Definition, Record
 from ..rules.footprint import Condition, fact_names
 from ..rules.paths import parse_path
@@ -32,7 +34,7 @@ from .reads import (
     required_states,
     written_facts,
 )
-from .reductions import closed_facts, eager
+from .reductions import closed_facts, eager, observed_facts
 from .settings import RAW, REF
 
 
@@ -203,6 +205,15 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
     return analysis
 
 
+def without_observers(analysis: Analysis) -> Analysis:
+    """``analysis`` for a search that keeps observed facts too (:func:`analysis_for`)."""
+    plain = attrs.evolve(analysis, observed=frozenset(), observers=frozenset(),
+                         live_cache={}, dead_cache={}, memo={},
+                         codes=[{} for _ in analysis.fact_items],
+                         values=[[] for _ in analysis.fact_items])
+    return plain
+
+
 def _copied_refs(walk: _Walk, groups: Sequence[RefGroup],
                  data_tries: dict[str, dict[str, Any]]
                  ) -> dict[str, tuple[tuple[int, str], ...]]:
@@ -311,16 +322,24 @@ def _steering(definition: Definition) -> frozenset[str]:
     return frozenset(out)
 
 
-_analyses: dict[int, tuple[weakref.ref[Definition], Analysis]] = {}
+_analyses: dict[tuple[int, bool], tuple[weakref.ref[Definition], Analysis]] = {}
 
 
-def analysis_for(definition: Definition) -> Analysis:
-    """The analysis of ``definition``, made once per loaded definition and forgotten with it."""
-    key = id(definition)
+def analysis_for(definition: Definition, *, observe: bool = True) -> Analysis:
+    """The analysis of ``definition``, made once per loaded definition and forgotten with it.
+
+    ``observe``: leave the facts only observers read out of the abstract state
+    (:func:`.reductions.observed_facts`); without it the search keeps every decisive fact.
+    """
+    key = (id(definition), observe)
     cached = _analyses.get(key)
     if cached is not None and cached[0]() is definition:
         return cached[1]
-    analysis = analyse(definition)
+    if observe:
+        analysis = analyse(definition)
+        analysis.observed, analysis.observers = observed_facts(definition, analysis)
+    else:
+        analysis = without_observers(analysis_for(definition))
     _analyses[key] = (weakref.ref(definition), analysis)
     weakref.finalize(definition, _analyses.pop, key, None)
     return analysis

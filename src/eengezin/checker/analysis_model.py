@@ -62,6 +62,10 @@ class Analysis:
     # (element path, its walk, the fields, per compared payload field the element field it
     # takes its id from) (see .payloads._links)
     link_paths: dict[str, tuple[Link, ...]] = attrs.Factory(dict)
+    # facts only observers read, left out of every started abstract state, and those
+    # observers (see .reductions.observed_facts); empty when the search keeps everything
+    observed: frozenset[str] = frozenset()
+    observers: frozenset[str] = frozenset()
 
     def index(self) -> dict[str, int]:
         """Fact name -> its position in an abstract state."""

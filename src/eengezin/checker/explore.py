@@ -146,6 +146,8 @@ class _Search:
         self.id_writers, self.masks, self.id_bits = bench.id_writers, bench.masks, bench.id_bits
         self.adviser = bench.adviser
         self.violated: dict[str, Finding] = {}  # invariant id -> its first violation
+        # stop once all of these events were accepted (a search for witnesses only)
+        self.until: frozenset[str] = frozenset()
 
     def id_values(self, key: AbstractState) -> tuple[Any, ...]:
         """The values of the facts payload ids come from in ``key`` (:func:`.nodes.id_values`)."""
@@ -242,6 +244,8 @@ class _Search:
                 self.successors(key, node, concrete, inert, worse)
                 self.wait(key, node, concrete)
             self.release(node)
+            if self.until and self.until <= self.fired:
+                return
             if node.parent is not None:
                 parent = nodes[node.parent]
                 parent.heirs -= 1
@@ -261,8 +265,9 @@ class _Search:
         inherited_ = inherited(nodes, key, node, self.id_bits)
         used: dict[str, Remembered] = {}
         masks, uncached = self.masks, steps.uncached
+        observers = self.analysis.observers
         for eid in steps.possible_events(key.started, key.tracks):
-            if eid in inert and eid in self.fired:
+            if (eid in inert or eid in observers) and eid in self.fired:
                 continue  # a self-loop: it changes no abstract state
             accepted = False
             remembered = None

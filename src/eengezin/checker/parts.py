@@ -66,6 +66,7 @@ class PartResult:
     root_dead: bool
     dead: int  # dead states other than the new traject's
     shallow: tuple[Shallow, ...]  # the shallowest dead ends
+    doubt: bool = False  # an observer's advice could not be settled (see check_definition)
 
 
 def _result_of(search: _Search, advised: set[tuple[str, str]]) -> PartResult:
@@ -93,7 +94,52 @@ def _result_of(search: _Search, advised: set[tuple[str, str]]) -> PartResult:
         fired=frozenset(search.fired), refusals=search.steps.refusals,
         leaves_seen={t: frozenset(s) for t, s in search.leaves_seen.items()},
         violated=tuple(search.violated.values()), advice=tuple(advice), root=states[0],
-        root_dead=root_dead, dead=dead, shallow=shallow)
+        root_dead=root_dead, dead=dead, shallow=shallow, doubt=_in_doubt(search))
+
+
+def _in_doubt(search: _Search) -> bool:
+    """Is an observer possible, in a state this search reached, where an event one of its
+    rules names as ``next`` is not? Whether that rule blocks there depends on the facts the
+    search left out, so the search cannot settle that advice."""
+    observers = search.analysis.observers
+    if not observers:
+        return False
+    shut = search.adviser.shut
+    combos = {key.tracks for key in search.states if key.started}
+    return any(eid in observers for tracks in combos for eid, _named in shut.get(tracks, ()))
+
+
+WITNESS_STATES = 20_000
+"""How far the search for an observer's acceptance looks before it gives up (and the check
+searches again without leaving anything out)."""
+
+
+def _settle(definition: Definition, analysis: Analysis, parts: list[PartResult],
+            max_states: int) -> bool:
+    """Did a search that left observed facts out decide everything exactly? Everything
+    but the observers is exact by construction. An observer accepted in a reachable
+    traject is accepted: the parts' representatives may not show it (they carry one value
+    of the facts left out), so a search that keeps them looks for it, breadth first, for a
+    while. An observer's advice is settled unless a part is in doubt. An observer never
+    accepted needs its refusals over every value of the facts left out: not settled.
+    Observers found accepted here are added to the first part's."""
+    if any(part.doubt for part in parts):
+        return False
+    fired: set[str] = set().union(*(part.fired for part in parts))
+    missing = analysis.observers - fired
+    if not missing:
+        return True
+    plain = analysis_for(definition, observe=False)
+    search = _Search(definition, plain, Budget(min(max_states, WITNESS_STATES) - 1))
+    search.until = frozenset(missing)
+    try:
+        search.explore()
+    finally:
+        plain.memo.clear()
+    if not missing <= search.fired:
+        return False
+    parts[0] = attrs.evolve(parts[0], fired=parts[0].fired | missing)
+    return True
 
 
 def _shortest(found: dict[Any, Finding], key: Any, finding: Finding) -> None:
@@ -167,20 +213,31 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
     ()
     """
     definition = load_definition(ref)
-    analysis = analysis_for(definition)
     started = time.perf_counter()
+    analysis = analysis_for(definition)
+    parts = _search(definition, analysis, max_states, jobs, progress)
+    if (analysis.observers and not any(part.incomplete for part in parts)
+            and not _settle(definition, analysis, parts, max_states)):
+        # what the observers do is not settled without the facts only they read: search
+        # again, keeping them (exact, and as slow as before the reduction)
+        parts = _search(definition, analysis_for(definition, observe=False), max_states, jobs,
+                        progress)
+    return merge(definition, parts, max_states, time.perf_counter() - started)
+
+
+def _search(definition: Definition, analysis: Analysis, max_states: int, jobs: int,
+            progress: Callable[[int], None] | None) -> list[PartResult]:
+    """Every part's result (see :func:`check_definition`)."""
     try:
         bench = Workbench(definition, analysis)
         probe = _Search(definition, analysis, Budget(0), bench=bench, only=frozenset())
         probe.explore()
         count = len(probe.starts)
         if not count:  # the start event is never accepted: the new traject is all there is
-            parts = [_result_of(probe, set())]
-        elif jobs > 1 and count > 1 and "fork" in multiprocessing.get_all_start_methods():
-            parts = _parallel(definition, analysis, bench, count, max_states, jobs, progress)
-        else:
-            parts = _one_by_one(definition, analysis, bench, count, max_states, progress)
-        return merge(definition, parts, max_states, time.perf_counter() - started)
+            return [_result_of(probe, set())]
+        if jobs > 1 and count > 1 and "fork" in multiprocessing.get_all_start_methods():
+            return _parallel(definition, analysis, bench, count, max_states, jobs, progress)
+        return _one_by_one(definition, analysis, bench, count, max_states, progress)
     finally:
         analysis.memo.clear()
 
@@ -258,20 +315,22 @@ def _parallel(definition: Definition, analysis: Analysis, bench: Workbench, coun
 
 
 def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES,
-                   part: int | None = None
+                   part: int | None = None, observe: bool = True
                    ) -> tuple[CheckResult, Analysis, list[AbstractState]]:
     """One search over the whole space (or, with ``part``, over that part alone, numbered
     from 0 in the order the start event reaches them): what it found, the analysis and
     every abstract state reached, in the order reached, for measuring what the space is
     made of (``benchmarks/checker_states.py``). ``analysis.values[i][code]`` is the
-    canonical value behind code ``code`` of fact ``analysis.fact_items[i]``.
+    canonical value behind code ``code`` of fact ``analysis.fact_items[i]``. ``observe``:
+    leave out the facts only observers read, as the check does first (its findings on the
+    observers alone may then need the search without, which this does not do).
 
     >>> result, analysis, states = explore_states("basis")
     >>> len(states) == result.states, states[0].started
     (True, False)
     """
     definition = load_definition(ref)
-    analysis = analysis_for(definition)
+    analysis = analysis_for(definition, observe=observe)
     started = time.perf_counter()
     search = _Search(definition, analysis, Budget(max_states - 1),
                      only=None if part is None else frozenset({part}))

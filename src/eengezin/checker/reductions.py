@@ -5,7 +5,9 @@
 - :func:`eager`, :func:`more_permissive`, :func:`drop_worse`: a recorder step to a strictly
   more permissive fact is the only step explored from a state that offers it, and a step to
   a strictly less permissive one is not explored;
-- :func:`inert_events`: events that can never change an abstract state are fired once.
+- :func:`inert_events`: events that can never change an abstract state are fired once;
+- :func:`observed_facts`: facts that only events changing nothing else read are left out
+  of the abstract state, and those events are settled apart.
 
 Masking dead values is in :mod:`.liveness`; remembering outcomes per footprint in
 :mod:`.stepping`. Each is explained in ``docs/testing.md``.
@@ -206,3 +208,49 @@ def inert_events(definition: Definition, analysis: Analysis) -> frozenset[str]:
             continue
         inert.add(eid)
     return frozenset(inert)
+
+
+def observed_facts(definition: Definition, analysis: Analysis
+                   ) -> tuple[frozenset[str], frozenset[str]]:
+    """Facts only *observers* read, and those observers: ``(facts, events)``.
+
+    An observer is an event that changes nothing but such facts: it moves no track, starts
+    or ends no deadline a condition reads, is not asked about by ``event_seen`` and writes
+    no other decisive fact (sharing the plan, which only consent decides). Every other
+    event reads none of these facts, in its conditions, its copies or its payload ids; nor
+    does an invariant. So two trajecten that differ only in these facts have the same
+    future outside them: the search can leave them out of the abstract state (they are
+    masked like dead facts), and everything it decides stays exact except what the
+    observers themselves do. That is settled apart (see ``check_definition`` in
+    :mod:`.parts`): an observer accepted in a reachable traject is accepted; advice of an
+    observer's rule is only in doubt where a ``next`` event it names is not possible.
+
+    The greatest such set: start from every fact and drop what a non-observer reads until
+    nothing changes (dropping facts can make an event a non-observer).
+    """
+    names = frozenset(analysis.fact_trie) - {"", "[]"}
+    candidates = set(names - analysis.always_live - set(analysis.eager))
+    if any(reads.opaque for reads in analysis.event_reads.values()):
+        return frozenset(), frozenset()  # a host predicate may read anything
+    reads = {eid: analysis.event_reads[eid].facts() & names for eid in definition.events}
+    moves = {eid for eid, spec in definition.events.items()
+             if spec.transitions or any(e.moves for e in spec.effects)}
+    fixed = {eid for eid, spec in definition.events.items()
+             if eid == definition.start_event or eid in analysis.seen_events or any(
+                 d.id in analysis.deadlines_read
+                 for d in (*spec.deadline_starts, *spec.deadline_ends))}
+    changed = True
+    while changed:
+        changed = False
+        for eid in definition.events:
+            if not reads[eid] & candidates:
+                continue
+            written = analysis.written[eid] & names
+            if eid in moves or eid in fixed or not written <= candidates:
+                candidates -= reads[eid]
+                changed = True
+    observers = frozenset(eid for eid in definition.events if reads[eid] & candidates)
+    # facts nobody reads are dead anyway (:mod:`.liveness`); name only the observed ones
+    observed = frozenset(candidates) & frozenset().union(
+        *(reads[eid] for eid in observers))
+    return observed, observers

@@ -55,13 +55,16 @@ def assemble(analysis: Analysis, started: bool, tracks: Tracks, parts: Sequence[
              deadlines: tuple[str, ...], overdue: tuple[str, ...], seen: tuple[str, ...]
              ) -> AbstractState:
     """The abstract state; a fact that no event still possible from here reads cannot decide
-    anything more, so its value is masked."""
+    anything more, so its value is masked, and so is a fact only observers read
+    (:func:`.reductions.observed_facts`)."""
     if started:
         dead = analysis.dead_cache.get(tracks)
         if dead is None:
             alive = live(analysis, dict(tracks))
+            observed = analysis.observed
             dead = analysis.dead_cache[tracks] = tuple(
-                i for i, (name, _sub) in enumerate(analysis.fact_items) if name not in alive)
+                i for i, (name, _sub) in enumerate(analysis.fact_items)
+                if name not in alive or name in observed)
         if dead:
             masked = list(parts)
             for i in dead:

@@ -42,7 +42,9 @@ class Stepper:
         index = analysis.index()
         self.reads: dict[str, tuple[int, ...]] = {}
         self.writes: dict[str, tuple[int, ...]] = {}
-        self.uncached: set[str] = set()
+        # an observer's outcome depends on facts the abstract state leaves out: it is stepped
+        # for real every time (and only until it was accepted once; see .explore)
+        self.uncached: set[str] = set(analysis.observers)
         for eid in definition.events:
             read = analysis.event_facts.get(eid, frozenset())
             if any(name not in index for name in read) or analysis.event_reads[eid].opaque:
