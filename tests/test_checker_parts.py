@@ -152,8 +152,8 @@ invariants:""")
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                     reason="parts run in parallel only where the platform can fork")
 @pytest.mark.parametrize("def_id", [
-    pytest.param("hollands-midden", marks=pytest.mark.skipif(
-        not is_deep(), reason="seconds: the deep profile runs it")),
+    pytest.param("zuid-limburg", marks=pytest.mark.skipif(
+        not is_deep(), reason="a minute: the deep profile runs it")),
     "delen"])
 def test_parts_in_parallel_give_the_same_result(tmp_path: Path, def_id: str) -> None:
     ref = write(tmp_path, "delen.yaml", PARTED) if def_id == "delen" else def_id
@@ -175,7 +175,7 @@ def test_a_part_that_fails_in_a_worker_fails_the_check(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(parts._Search, "explore", broken)  # the workers are forked: theirs too
     with pytest.raises(RuntimeError, match="deel 1 kapot"):
-        check_definition("hollands-midden", jobs=2)
+        check_definition("zuid-limburg", jobs=2, max_states=3_000)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

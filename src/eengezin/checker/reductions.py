@@ -229,7 +229,7 @@ def observed_facts(definition: Definition, analysis: Analysis
     nothing changes (dropping facts can make an event a non-observer).
     """
     names = frozenset(analysis.fact_trie) - {"", "[]"}
-    candidates = set(names - analysis.always_live - set(analysis.eager))
+    candidates = set(names - analysis.always_live)
     if any(reads.opaque for reads in analysis.event_reads.values()):
         return frozenset(), frozenset()  # a host predicate may read anything
     reads = {eid: analysis.event_reads[eid].facts() & names for eid in definition.events}
