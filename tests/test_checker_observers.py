@@ -5,6 +5,7 @@ still finds exactly what a search that keeps them finds (``checker/reductions.py
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -120,17 +121,18 @@ def test_an_observer_accepted_only_off_the_kept_paths_is_found_accepted(
     assert [f.subject for f in reduced.findings if f.kind == "nooit_mogelijk"] == ["bevestigen"]
     whole, _analysis, _states = explore_states(definition, observe=False)
     assert whole.findings == () and reduced.states < whole.states
-    # ... so the check looks for a traject that accepts it, keeping the consent
-    searched: list[frozenset[str]] = []
-    settle = parts._settle
+    # ... so the check first looks for trajecten that accept the observers, keeping the
+    # consent, and the search does not try them again
+    found: list[frozenset[str]] = []
+    witnesses = parts._witnesses
 
-    def spy(*args: object) -> bool:
-        searched.append(frozenset(args[1].observers))  # type: ignore[attr-defined]
-        return settle(*args)  # type: ignore[arg-type]
+    def spy(*args: Any) -> frozenset[str]:
+        found.append(witnesses(*args))
+        return found[-1]
 
-    monkeypatch.setattr(parts, "_settle", spy)
+    monkeypatch.setattr(parts, "_witnesses", spy)
     result = check_definition(definition)
-    assert result.findings == () and searched == [{"bevestigen"}]
+    assert result.findings == () and found == [{"bevestigen"}]
     assert result.states == reduced.states  # no second search of the whole space
 
 

@@ -109,37 +109,35 @@ def _in_doubt(search: _Search) -> bool:
     return any(eid in observers for tracks in combos for eid, _named in shut.get(tracks, ()))
 
 
-WITNESS_STATES = 20_000
-"""How far the search for an observer's acceptance looks before it gives up (and the check
-searches again without leaving anything out)."""
+WITNESS_STATES = 5_000
+"""How far the search for the observers' acceptance looks (see :func:`_witnesses`)."""
 
 
-def _settle(definition: Definition, analysis: Analysis, parts: list[PartResult],
-            max_states: int) -> bool:
-    """Did a search that left observed facts out decide everything exactly? Everything
-    but the observers is exact by construction. An observer accepted in a reachable
-    traject is accepted: the parts' representatives may not show it (they carry one value
-    of the facts left out), so a search that keeps them looks for it, breadth first, for a
-    while. An observer's advice is settled unless a part is in doubt. An observer never
-    accepted needs its refusals over every value of the facts left out: not settled.
-    Observers found accepted here are added to the first part's."""
-    if any(part.doubt for part in parts):
-        return False
-    fired: set[str] = set().union(*(part.fired for part in parts))
-    missing = analysis.observers - fired
-    if not missing:
-        return True
+def _witnesses(definition: Definition, events: frozenset[str], max_states: int
+               ) -> frozenset[str]:
+    """The observers ``events`` accepted in a breadth-first search that keeps every fact,
+    stopped once all are, or after :data:`WITNESS_STATES` states. The search that leaves
+    their facts out keeps one traject per state, so it may never show an observer
+    accepted that is (a confirmation that needs an oral consent first); and it need not
+    try an observer known to be accepted at all."""
     plain = analysis_for(definition, observe=False)
     search = _Search(definition, plain, Budget(min(max_states, WITNESS_STATES) - 1))
-    search.until = frozenset(missing)
+    search.until = events
     try:
         search.explore()
     finally:
         plain.memo.clear()
-    if not missing <= search.fired:
-        return False
-    parts[0] = attrs.evolve(parts[0], fired=parts[0].fired | missing)
-    return True
+    return frozenset(events & search.fired)
+
+
+def _settled(analysis: Analysis, parts: Sequence[PartResult]) -> bool:
+    """Did a search that left observed facts out decide everything exactly? Everything
+    but the observers is exact by construction. An observer accepted in a reachable
+    traject is accepted (the parts count those :func:`_witnesses` found), and its advice
+    is settled unless a part is in doubt. An observer never accepted needs its refusals
+    over every value of the facts left out: not settled."""
+    fired: set[str] = set().union(*(part.fired for part in parts))
+    return analysis.observers <= fired and not any(part.doubt for part in parts)
 
 
 def _shortest(found: dict[Any, Finding], key: Any, finding: Finding) -> None:
@@ -215,9 +213,11 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
     definition = load_definition(ref)
     started = time.perf_counter()
     analysis = analysis_for(definition)
-    parts = _search(definition, analysis, max_states, jobs, progress)
+    accepted = (_witnesses(definition, analysis.observers, max_states) if analysis.observers
+                else frozenset())
+    parts = _search(definition, analysis, max_states, jobs, progress, accepted)
     if (analysis.observers and not any(part.incomplete for part in parts)
-            and not _settle(definition, analysis, parts, max_states)):
+            and not _settled(analysis, parts)):
         # what the observers do is not settled without the facts only they read: search
         # again, keeping them (exact, and as slow as before the reduction)
         parts = _search(definition, analysis_for(definition, observe=False), max_states, jobs,
@@ -226,10 +226,13 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
 
 
 def _search(definition: Definition, analysis: Analysis, max_states: int, jobs: int,
-            progress: Callable[[int], None] | None) -> list[PartResult]:
-    """Every part's result (see :func:`check_definition`)."""
+            progress: Callable[[int], None] | None, accepted: frozenset[str] = frozenset()
+            ) -> list[PartResult]:
+    """Every part's result (see :func:`check_definition`); ``accepted``: observers known
+    to be accepted, which the search does not try."""
     try:
         bench = Workbench(definition, analysis)
+        bench.accepted = accepted
         probe = _Search(definition, analysis, Budget(0), bench=bench, only=frozenset())
         probe.explore()
         count = len(probe.starts)
