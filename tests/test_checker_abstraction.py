@@ -334,7 +334,7 @@ def test_a_value_read_only_against_literals_keeps_just_the_literals(tmp_path: Pa
     assert check_definition(definition).findings == ()
     # only `melden`, which changes nothing, reads `rol`: the check leaves it out of the
     # state (an observed fact); how its value folds shows in the search that keeps it
-    analysis = analysis_for(definition, observe=False)
+    analysis = analysis_for(definition, reduce=False)
     assert analysis_for(definition).observers == {"melden"}
 
     def after(payload: dict[str, Any]) -> Any:

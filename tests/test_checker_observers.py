@@ -99,7 +99,7 @@ def test_observed_facts_of_the_bundled_definitions() -> None:
     assert hm.observed == {"toestemming_voor", "huishouden"}
     assert hm.observers == {"plan_delen"}
     # the search that keeps every fact
-    assert analysis_for(load_definition("zuid-limburg"), observe=False).observers == set()
+    assert analysis_for(load_definition("zuid-limburg"), reduce=False).observers == set()
 
 
 def test_a_fact_something_else_reads_is_kept(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_an_observer_accepted_only_off_the_kept_paths_is_found_accepted(
     reduced, _analysis, _states = explore_states(definition)
     # the search that leaves the consent out never meets an oral one ...
     assert [f.subject for f in reduced.findings if f.kind == "nooit_mogelijk"] == ["bevestigen"]
-    whole, _analysis, _states = explore_states(definition, observe=False)
+    whole, _analysis, _states = explore_states(definition, reduce=False)
     assert whole.findings == () and reduced.states < whole.states
     # ... so the check first looks for trajecten that accept the observers, keeping the
     # consent, and the search does not try them again
@@ -139,7 +139,7 @@ def test_an_observer_accepted_only_off_the_kept_paths_is_found_accepted(
 def test_an_observer_never_accepted_is_reported_with_its_causes(tmp_path: Path) -> None:
     definition = load_definition(write(tmp_path, "never.yaml", text("telefonisch")))
     result = check_definition(definition)
-    whole, _analysis, _states = explore_states(definition, observe=False)
+    whole, _analysis, _states = explore_states(definition, reduce=False)
     assert summary(result) == summary(whole)
     assert [(f.kind, f.subject, f.causes) for f in result.findings] == [
         ("nooit_mogelijk", "bevestigen", ("waarnemen.regel",))]
@@ -154,7 +154,7 @@ def test_advice_the_kept_traject_does_not_show_is_still_found(tmp_path: Path) ->
     reduced, _analysis, _states = explore_states(definition)
     assert not [f for f in reduced.findings if f.kind == "advies_onmogelijk"]
     result = check_definition(definition)
-    whole, _analysis, _states = explore_states(definition, observe=False)
+    whole, _analysis, _states = explore_states(definition, reduce=False)
     assert summary(result) == summary(whole)
     assert [f.subject for f in result.findings if f.kind == "advies_onmogelijk"] == [
         "waarnemen.regel"]
@@ -173,13 +173,13 @@ def test_the_reduction_drops_no_finding(tmp_path: Path, rule: str, consent_in: s
     definition = load_definition(write(tmp_path, "any.yaml", text(
         rule, consent_in=consent_in, confirm_in=confirm_in, advice=advice, moves=moves,
         invariant=invariant)))
-    whole, _analysis, _states = explore_states(definition, observe=False)
+    whole, _analysis, _states = explore_states(definition, reduce=False)
     assert summary(check_definition(definition)) == summary(whole)
 
 
 @pytest.mark.skipif(not is_deep(), reason="seconds: the deep profile runs it")
 def test_hollands_midden_finds_what_the_search_that_keeps_everything_finds() -> None:
     result = check_definition("hollands-midden")
-    whole, _analysis, _states = explore_states("hollands-midden", observe=False)
+    whole, _analysis, _states = explore_states("hollands-midden", reduce=False)
     assert summary(result) == summary(whole) == []
     assert result.states < whole.states

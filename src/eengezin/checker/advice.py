@@ -113,12 +113,12 @@ class Adviser:
             rules = self.by_event[eid]
             if all((r.id, n) in found for r in rules for n in shut):
                 continue
-            for rule_id, nexts in self._verdicts(eid, key, concrete, at):
+            for rule_id, nexts in self.blocking(eid, key, concrete, at):
                 for n in nexts:
                     if n in shut and (rule_id, n) not in found:
                         found[(rule_id, n)] = Advice(rule_id, eid, n, tracks, key)
 
-    def _verdicts(self, eid: str, key: Hashable, concrete: Callable[[], Traject],
+    def blocking(self, eid: str, key: Hashable, concrete: Callable[[], Traject],
                   at: datetime) -> Verdicts:
         """The blocking rules (with their ``next`` events) of ``eid`` under every payload."""
         memo: Hashable | None = None

@@ -36,6 +36,7 @@ from .reads import (
 )
 from .reductions import closed_facts, eager, observed_facts
 from .settings import RAW, REF
+from .side import side_tracks
 
 
 class _Walk:
@@ -205,9 +206,9 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
     return analysis
 
 
-def without_observers(analysis: Analysis) -> Analysis:
-    """``analysis`` for a search that keeps observed facts too (:func:`analysis_for`)."""
-    plain = attrs.evolve(analysis, observed=frozenset(), observers=frozenset(),
+def unreduced(analysis: Analysis) -> Analysis:
+    """``analysis`` for a search that keeps every fact and track (:func:`analysis_for`)."""
+    plain = attrs.evolve(analysis, observed=frozenset(), observers=frozenset(), side=(),
                          live_cache={}, dead_cache={}, memo={},
                          codes=[{} for _ in analysis.fact_items],
                          values=[[] for _ in analysis.fact_items])
@@ -325,21 +326,25 @@ def _steering(definition: Definition) -> frozenset[str]:
 _analyses: dict[tuple[int, bool], tuple[weakref.ref[Definition], Analysis]] = {}
 
 
-def analysis_for(definition: Definition, *, observe: bool = True) -> Analysis:
+def analysis_for(definition: Definition, *, reduce: bool = True) -> Analysis:
     """The analysis of ``definition``, made once per loaded definition and forgotten with it.
 
-    ``observe``: leave the facts only observers read out of the abstract state
-    (:func:`.reductions.observed_facts`); without it the search keeps every decisive fact.
+    ``reduce``: leave the facts only observers read out of the abstract state
+    (:func:`.reductions.observed_facts`) and keep side tracks at home (:mod:`.side`);
+    without it the search keeps every decisive fact and every track.
     """
-    key = (id(definition), observe)
+    key = (id(definition), reduce)
     cached = _analyses.get(key)
     if cached is not None and cached[0]() is definition:
         return cached[1]
-    if observe:
+    if reduce:
         analysis = analyse(definition)
         analysis.observed, analysis.observers = observed_facts(definition, analysis)
+        analysis.side = tuple(
+            side for side in side_tracks(definition, analysis)
+            if not side.facts & analysis.observed and not side.events & analysis.observers)
     else:
-        analysis = without_observers(analysis_for(definition))
+        analysis = unreduced(analysis_for(definition))
     _analyses[key] = (weakref.ref(definition), analysis)
     weakref.finalize(definition, _analyses.pop, key, None)
     return analysis

@@ -5,12 +5,15 @@ builder uses can name it without an import cycle."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..rules.predicates import Check
 from .reads import Gathered, RefGroup
+
+if TYPE_CHECKING:
+    from .side import SideTrack
 
 __all__ = ["Analysis", "Where"]
 
@@ -66,6 +69,8 @@ class Analysis:
     # observers (see .reductions.observed_facts); empty when the search keeps everything
     observed: frozenset[str] = frozenset()
     observers: frozenset[str] = frozenset()
+    # tracks the search keeps at home, whose own events are explored apart (.side)
+    side: tuple[SideTrack, ...] = ()
 
     def index(self) -> dict[str, int]:
         """Fact name -> its position in an abstract state."""

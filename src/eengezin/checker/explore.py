@@ -48,8 +48,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
+import attrs
+
 from ..process.model import Definition
-from ..process.step import new_traject
+from ..process.step import new_traject, step
 from ..rules.context import Context
 from ..rules.predicates import Check
 from ..traject import Event, Traject
@@ -62,6 +64,7 @@ from .payloads import Payloads, event_known_ids
 from .reductions import Outcome, drop_worse, inert_events, more_permissive
 from .report import Finding
 from .settings import AT, MAX_VARIANTS, TODAY
+from .side import ALL, Part, away_masks
 from .state import AbstractState, abstract, deadline_parts
 from .stepping import Remembered, Stepper
 
@@ -135,6 +138,8 @@ class _Search:
         # to walk, and the search makes hundreds of thousands of edges
         self.sources = array("i")
         self.targets = array("i")
+        # per edge, the side tracks (.side) it can also be taken with away from home (bits)
+        self.flags = array("b")
         self.queue: deque[AbstractState] = deque()
         self.fired: set[str] = set()
         self.leaves_seen: dict[str, set[str]] = {tid: set() for tid in definition.tracks}
@@ -151,6 +156,19 @@ class _Search:
         self.violated: dict[str, Finding] = {}  # invariant id -> its first violation
         # stop once all of these events were accepted (a search for witnesses only)
         self.until: frozenset[str] = frozenset()
+        # side tracks (.side): their events' outcomes are not states of this search; each
+        # distinct state of a track they lead to is kept, with a traject, to explore apart
+        self.side_of = {eid: side for side in analysis.side for eid in side.events}
+        index = analysis.index()
+        self.side_facts = {side.track: tuple(index[f] for f in sorted(side.facts) if f in index)
+                           for side in analysis.side}
+        self.entries: dict[str, dict[Part, tuple[Traject, datetime]]] = {
+            side.track: {} for side in analysis.side}
+        self.entered: dict[str, set[int]] = {side.track: set() for side in analysis.side}
+        self.away = away_masks(definition, analysis.side)
+        self.always = [inv for inv in definition.invariants if inv.always is not None]
+        self.watched = tuple(index[name] for name in sorted(analysis.always_live)
+                             if name in index)
 
     def id_values(self, key: AbstractState) -> tuple[Any, ...]:
         """The values of the facts payload ids come from in ``key`` (:func:`.nodes.id_values`)."""
@@ -166,15 +184,18 @@ class _Search:
                 self.starts.setdefault(new_key, len(self.starts)) not in self.only):
             return  # a start of another part
         self.transitions += 1
+        flag = ALL if event is None else self.away.get(event.name, 0)
         if known is not None:
             self.sources.append(node.number)
             self.targets.append(known.number)
+            self.flags.append(flag)
             return
         if not self.budget.take():
             self.incomplete = True
             return
         self.sources.append(node.number)
         self.targets.append(len(self.states))
+        self.flags.append(flag)
         self.nodes[new_key] = Node(new, key, event, node.depth + 1, at, len(self.states))
         node.pending += 1
         node.heirs += 1
@@ -183,11 +204,40 @@ class _Search:
         for tid, state in new_key.tracks:
             self.leaves_seen[tid].add(state)
 
+    def holds(self, key: AbstractState, concrete: Callable[[], Traject], at: datetime
+              ) -> bool:
+        """Do all invariants hold in ``key``? They read the tracks and the facts they name:
+        their verdict is remembered per that part of the abstract state."""
+        seen_here = (key.tracks, tuple(key.facts[i] for i in self.watched), key.deadlines,
+                     key.overdue, key.seen)
+        memo = self.bench.invariants
+        ok = memo.get(seen_here)
+        if ok is None:
+            traject = concrete()
+            ok = memo[seen_here] = all(
+                _invariant_holds(self.definition, traject, inv.condition, at)
+                for inv in self.always)
+        return ok
+
+    def holds_away(self, number: int, track: str, leaf: str) -> bool:
+        """Do all invariants hold in state ``number`` with side track ``track`` in ``leaf``?"""
+        key = self.states[number]
+        node = self.nodes[key]
+        moved = key._replace(tracks=tuple(
+            (t, leaf if t == track else s) for t, s in key.tracks))
+
+        def concrete() -> Traject:
+            here = node.traject if node.traject is not None else materialize(
+                self.definition, self.analysis, self.nodes, key, self.steps.verify)
+            return attrs.evolve(here, state={**here.state, track: leaf})
+
+        return self.holds(moved, concrete, node.at)
+
     def explore(self) -> None:
         """Search until every state reached is expanded (or the budget is spent); the
         invariants found false are in ``violated``."""
         definition, analysis, steps = self.definition, self.analysis, self.steps
-        always = [inv for inv in definition.invariants if inv.always is not None]
+        always = self.always
         root = new_traject(definition, "controle")
         root_key = abstract(root, analysis)
         self.nodes[root_key] = Node(root, None, None, 0, AT, 0)
@@ -200,8 +250,6 @@ class _Search:
         eager = [(index[name], signs, recorders)
                  for name, (signs, recorders) in analysis.eager.items() if name in index]
         worse = {eid: (i, signs) for i, signs, recorders in eager for eid in recorders}
-        invariant_memo = self.bench.invariants
-        watched = tuple(index[name] for name in sorted(analysis.always_live) if name in index)
         violated = self.violated
         nodes = self.nodes
 
@@ -218,22 +266,12 @@ class _Search:
 
             if steps.verify:
                 concrete()
-            if node.depth and always:
-                # invariants read the tracks and the facts they name: their verdict is
-                # remembered per that part of the abstract state
-                seen_here = (key.tracks, tuple(key.facts[i] for i in watched), key.deadlines,
-                             key.overdue, key.seen)
-                ok = invariant_memo.get(seen_here)
-                if ok is None:
-                    ok = invariant_memo[seen_here] = all(
-                        _invariant_holds(definition, concrete(), inv.condition, node.at)
-                        for inv in always)
-                if not ok:
-                    for inv in always:
-                        if inv.id not in violated and not _invariant_holds(
-                                definition, concrete(), inv.condition, node.at):
-                            violated[inv.id] = Finding(
-                                "invariant", inv.id, inv.message.strip(), trace(nodes, key))
+            if node.depth and always and not self.holds(key, concrete, node.at):
+                for inv in always:
+                    if inv.id not in violated and not _invariant_holds(
+                            definition, concrete(), inv.condition, node.at):
+                        violated[inv.id] = Finding(
+                            "invariant", inv.id, inv.message.strip(), trace(nodes, key))
             at = node.at
             if key.started:
                 self.adviser.visit(key, key.tracks, concrete, at)
@@ -264,7 +302,7 @@ class _Search:
         parent's remembered outcomes: the footprint (and so the memory's key) is the same.
         """
         nodes, steps, at = self.nodes, self.steps, node.at
-        targets: set[int] = set()  # states already reached, one edge each
+        targets: dict[int, int] = {}  # states already reached, one edge each (its flags)
         inherited_ = inherited(nodes, key, node, self.id_bits)
         used: dict[str, Remembered] = {}
         masks, uncached = self.masks, steps.uncached
@@ -272,6 +310,9 @@ class _Search:
         for eid in steps.possible_events(key.started, key.tracks):
             if (eid in inert or eid in observers) and eid in self.fired:
                 continue  # a self-loop: it changes no abstract state
+            if eid in self.side_of:
+                self.excursion(eid, key, node.number, concrete, at)
+                continue
             accepted = False
             remembered = None
             if inherited_ is not None and not masks[eid] & inherited_[1] and eid not in uncached:
@@ -292,7 +333,7 @@ class _Search:
                 known = nodes.get(new_key)
                 if known is not None:  # the usual case: only the edge is new
                     self.transitions += 1
-                    targets.add(known.number)
+                    targets[known.number] = targets.get(known.number, 0) | self.away.get(eid, 0)
                     continue
                 self.reached(key, node, new_key, new, Event(eid, at, payload, actor), at)
             if remembered is None and steps.last is not None:
@@ -301,9 +342,28 @@ class _Search:
                 self.fired.add(eid)
         if node.heirs:
             node.outcomes = used
-        for target in targets:
+        for target, flag in targets.items():
             self.sources.append(node.number)
             self.targets.append(target)
+            self.flags.append(flag)
+
+    def excursion(self, eid: str, key: AbstractState, number: int,
+                  concrete: Callable[[], Traject], at: datetime) -> None:
+        """Fire a side track's event: keep each state of the track it leads to (.side)."""
+        side = self.side_of[eid]
+        found = self.entries[side.track]
+        positions = self.side_facts[side.track]
+        for payload, actor, new, new_key in list(self.steps.outcomes(eid, concrete, key, at)):
+            self.fired.add(eid)
+            part = (dict(new_key.tracks)[side.track], tuple(new_key.facts[i] for i in positions))
+            if part[0] == side.home:
+                continue
+            self.entered[side.track].add(number)
+            if part in found:
+                continue
+            if new is None:
+                new = step(self.definition, concrete(), Event(eid, at, payload, actor)).traject
+            found[part] = (new, at)
 
     def release(self, node: Node) -> None:
         """Drop trajecten no state still to be expanded can need: a state's traject serves

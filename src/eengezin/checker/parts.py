@@ -43,6 +43,7 @@ from .findings import dead_end_findings, dead_states, final_tracks, never_accept
 from .nodes import trace
 from .report import CheckResult, Finding
 from .settings import MAX_STATES, SHOWN_DEAD_ENDS
+from .side import excursions
 from .state import AbstractState
 
 __all__ = ["PartResult", "check_definition", "explore_states", "merge"]
@@ -66,7 +67,8 @@ class PartResult:
     root_dead: bool
     dead: int  # dead states other than the new traject's
     shallow: tuple[Shallow, ...]  # the shallowest dead ends
-    doubt: bool = False  # an observer's advice could not be settled (see check_definition)
+    # what the observers or side tracks do could not be settled (see check_definition)
+    doubt: bool = False
 
 
 def _result_of(search: _Search, advised: set[tuple[str, str]]) -> PartResult:
@@ -89,12 +91,23 @@ def _result_of(search: _Search, advised: set[tuple[str, str]]) -> PartResult:
         dead = len(rest)
         shallow = tuple((nodes[states[n]].depth, states[n], trace(nodes, states[n]))
                         for n in rest[:SHOWN_DEAD_ENDS])
+    fired, leaves_seen = set(search.fired), search.leaves_seen
+    doubt = _in_doubt(search)
+    if search.analysis.side and not search.incomplete:
+        away = excursions(definition, search.analysis, search.steps, search.entries,
+                          {key.tracks for key in states if key.started}, search.entered,
+                          (search.sources, search.targets, search.flags), search.holds_away,
+                          search.adviser.blocking)
+        fired |= away.fired
+        for tid, leaves in away.leaves.items():
+            leaves_seen[tid] |= leaves
+        doubt = doubt or not away.settled
     return PartResult(
         states=len(states), transitions=search.transitions, incomplete=search.incomplete,
-        fired=frozenset(search.fired), refusals=search.steps.refusals,
-        leaves_seen={t: frozenset(s) for t, s in search.leaves_seen.items()},
+        fired=frozenset(fired), refusals=search.steps.refusals,
+        leaves_seen={t: frozenset(s) for t, s in leaves_seen.items()},
         violated=tuple(search.violated.values()), advice=tuple(advice), root=states[0],
-        root_dead=root_dead, dead=dead, shallow=shallow, doubt=_in_doubt(search))
+        root_dead=root_dead, dead=dead, shallow=shallow, doubt=doubt)
 
 
 def _in_doubt(search: _Search) -> bool:
@@ -120,7 +133,7 @@ def _witnesses(definition: Definition, events: frozenset[str], max_states: int
     their facts out keeps one traject per state, so it may never show an observer
     accepted that is (a confirmation that needs an oral consent first); and it need not
     try an observer known to be accepted at all."""
-    plain = analysis_for(definition, observe=False)
+    plain = analysis_for(definition, reduce=False)
     search = _Search(definition, plain, Budget(min(max_states, WITNESS_STATES) - 1))
     search.until = events
     try:
@@ -131,11 +144,12 @@ def _witnesses(definition: Definition, events: frozenset[str], max_states: int
 
 
 def _settled(analysis: Analysis, parts: Sequence[PartResult]) -> bool:
-    """Did a search that left observed facts out decide everything exactly? Everything
-    but the observers is exact by construction. An observer accepted in a reachable
-    traject is accepted (the parts count those :func:`_witnesses` found), and its advice
-    is settled unless a part is in doubt. An observer never accepted needs its refusals
-    over every value of the facts left out: not settled."""
+    """Did a search with the reductions decide everything exactly? Everything but the
+    observers and the side tracks is exact by construction. An observer accepted in a
+    reachable traject is accepted (the parts count those :func:`_witnesses` found), and
+    its advice is settled unless a part is in doubt. An observer never accepted needs its
+    refusals over every value of the facts left out: not settled. A side track is settled
+    unless a part is in doubt (:func:`.side.excursions`)."""
     fired: set[str] = set().union(*(part.fired for part in parts))
     return analysis.observers <= fired and not any(part.doubt for part in parts)
 
@@ -216,11 +230,11 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
     accepted = (_witnesses(definition, analysis.observers, max_states) if analysis.observers
                 else frozenset())
     parts = _search(definition, analysis, max_states, jobs, progress, accepted)
-    if (analysis.observers and not any(part.incomplete for part in parts)
+    if ((analysis.observers or analysis.side) and not any(part.incomplete for part in parts)
             and not _settled(analysis, parts)):
-        # what the observers do is not settled without the facts only they read: search
-        # again, keeping them (exact, and as slow as before the reduction)
-        parts = _search(definition, analysis_for(definition, observe=False), max_states, jobs,
+        # what the observers or side tracks do is not settled: search again, keeping every
+        # fact and track (exact, and as slow as without the reductions)
+        parts = _search(definition, analysis_for(definition, reduce=False), max_states, jobs,
                         progress)
     return merge(definition, parts, max_states, time.perf_counter() - started)
 
@@ -318,13 +332,13 @@ def _parallel(definition: Definition, analysis: Analysis, bench: Workbench, coun
 
 
 def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES,
-                   part: int | None = None, observe: bool = True
+                   part: int | None = None, reduce: bool = True
                    ) -> tuple[CheckResult, Analysis, list[AbstractState]]:
     """One search over the whole space (or, with ``part``, over that part alone, numbered
     from 0 in the order the start event reaches them): what it found, the analysis and
     every abstract state reached, in the order reached, for measuring what the space is
     made of (``benchmarks/checker_states.py``). ``analysis.values[i][code]`` is the
-    canonical value behind code ``code`` of fact ``analysis.fact_items[i]``. ``observe``:
+    canonical value behind code ``code`` of fact ``analysis.fact_items[i]``. ``reduce``:
     leave out the facts only observers read, as the check does first (its findings on the
     observers alone may then need the search without, which this does not do).
 
@@ -333,7 +347,7 @@ def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES
     (True, False)
     """
     definition = load_definition(ref)
-    analysis = analysis_for(definition, observe=observe)
+    analysis = analysis_for(definition, reduce=reduce)
     started = time.perf_counter()
     search = _Search(definition, analysis, Budget(max_states - 1),
                      only=None if part is None else frozenset({part}))
