@@ -128,6 +128,9 @@ def _side_track(definition: Definition, analysis: Analysis, tid: str, home: str
     events = {eid for eid, tracks in moved.items() if tid in tracks}
     if not events:
         return None
+    # and every event possible only away from home (it happens during an excursion)
+    events |= {eid for eid, spec in definition.events.items()
+               if home not in dict(spec.available or ()).get(tid, {home})}
     while True:  # its facts, and every event that writes one of them
         facts = frozenset().union(*(analysis.written[e] & names for e in events))
         more = {eid for eid in definition.events if analysis.written[eid] & facts} - events
