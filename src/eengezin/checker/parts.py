@@ -122,19 +122,21 @@ def _in_doubt(search: _Search) -> bool:
     return any(eid in observers for tracks in combos for eid, _named in shut.get(tracks, ()))
 
 
-WITNESS_STATES = 5_000
-"""How far the search for the observers' acceptance looks (see :func:`_witnesses`)."""
+FIRST_WITNESSES = 300
+WITNESS_STATES = 20_000
+"""How far the searches for the observers' acceptance look (see :func:`_witnesses`): a
+short one before the parts, a longer one after them for what they did not show."""
 
 
-def _witnesses(definition: Definition, events: frozenset[str], max_states: int
-               ) -> frozenset[str]:
+def _witnesses(definition: Definition, events: frozenset[str], max_states: int,
+               states: int) -> frozenset[str]:
     """The observers ``events`` accepted in a breadth-first search that keeps every fact,
-    stopped once all are, or after :data:`WITNESS_STATES` states. The search that leaves
-    their facts out keeps one traject per state, so it may never show an observer
-    accepted that is (a confirmation that needs an oral consent first); and it need not
-    try an observer known to be accepted at all."""
+    stopped once all are, or after ``states`` states. The search that leaves their facts
+    out keeps one traject per state and tries an observer once per part of the state it
+    reads, so it may not show an observer accepted that is (a confirmation that needs an
+    oral consent first); and it need not try an observer known to be accepted at all."""
     plain = analysis_for(definition, reduce=False)
-    search = _Search(definition, plain, Budget(min(max_states, WITNESS_STATES) - 1))
+    search = _Search(definition, plain, Budget(min(max_states, states) - 1))
     search.until = events
     try:
         search.explore()
@@ -211,27 +213,38 @@ def merge(definition: Definition, parts: Sequence[PartResult], max_states: int,
 
 
 def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STATES,
-                     progress: Callable[[int], None] | None = None, jobs: int = 1
-                     ) -> CheckResult:
+                     progress: Callable[[int], None] | None = None, jobs: int = 1,
+                     reduce: bool = True) -> CheckResult:
     """Explore ``ref`` (a bundled id, a YAML path or a loaded definition) and report findings.
 
     The space is searched in parts (see the module); ``jobs`` > 1 searches that many parts
     at a time in processes of their own, where the platform can fork (elsewhere one after
     another). ``max_states`` bounds the abstract states of the whole check. ``progress`` is
     called with the number of states reached so far, every thousand states or so.
-    Raises :class:`~eengezin.errors.DefinitionError` when the definition cannot be loaded.
+    ``reduce=False`` searches without observed facts and side tracks (the same findings,
+    more states: for comparing). Raises :class:`~eengezin.errors.DefinitionError` when the
+    definition cannot be loaded.
+
+    Observers (:func:`.reductions.observed_facts`) and side tracks (:mod:`.side`) are
+    settled after the search; where they cannot be, the check searches again without
+    them, so the findings are always those of the search that keeps everything.
 
     >>> check_definition("basis").findings
     ()
     """
     definition = load_definition(ref)
     started = time.perf_counter()
-    analysis = analysis_for(definition)
-    accepted = (_witnesses(definition, analysis.observers, max_states) if analysis.observers
-                else frozenset())
+    analysis = analysis_for(definition, reduce=reduce)
+    accepted = (_witnesses(definition, analysis.observers, max_states, FIRST_WITNESSES)
+                if analysis.observers else frozenset())
     parts = _search(definition, analysis, max_states, jobs, progress, accepted)
-    if ((analysis.observers or analysis.side) and not any(part.incomplete for part in parts)
-            and not _settled(analysis, parts)):
+    complete = not any(part.incomplete for part in parts)
+    missing = analysis.observers - set().union(*(part.fired for part in parts))
+    if complete and missing:
+        # observers the parts' trajecten did not show accepted: look further
+        found = _witnesses(definition, frozenset(missing), max_states, WITNESS_STATES)
+        parts[0] = attrs.evolve(parts[0], fired=parts[0].fired | found)
+    if (analysis.observers or analysis.side) and complete and not _settled(analysis, parts):
         # what the observers or side tracks do is not settled: search again, keeping every
         # fact and track (exact, and as slow as without the reductions)
         parts = _search(definition, analysis_for(definition, reduce=False), max_states, jobs,

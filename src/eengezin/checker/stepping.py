@@ -42,9 +42,11 @@ class Stepper:
         index = analysis.index()
         self.reads: dict[str, tuple[int, ...]] = {}
         self.writes: dict[str, tuple[int, ...]] = {}
-        # an observer's outcome depends on facts the abstract state leaves out: it is stepped
-        # for real every time (and only until it was accepted once; see .explore)
-        self.uncached: set[str] = set(analysis.observers)
+        # an observer's outcome depends on facts the abstract state leaves out, so what is
+        # remembered for it is only where it was tried: accepted there means accepted in a
+        # reachable traject, refused there may still be accepted elsewhere (which
+        # .parts.check_definition settles)
+        self.uncached: set[str] = set()
         for eid in definition.events:
             read = analysis.event_facts.get(eid, frozenset())
             if any(name not in index for name in read) or analysis.event_reads[eid].opaque:
