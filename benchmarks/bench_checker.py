@@ -2,7 +2,8 @@
 
 Run:
 
-    .venv/bin/python benchmarks/bench_checker.py [--repeat 3] [--only DEF,DEF] [--jobs N] [--json]
+    .venv/bin/python benchmarks/bench_checker.py [--repeat 3] [--only DEF,DEF] [--jobs N]
+        [--no-reduce] [--json]
 
 For each definition it prints the abstract states explored, the distinct transitions, the
 best and median wall-clock time of ``check_definition`` (loading the YAML excluded; the
@@ -12,8 +13,9 @@ memory after that definition (it only grows, so for the largest definition it is
 definition's), with the load average before and after. With ``--jobs N`` the parts of a
 check run in N processes (see ``eengezin.checker.parts``): the CPU column then adds the
 worker processes' time and the peak column is the largest worker's when that is larger. It
-only reports; nothing asserts a time. Zuid-limburg takes minutes: ``--only
-basis,cjg,hollands-midden`` leaves it out.
+only reports; nothing asserts a time. ``--no-reduce`` checks without observed facts and
+side tracks (``check_definition(reduce=False)``: the same findings, more states), to compare
+in the same run; zuid-limburg then takes minutes and over a gigabyte per process.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--only", default="", help="bundled ids, comma-separated")
     parser.add_argument("--jobs", type=int, default=1, help="parts searched at a time")
+    parser.add_argument("--no-reduce", action="store_true",
+                        help="without observed facts and side tracks, to compare")
     args = parser.parse_args(argv)
     rows = []
     load_before = _load()
@@ -46,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             definition = load_definition(def_id)  # a fresh definition: no warm caches
             started = _cpu()
-            result = check_definition(definition, jobs=args.jobs)
+            result = check_definition(definition, jobs=args.jobs, reduce=not args.no_reduce)
             cpu.append(_cpu() - started)
             times.append(result.seconds)
         assert result is not None
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         return 0
     print(f"python {platform.python_version()}, {platform.machine()}, repeat {args.repeat}, "
-          f"jobs {args.jobs}, "
+          f"jobs {args.jobs}{', without reductions' if args.no_reduce else ''}, "
           f"load average {load['before']} before, {load['after']} after")
     print(f"{'definition':18} {'states':>10} {'transitions':>12} {'sound':>6} {'best':>8} "
           f"{'median':>8} {'cpu':>8} {'peak':>8}")

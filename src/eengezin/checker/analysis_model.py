@@ -5,23 +5,32 @@ builder uses can name it without an import cycle."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from ..rules.predicates import Check
 from .reads import Gathered, RefGroup
 
-if TYPE_CHECKING:
-    from .side import SideTrack
-
-__all__ = ["Analysis", "Where"]
+__all__ = ["Analysis", "SideTrack", "Where"]
 
 
 Where = Mapping[str, frozenset[str]]
 
 
 Link = tuple[str, Any, tuple[str, ...], tuple[tuple[str, int], ...]]
+
+
+@attrs.frozen
+class SideTrack:
+    """A track the rest of the process only waits for (see :mod:`.side`)."""
+
+    track: str
+    home: str
+    facts: frozenset[str]  # its own decisive facts
+    events: frozenset[str]  # entries and internal events
+    internal: frozenset[str]  # its events that read only the track and its facts
+    invariants: frozenset[str]  # the invariants that read the track
 
 
 @attrs.define

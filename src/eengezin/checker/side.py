@@ -49,6 +49,7 @@ from ..process.step import step
 from ..rules.footprint import Condition, Reads
 from ..traject import Event, Traject
 from .advice import rules_with_next
+from .analysis_model import SideTrack
 from .liveness import live
 from .reads import required_states
 from .state import AbstractState, abstract
@@ -62,18 +63,6 @@ __all__ = ["ALL", "Excursions", "SideTrack", "away_masks", "excursions", "side_t
 MAX_SIDE = 7
 ALL = (1 << MAX_SIDE) - 1
 """An edge's flags when every side track could be away (time passing)."""
-
-
-@attrs.frozen
-class SideTrack:
-    """A side track (see the module)."""
-
-    track: str
-    home: str
-    facts: frozenset[str]  # its own decisive facts
-    events: frozenset[str]  # entries and internal events
-    internal: frozenset[str]
-    invariants: frozenset[str]  # the invariants that read the track
 
 
 def _reads_track(reads: Reads, tid: str) -> bool:
