@@ -27,7 +27,7 @@ from ..process.model import Definition, Rule
 from ..process.step import evaluate
 from ..traject import Event, Traject
 
-__all__ = ["Advice", "Adviser", "impossible_advice", "rules_with_next"]
+__all__ = ["Advice", "Adviser", "impossible_advice", "named_next", "rules_with_next"]
 
 
 @attrs.frozen
@@ -58,7 +58,8 @@ def rules_with_next(definition: Definition) -> dict[str, tuple[Rule, ...]]:
     return out
 
 
-def _named(rule: Rule) -> tuple[str, ...]:
+def named_next(rule: Rule) -> tuple[str, ...]:
+    """The events ``rule`` names as ``next`` (conditional ones too)."""
     return tuple(e for e, _ in rule.next_when) if rule.next_when else rule.violation.next
 
 
@@ -87,7 +88,7 @@ class Adviser:
         self.payloads = payloads
         self.footprint = footprint
         self.by_event = rules_with_next(definition)
-        self.named = {eid: frozenset(n for r in rules for n in _named(r))
+        self.named = {eid: frozenset(n for r in rules for n in named_next(r))
                       for eid, rules in self.by_event.items()}
         self.found: dict[tuple[str, str], Advice] = {}
         self.shut: dict[Tracks, tuple[tuple[str, frozenset[str]], ...]] = {}

@@ -48,7 +48,7 @@ from ..process.model import Definition, Rule
 from ..process.step import step
 from ..rules.footprint import Condition, Reads
 from ..traject import Event, Traject
-from .advice import rules_with_next
+from .advice import named_next, rules_with_next
 from .analysis_model import SideTrack
 from .liveness import live
 from .reads import required_states
@@ -379,7 +379,7 @@ def _advice_settled(definition: Definition, steps: Stepper, side: SideTrack,
                         continue
                     reads_track = _steers(rule.if_condition, side.track) or _steers(
                         rule.require_condition, side.track)
-                    for named in _named(rule):
+                    for named in named_next(rule):
                         if steps.possible(named, True, away):
                             continue
                         if (reads_track or eid in side.events
@@ -393,7 +393,3 @@ def _applies(rule: Rule, state: Mapping[str, str], definition: Definition) -> bo
     """Can ``rule``'s ``if`` be true with the tracks in ``state`` (its ``in_state`` tests)?"""
     where = required_states(definition, rule.if_condition)
     return all(state.get(t) in leaves for t, leaves in where.items())
-
-
-def _named(rule: Rule) -> tuple[str, ...]:
-    return tuple(e for e, _ in rule.next_when) if rule.next_when else rule.violation.next
