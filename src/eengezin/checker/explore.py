@@ -305,7 +305,7 @@ class _Search:
         targets: dict[int, int] = {}  # states already reached, one edge each (its flags)
         inherited_ = inherited(nodes, key, node, self.id_bits)
         used: dict[str, Remembered] = {}
-        masks, uncached = self.masks, steps.uncached
+        masks, uncached, away = self.masks, steps.uncached, self.away
         observers = self.analysis.observers
         for eid in steps.possible_events(key.started, key.tracks):
             if (eid in inert or eid in observers) and eid in self.fired:
@@ -326,6 +326,7 @@ class _Search:
             if eid in worse:
                 found = drop_worse(self.analysis, list(found), key, *worse[eid])
                 accepted = bool(found)
+            flag = away.get(eid, 0)
             for payload, actor, new, new_key in found:
                 accepted = True
                 if new_key is key or new_key == key:
@@ -333,7 +334,7 @@ class _Search:
                 known = nodes.get(new_key)
                 if known is not None:  # the usual case: only the edge is new
                     self.transitions += 1
-                    targets[known.number] = targets.get(known.number, 0) | self.away.get(eid, 0)
+                    targets[known.number] = targets.get(known.number, 0) | flag
                     continue
                 self.reached(key, node, new_key, new, Event(eid, at, payload, actor), at)
             if remembered is None and steps.last is not None:
