@@ -210,3 +210,19 @@ def test_cjg_finds_what_the_search_that_keeps_every_track_finds() -> None:
     whole, _analysis, _states = explore_states("cjg", reduce=False)
     assert summary(result) == summary(whole) == []
     assert result.states < whole.states
+
+
+def test_the_command_line_can_search_without_the_reductions(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from eengezin.cli import main
+
+    assert main(["check", "cjg", "--json"]) == 0
+    reduced = json.loads(capsys.readouterr().out)
+    assert main(["check", "cjg", "--no-reduce", "--json"]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    # the opschaling kept home, cjg's space is basis's (cjg is basis with that ladder and a
+    # rule that waits for it); without, every level of it lies next to every other state
+    assert reduced["states"] == check_definition("basis").states < whole["states"]
+    assert reduced["findings"] == whole["findings"] == []

@@ -20,7 +20,8 @@ _EXIT_OK, _EXIT_FINDINGS, _EXIT_UNUSABLE = 0, 1, 2
 
 
 def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
-                  max_states: int = MAX_STATES, as_json: bool = False, jobs: int = 1) -> int:
+                  max_states: int = MAX_STATES, as_json: bool = False, jobs: int = 1,
+                  reduce: bool = True) -> int:
     """Run ``eengezin check DEF``: 0 sound, 1 with findings, 2 for an unusable definition.
 
     >>> import io
@@ -29,7 +30,7 @@ def check_command(ref: str, out: TextIO, err: TextIO | None = None, *,
     """
     try:
         with Progress("check: toestanden") as progress:
-            result = check_definition(ref, max_states=max_states, jobs=jobs,
+            result = check_definition(ref, max_states=max_states, jobs=jobs, reduce=reduce,
                                       progress=lambda n: progress.advance(n - progress.done))
     except DefinitionError as exc:
         stream = err if err is not None else out
@@ -48,7 +49,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     limit = args.max_states if args.max_states is not None else MAX_STATES
     jobs = args.jobs if args.jobs is not None else cpus()
     return check_command(args.definition, out, sys.stderr, max_states=limit, as_json=args.json,
-                         jobs=max(1, jobs))
+                         jobs=max(1, jobs), reduce=not args.no_reduce)
 
 
 def cpus() -> int:
