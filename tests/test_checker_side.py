@@ -222,7 +222,7 @@ def test_the_command_line_can_search_without_the_reductions(
     reduced = json.loads(capsys.readouterr().out)
     assert main(["check", "cjg", "--no-reduce", "--json"]) == 0
     whole = json.loads(capsys.readouterr().out)
-    # the opschaling kept home, cjg's space is basis's (cjg is basis with that ladder and a
-    # rule that waits for it); without, every level of it lies next to every other state
+    # with its opschaling kept home, cjg (basis extended with that ladder, a few rules and
+    # fields) has as many states as basis; without, every level lies next to the rest
     assert reduced["states"] == check_definition("basis").states < whole["states"]
     assert reduced["findings"] == whole["findings"] == []
