@@ -226,3 +226,24 @@ def test_the_command_line_can_search_without_the_reductions(
     # fields) has as many states as basis; without, every level lies next to the rest
     assert reduced["states"] == check_definition("basis").states < whole["states"]
     assert reduced["findings"] == whole["findings"] == []
+
+
+def test_progress_counts_on_when_the_check_searches_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    definition = load_definition(write(tmp_path, "trap.yaml", text(trap=True)))
+    reported: list[int] = []
+    passed: list[object] = []
+    search = parts._search
+
+    def spy(definition, analysis, max_states, jobs, progress, *rest):  # type: ignore[no-untyped-def]
+        passed.append(progress)
+        found = search(definition, analysis, max_states, jobs, progress, *rest)
+        if progress is not None:
+            progress(1)  # as a search reports its first states
+        return found
+
+    monkeypatch.setattr(parts, "_search", spy)
+    check_definition(definition, progress=reported.append)
+    assert len(passed) == 2  # the ladder cannot come home: searched again
+    first = explore_states(definition)[0].states
+    assert reported == [1, first + 1]  # the second search counts on from the first

@@ -246,9 +246,11 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
         parts[0] = attrs.evolve(parts[0], fired=parts[0].fired | found)
     if (analysis.observers or analysis.side) and complete and not _settled(analysis, parts):
         # what the observers or side tracks do is not settled: search again, keeping every
-        # fact and track (exact, and as slow as without the reductions)
+        # fact and track (exact, and as slow as without the reductions); the progress counts
+        # on from the first search
+        done = sum(part.states for part in parts)
         parts = _search(definition, analysis_for(definition, reduce=False), max_states, jobs,
-                        progress)
+                        None if progress is None else lambda n: progress(done + n))
     return merge(definition, parts, max_states, time.perf_counter() - started)
 
 
