@@ -36,6 +36,7 @@ from .reads import (
 )
 from .reductions import closed_facts, eager, observed_facts
 from .settings import RAW, REF
+from .obligations import obligations
 from .side import side_tracks
 
 
@@ -209,6 +210,7 @@ def _build(definition: Definition, walk: _Walk, invariant_reads: Gathered) -> An
 def unreduced(analysis: Analysis) -> Analysis:
     """``analysis`` for a search that keeps every fact and track (:func:`analysis_for`)."""
     plain = attrs.evolve(analysis, observed=frozenset(), observers=frozenset(), side=(),
+                         obligations=None,
                          live_cache={}, dead_cache={}, memo={},
                          codes=[{} for _ in analysis.fact_items],
                          values=[[] for _ in analysis.fact_items])
@@ -343,6 +345,7 @@ def analysis_for(definition: Definition, *, reduce: bool = True) -> Analysis:
         analysis.side = tuple(
             side for side in side_tracks(definition, analysis)
             if not side.facts & analysis.observed and not side.events & analysis.observers)
+        analysis.obligations = obligations(definition, analysis, _steering(definition))
     else:
         analysis = unreduced(analysis_for(definition))
     _analyses[key] = (weakref.ref(definition), analysis)

@@ -12,7 +12,7 @@ import attrs
 from ..rules.predicates import Check
 from .reads import Gathered, RefGroup
 
-__all__ = ["Analysis", "SideTrack", "Where"]
+__all__ = ["Analysis", "Obligations", "SideTrack", "Where"]
 
 
 Where = Mapping[str, frozenset[str]]
@@ -31,6 +31,16 @@ class SideTrack:
     events: frozenset[str]  # entries and internal events
     internal: frozenset[str]  # its events that read only the track and its facts
     invariants: frozenset[str]  # the invariants that read the track
+
+
+@attrs.frozen
+class Obligations:
+    """Facts the search keeps empty, and the events around them (see :mod:`.obligations`)."""
+
+    facts: frozenset[str]
+    rules: frozenset[str]  # the blocking rules that read them
+    events: frozenset[str]  # the waiting events: those rules' events
+    clearers: tuple[str, ...]  # the events that write them and nothing else decisive
 
 
 @attrs.define
@@ -80,6 +90,8 @@ class Analysis:
     observers: frozenset[str] = frozenset()
     # tracks the search keeps at home, whose own events are explored apart (.side)
     side: tuple[SideTrack, ...] = ()
+    # facts the search keeps empty (.obligations); None when it keeps them as they are
+    obligations: Obligations | None = None
 
     def index(self) -> dict[str, int]:
         """Fact name -> its position in an abstract state."""

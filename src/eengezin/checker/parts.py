@@ -37,6 +37,7 @@ from ..process.model import Definition
 from ..traject import Event
 from .analysis import analysis_for
 from .analysis_model import Analysis
+from .advice import named_next
 from .budget import Budget
 from .explore import Workbench, _Search
 from .findings import dead_end_findings, dead_states, final_tracks, never_accepted, unreachable
@@ -92,7 +93,7 @@ def _result_of(search: _Search, advised: set[tuple[str, str]]) -> PartResult:
         shallow = tuple((nodes[states[n]].depth, states[n], trace(nodes, states[n]))
                         for n in rest[:SHOWN_DEAD_ENDS])
     fired, leaves_seen = set(search.fired), search.leaves_seen
-    doubt = _in_doubt(search)
+    doubt = _in_doubt(search) or bool(search.steps.doubts) or _advice_shut(search)
     if search.analysis.side and not search.incomplete:
         away = excursions(definition, search.analysis, search.steps, search.entries,
                           {key.tracks for key in states if key.started}, search.entered,
@@ -120,6 +121,22 @@ def _in_doubt(search: _Search) -> bool:
     shut = search.adviser.shut
     combos = {key.tracks for key in search.states if key.started}
     return any(eid in observers for tracks in combos for eid, _named in shut.get(tracks, ()))
+
+
+def _advice_shut(search: _Search) -> bool:
+    """Is a waiting event possible, in a state this search reached, where an event one of
+    its obligation rules names as ``next`` is not? Such a rule blocks only with an
+    obligation open, which the search keeps empty (:mod:`.obligations`, point 3)."""
+    obligations = search.analysis.obligations
+    if obligations is None:
+        return False
+    named = {eid: frozenset(n for rule in search.definition.events[eid].rules
+                            if rule.id in obligations.rules for n in named_next(rule))
+             for eid in obligations.events}
+    shut = search.adviser.shut
+    combos = {key.tracks for key in search.states if key.started}
+    return any(missing & named.get(eid, frozenset())
+               for tracks in combos for eid, missing in shut.get(tracks, ()))
 
 
 FIRST_WITNESSES = 300
@@ -151,7 +168,8 @@ def _settled(analysis: Analysis, parts: Sequence[PartResult]) -> bool:
     reachable traject is accepted (the parts count those :func:`_witnesses` found), and
     its advice is settled unless a part is in doubt. An observer never accepted needs its
     refusals over every value of the facts left out: not settled. A side track is settled
-    unless a part is in doubt (:func:`.side.excursions`)."""
+    unless a part is in doubt (:func:`.side.excursions`), and so are obligations (the
+    stepper's checks and :func:`_advice_shut`)."""
     fired: set[str] = set().union(*(part.fired for part in parts))
     return analysis.observers <= fired and not any(part.doubt for part in parts)
 
@@ -244,7 +262,8 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
         # observers the parts' trajecten did not show accepted: look further
         found = _witnesses(definition, frozenset(missing), max_states, WITNESS_STATES)
         parts[0] = attrs.evolve(parts[0], fired=parts[0].fired | found)
-    if (analysis.observers or analysis.side) and complete and not _settled(analysis, parts):
+    if ((analysis.observers or analysis.side or analysis.obligations) and complete
+            and not _settled(analysis, parts)):
         # what the observers or side tracks do is not settled: search again, keeping every
         # fact and track (exact, and as slow as without the reductions); the progress counts
         # on from the first search

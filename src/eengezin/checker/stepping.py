@@ -20,10 +20,11 @@ from ..process.model import Definition, EventSpec
 from ..process.step import availability, step
 from ..traject import Actor, Event, Traject
 from .analysis_model import Analysis
+from .obligations import holds_any, payload_keys, with_keys, without
 from .payloads import Payloads, distinct, event_known_ids, valid
 from .reads import has_raw
 from .settings import ACTOR_ID, AT, MASKED
-from .state import AbstractState, Tracks, assemble, deadline_parts, fact_parts
+from .state import AbstractState, Tracks, abstract, assemble, deadline_parts, fact_parts
 
 Outcome = tuple[Mapping[str, Any], Actor | None, Traject | None, AbstractState]
 Remembered = list[tuple[Any, ...]]
@@ -104,6 +105,11 @@ class Stepper:
         # why events that were never accepted were refused: event -> blocking code -> times
         self.refusals: dict[str, dict[str, int]] = {}
         self.accepted: set[str] = set()
+        # the obligations the search keeps empty (.obligations), and the events whose
+        # steps showed that it may not: an outcome that leaves one without a twin that
+        # leaves none, or a waiting event whose obligations could not all be met
+        self.obligations = analysis.obligations
+        self.doubts: set[str] = set()
 
     def _payloads(self, eid: str, known: tuple[str, ...], at: datetime
                   ) -> list[dict[str, Any]]:
@@ -187,7 +193,19 @@ class Stepper:
         for real every time."""
         if eid in self.uncached:
             return None
-        return self._footprint(eid, self.known_ids(eid, concrete, key), key, at)
+        return self._base(eid, self.known_ids(eid, concrete, key), concrete, key, at)
+
+    def _base(self, eid: str, known: tuple[str, ...], concrete: Callable[[], Traject],
+              key: AbstractState, at: datetime) -> tuple[Any, ...]:
+        """The footprint, for a waiting event (.obligations) with the clearers' footprints:
+        whether its obligations can be met is checked when it is stepped for real, and
+        depends on what the clearers read."""
+        base = self._footprint(eid, known, key, at)
+        obligations = self.obligations
+        if obligations is not None and eid in obligations.events:
+            base = (base, tuple(self._footprint(c, self.known_ids(c, concrete, key), key, at)
+                                for c in obligations.clearers))
+        return base
 
     def outcomes(self, eid: str, concrete: Callable[[], Traject], key: AbstractState,
                  at: datetime) -> Iterator[Outcome]:
@@ -198,7 +216,7 @@ class Stepper:
             return
         known = self.known_ids(eid, concrete, key)
         cached = eid not in self.uncached
-        base = self._footprint(eid, known, key, at)
+        base = self._base(eid, known, concrete, key, at)
         self.last = None
         if cached:
             remembered = self.memory.get(base)
@@ -236,6 +254,10 @@ class Stepper:
         found: dict[Any, tuple[Mapping[str, Any], Actor | None]] = {}
         writes = self.writes[eid]
         refusing = eid not in self.accepted
+        obligations = self.obligations
+        waiting = obligations is not None and eid in obligations.events
+        away: list[Traject] = []  # outcomes that leave an obligation: they need a twin
+        home: set[AbstractState] = set()
         for actor in self.actors[eid]:
             for payload in self._payloads(eid, known, at):
                 outcome = step(self.definition, traject, Event(eid, at, payload, actor))
@@ -251,6 +273,12 @@ class Stepper:
                     self.refusals.pop(eid, None)
                     refusing = False
                 new = outcome.traject
+                if obligations is not None:
+                    if holds_any(new.facts, obligations.facts):
+                        away.append(new)
+                        continue
+                    if waiting and not self._met(eid, traject, payload, actor, at):
+                        self.doubts.add(eid)
                 parts = fact_parts(new, analysis)
                 new_tracks = tuple(sorted(new.state.items()))
                 new_deadlines, new_overdue = deadline_parts(analysis, new, at)
@@ -275,8 +303,14 @@ class Stepper:
                     if signature in found:
                         continue
                     found[signature] = (payload, actor)
-                yield payload, actor, new, assemble(analysis, True, new_tracks, parts,
-                                                    new_deadlines, new_overdue, new_seen)
+                new_key = assemble(analysis, True, new_tracks, parts, new_deadlines,
+                                   new_overdue, new_seen)
+                home.add(new_key)
+                yield payload, actor, new, new_key
+        if away and obligations is not None:
+            for new in away:
+                if abstract(without(new, obligations.facts), analysis, at) not in home:
+                    self.doubts.add(eid)  # no twin: the search at home may miss states
         if cached:
             # whether an outcome changes nothing depends only on the footprint (the facts it
             # writes, the tracks it moves, the deadlines and events seen are all in it), so
@@ -284,6 +318,44 @@ class Stepper:
             self.memory[base] = self.last = [
                 (payload, actor, _unchanged(key, *signature), *signature)
                 for signature, (payload, actor) in found.items()]
+
+    def _met(self, eid: str, traject: Traject, payload: Mapping[str, Any], actor: Actor | None,
+             at: datetime) -> bool:
+        """Can the obligations that would make waiting event ``eid`` (accepted in
+        ``traject``, at home, with ``payload``) refused all be met, or do the others leave it
+        accepted? (See :mod:`.obligations`, point 2.)"""
+        obligations = self.obligations
+        assert obligations is not None
+        keys = payload_keys(payload)
+        event = Event(eid, at, dict(payload), actor)
+        if not keys or step(self.definition, with_keys(traject, obligations.facts, keys),
+                            event).accepted:
+            return True
+        left = [k for k in sorted(keys, key=repr) if not self._clearable(traject, k, at)]
+        return not left or step(self.definition, with_keys(traject, obligations.facts, left),
+                                event).accepted
+
+    def _clearable(self, traject: Traject, key: Any, at: datetime) -> bool:
+        """Does a clearer take ``key`` out of every obligation in ``traject``, putting
+        nothing in and changing nothing else?"""
+        obligations = self.obligations
+        assert obligations is not None
+        loaded = with_keys(traject, obligations.facts, (key,))
+        here = abstract(traject, self.analysis, at)
+        tracks = tuple(sorted(traject.state.items()))
+        for cid in obligations.clearers:
+            if not self.possible(cid, traject.started, tracks):
+                continue
+            known = self.known_ids(cid, lambda: loaded)
+            for actor in self.actors[cid]:
+                for payload in self._payloads(cid, known, at):
+                    outcome = step(self.definition, loaded, Event(cid, at, payload, actor))
+                    if (outcome.accepted and not holds_any(outcome.traject.facts,
+                                                           obligations.facts)
+                            and abstract(without(outcome.traject, obligations.facts),
+                                         self.analysis, at) == here):
+                        return True
+        return False
 
 
 def _unchanged(key: AbstractState, moved: Sequence[tuple[int, Any]],
