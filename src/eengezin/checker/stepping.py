@@ -57,9 +57,11 @@ class Stepper:
             written = analysis.written[eid]
             self.reads[eid] = tuple(sorted(index[n] for n in read | written if n in index))
             self.writes[eid] = tuple(sorted(index[n] for n in written if n in index))
-        # the tracks an event's outcome depends on (where it is available, what its
-        # conditions test, what it moves) and the tracks it may move, as positions in the
-        # sorted track tuple of an abstract state
+        # the tracks an event's outcome depends on (what its conditions test, what it
+        # moves) and the tracks it may move, as positions in the sorted track tuple of an
+        # abstract state. Where it is available is not among them: that is decided apart
+        # (:meth:`possible`) before a remembered outcome is used, so an event possible in
+        # every phase is remembered once, not once per phase
         order = sorted(definition.tracks)
         self.tracks: dict[str, tuple[int, ...]] = {}
         self.moves: dict[str, tuple[int, ...]] = {}
@@ -67,8 +69,7 @@ class Stepper:
             moved = {tr.track for tr in spec.transitions} | {
                 t for effect in spec.effects for t, _ in effect.moves}
             reads = analysis.event_reads[eid]
-            watched = set(moved) | {t for t, _ in spec.available or ()}
-            watched |= {t for t, _ in reads.in_state} | reads.state_paths
+            watched = set(moved) | {t for t, _ in reads.in_state} | reads.state_paths
             if reads.opaque or "*" in watched or eid == definition.start_event:
                 watched = set(order)
             self.tracks[eid] = tuple(i for i, t in enumerate(order) if t in watched)
