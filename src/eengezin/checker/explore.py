@@ -116,8 +116,6 @@ class Workbench:
             lambda eid, key, concrete, at: steps.footprint(
                 eid, concrete, cast(AbstractState, key), at))
         self.invariants: dict[Any, bool] = {}
-        # observers known to be accepted (.parts._witnesses): no search needs to try them
-        self.accepted: frozenset[str] = frozenset()
 
 
 class _Search:
@@ -151,7 +149,6 @@ class _Search:
         steps.id_source = self.id_values
         steps.refusals, steps.accepted = {}, set()  # this search's own
         self.id_writers, self.masks, self.id_bits = bench.id_writers, bench.masks, bench.id_bits
-        self.fired |= bench.accepted
         self.adviser = bench.adviser
         self.violated: dict[str, Finding] = {}  # invariant id -> its first violation
         # stop once all of these events were accepted (a search for witnesses only)

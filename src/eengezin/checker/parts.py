@@ -139,10 +139,8 @@ def _advice_shut(search: _Search) -> bool:
                for tracks in combos for eid, missing in shut.get(tracks, ()))
 
 
-FIRST_WITNESSES = 300
 WITNESS_STATES = 20_000
-"""How far the searches for the observers' acceptance look (see :func:`_witnesses`): a
-short one before the parts, a longer one after them for what they did not show."""
+"""How far the search for the observers' acceptance looks (see :func:`_witnesses`)."""
 
 
 def _witnesses(definition: Definition, events: frozenset[str], max_states: int,
@@ -151,7 +149,7 @@ def _witnesses(definition: Definition, events: frozenset[str], max_states: int,
     stopped once all are, or after ``states`` states. The search that leaves their facts
     out keeps one traject per state and tries an observer once per part of the state it
     reads, so it may not show an observer accepted that is (a confirmation that needs an
-    oral consent first); and it need not try an observer known to be accepted at all."""
+    oral consent first): this looks for the ones the parts did not show."""
     plain = analysis_for(definition, reduce=False)
     search = _Search(definition, plain, Budget(min(max_states, states) - 1))
     search.until = events
@@ -239,13 +237,14 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
     at a time in processes of their own, where the platform can fork (elsewhere one after
     another). ``max_states`` bounds the abstract states of the whole check. ``progress`` is
     called with the number of states reached so far, every thousand states or so.
-    ``reduce=False`` searches without observed facts and side tracks (the same findings,
-    more states: for comparing). Raises :class:`~eengezin.errors.DefinitionError` when the
+    ``reduce=False`` searches without observed facts, side tracks and obligations (the same
+    findings, more states: for comparing). Raises :class:`~eengezin.errors.DefinitionError` when the
     definition cannot be loaded.
 
-    Observers (:func:`.reductions.observed_facts`) and side tracks (:mod:`.side`) are
-    settled after the search; where they cannot be, the check searches again without
-    them, so the findings are always those of the search that keeps everything.
+    Observers (:func:`.reductions.observed_facts`), side tracks (:mod:`.side`) and
+    obligations (:mod:`.obligations`) are settled during and after the search; where they
+    cannot be, the check searches again without them, so the findings are always those of
+    the search that keeps everything.
 
     >>> check_definition("basis").findings
     ()
@@ -253,9 +252,7 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
     definition = load_definition(ref)
     started = time.perf_counter()
     analysis = analysis_for(definition, reduce=reduce)
-    accepted = (_witnesses(definition, analysis.observers, max_states, FIRST_WITNESSES)
-                if analysis.observers else frozenset())
-    parts = _search(definition, analysis, max_states, jobs, progress, accepted)
+    parts = _search(definition, analysis, max_states, jobs, progress)
     complete = not any(part.incomplete for part in parts)
     missing = analysis.observers - set().union(*(part.fired for part in parts))
     if complete and missing:
@@ -274,13 +271,10 @@ def check_definition(ref: str | Path | Definition, *, max_states: int = MAX_STAT
 
 
 def _search(definition: Definition, analysis: Analysis, max_states: int, jobs: int,
-            progress: Callable[[int], None] | None, accepted: frozenset[str] = frozenset()
-            ) -> list[PartResult]:
-    """Every part's result (see :func:`check_definition`); ``accepted``: observers known
-    to be accepted, which the search does not try."""
+            progress: Callable[[int], None] | None) -> list[PartResult]:
+    """Every part's result (see :func:`check_definition`)."""
     try:
         bench = Workbench(definition, analysis)
-        bench.accepted = accepted
         probe = _Search(definition, analysis, Budget(0), bench=bench, only=frozenset())
         probe.explore()
         count = len(probe.starts)
