@@ -163,6 +163,8 @@ class _Search:
             side.track: {} for side in analysis.side}
         self.entered: dict[str, set[int]] = {side.track: set() for side in analysis.side}
         self.away = away_masks(definition, analysis.side)
+        self.waiting = (analysis.obligations.events if analysis.obligations is not None
+                        else frozenset())
         self.always = [inv for inv in definition.invariants if inv.always is not None]
         self.watched = tuple(index[name] for name in sorted(analysis.always_live)
                              if name in index)
@@ -304,6 +306,8 @@ class _Search:
         used: dict[str, Remembered] = {}
         masks, uncached, away = self.masks, steps.uncached, self.away
         observers = self.analysis.observers
+        # a waiting event's footprint includes its clearers' (.obligations): never taken over
+        waiting = self.waiting
         for eid in steps.possible_events(key.started, key.tracks):
             if (eid in inert or eid in observers) and eid in self.fired:
                 continue  # a self-loop: it changes no abstract state
@@ -312,7 +316,8 @@ class _Search:
                 continue
             accepted = False
             remembered = None
-            if inherited_ is not None and not masks[eid] & inherited_[1] and eid not in uncached:
+            if (inherited_ is not None and not masks[eid] & inherited_[1]
+                    and eid not in uncached and eid not in waiting):
                 remembered = inherited_[0].get(eid)
             found: Iterable[Outcome]
             if remembered is not None:

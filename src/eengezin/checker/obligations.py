@@ -193,17 +193,17 @@ def with_keys(traject: Traject, names: frozenset[str], keys: Iterable[Any]) -> T
     return attrs.evolve(traject, facts={**traject.facts, **{n: dict(held) for n in names}})
 
 
-def payload_keys(payload: Any) -> frozenset[Any]:
-    """Every text and number in a payload: the keys an obligation rule can look up."""
-    return frozenset(_scalars(payload))
+def payload_keys(payload: Any) -> frozenset[str]:
+    """Every text in a payload: the keys an obligation rule can look up (keys are ids)."""
+    return frozenset(_texts(payload))
 
 
-def _scalars(value: Any) -> Iterator[Any]:
+def _texts(value: Any) -> Iterator[str]:
     if isinstance(value, Mapping):
         for item in value.values():
-            yield from _scalars(item)
+            yield from _texts(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _scalars(item)
-    elif isinstance(value, str | int) and not isinstance(value, bool):
+            yield from _texts(item)
+    elif isinstance(value, str):
         yield value

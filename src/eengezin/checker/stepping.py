@@ -198,14 +198,16 @@ class Stepper:
 
     def _base(self, eid: str, known: tuple[str, ...], concrete: Callable[[], Traject],
               key: AbstractState, at: datetime) -> tuple[Any, ...]:
-        """The footprint, for a waiting event (.obligations) with the clearers' footprints:
-        whether its obligations can be met is checked when it is stepped for real, and
-        depends on what the clearers read."""
+        """The footprint, for a waiting event (.obligations) with the clearers' footprints
+        and whether they are possible: whether its obligations can be met is checked when it
+        is stepped for real, and depends on those."""
         base = self._footprint(eid, known, key, at)
         obligations = self.obligations
         if obligations is not None and eid in obligations.events:
-            base = (base, tuple(self._footprint(c, self.known_ids(c, concrete, key), key, at)
-                                for c in obligations.clearers))
+            base = (base, tuple(
+                (self.possible(c, key.started, key.tracks),
+                 self._footprint(c, self.known_ids(c, concrete, key), key, at))
+                for c in obligations.clearers))
         return base
 
     def outcomes(self, eid: str, concrete: Callable[[], Traject], key: AbstractState,
@@ -336,7 +338,7 @@ class Stepper:
         return not left or step(self.definition, with_keys(traject, obligations.facts, left),
                                 event).accepted
 
-    def _clearable(self, traject: Traject, key: Any, at: datetime) -> bool:
+    def _clearable(self, traject: Traject, key: str, at: datetime) -> bool:
         """Does a clearer take ``key`` out of every obligation in ``traject``, putting
         nothing in and changing nothing else?"""
         obligations = self.obligations
@@ -347,7 +349,10 @@ class Stepper:
         for cid in obligations.clearers:
             if not self.possible(cid, traject.started, tracks):
                 continue
-            known = self.known_ids(cid, lambda: loaded)
+            # the ids it is tried with where the obligations are empty, and the key
+            known = self.known_ids(cid, lambda: traject)
+            if key not in known:
+                known = (*known, key)
             for actor in self.actors[cid]:
                 for payload in self._payloads(cid, known, at):
                     outcome = step(self.definition, loaded, Event(cid, at, payload, actor))
