@@ -11,7 +11,6 @@ import pytest
 
 from eengezin import Event, bundled_ids, load_definition
 from eengezin.checker import CheckResult, Finding, check_definition
-from eengezin.checker.settings import MAX_STATES
 from eengezin.cli import main
 from eengezin.cli.check import check_command, cpus
 from eengezin.process.model import Definition
@@ -40,14 +39,10 @@ def of_kind(result: CheckResult, kind: str) -> list[Finding]:
 # representatives, consent on every sharing) has about 28,000 abstract states in 10 parts
 # (one per household the start records) once consent that only sharing reads is left out,
 # the stagnation ladder is searched apart and the meldcode's open steps stay empty (5.1
-# million without): checked whole in about five seconds of CPU with no findings, which the
-# deep profile does on every processor, and also without the reductions, to compare (CI runs
-# both). The default profile checks 3,000 states, some of every part, with one job and with
-# two (tests/test_checker_parts.py). What multiplies them: docs/testing.md.
-TOO_LARGE = {"zuid-limburg"}
-
-
-@pytest.mark.parametrize("def_id", sorted(set(bundled_ids()) - TOO_LARGE))
+# million without): checked whole in about five seconds of CPU with no findings. The deep
+# profile also checks it without the reductions, to compare (CI runs both). What multiplies
+# the space: docs/testing.md.
+@pytest.mark.parametrize("def_id", sorted(bundled_ids()))
 def test_bundled_definitions_are_sound(def_id: str) -> None:
     result = check_definition(def_id)
     assert result.findings == ()
@@ -55,15 +50,6 @@ def test_bundled_definitions_are_sound(def_id: str) -> None:
     # every leaf of every track is reached, so the exploration is more than the start state
     leaves = sum(len(t.leaves) for t in load_definition(def_id).tracks.values())
     assert result.states >= leaves
-
-
-@pytest.mark.skipif(not is_deep(), reason="minutes of CPU: the deep profile checks it whole")
-@pytest.mark.parametrize("def_id", sorted(TOO_LARGE))
-def test_large_bundled_definitions_are_sound_when_checked_whole(def_id: str) -> None:
-    result = check_definition(def_id, max_states=MAX_STATES, jobs=cpus())
-    assert result.findings == ()
-    assert result.sound
-    assert result.states > 20_000
 
 
 @pytest.mark.skipif(not is_deep(), reason="minutes of CPU: the deep profile checks it whole")

@@ -20,6 +20,7 @@ from ..rules.footprint import Condition, fact_names
 from ..rules.paths import parse_path
 from .analysis_model import Analysis, Link, Where
 from .liveness import liveness
+from .obligations import obligations
 from .reads import (
     Gathered,
     RefGroup,
@@ -36,7 +37,6 @@ from .reads import (
 )
 from .reductions import closed_facts, eager, observed_facts
 from .settings import RAW, REF
-from .obligations import obligations
 from .side import side_tracks
 
 

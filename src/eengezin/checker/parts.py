@@ -35,9 +35,9 @@ import attrs
 from ..definition import load_definition
 from ..process.model import Definition
 from ..traject import Event
+from .advice import named_next
 from .analysis import analysis_for
 from .analysis_model import Analysis
-from .advice import named_next
 from .budget import Budget
 from .explore import Workbench, _Search
 from .findings import dead_end_findings, dead_states, final_tracks, never_accepted, unreachable
