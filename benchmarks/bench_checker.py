@@ -13,8 +13,8 @@ memory after that definition (it only grows, so for the largest definition it is
 definition's), with the load average before and after. With ``--jobs N`` the parts of a
 check run in N processes (see ``eengezin.checker.parts``): the CPU column then adds the
 worker processes' time and the peak column is the largest worker's when that is larger. It
-only reports; nothing asserts a time. ``--no-reduce`` checks without observed facts and
-side tracks (``check_definition(reduce=False)``: the same findings, more states), to compare
+only reports; nothing asserts a time. ``--no-reduce`` checks without observed facts,
+side tracks and obligations (``check_definition(reduce=False)``: the same findings, more states), to compare
 in the same run; zuid-limburg then takes minutes and over a gigabyte per process.
 """
 

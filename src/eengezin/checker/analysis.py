@@ -332,8 +332,9 @@ def analysis_for(definition: Definition, *, reduce: bool = True) -> Analysis:
     """The analysis of ``definition``, made once per loaded definition and forgotten with it.
 
     ``reduce``: leave the facts only observers read out of the abstract state
-    (:func:`.reductions.observed_facts`) and keep side tracks at home (:mod:`.side`);
-    without it the search keeps every decisive fact and every track.
+    (:func:`.reductions.observed_facts`), keep side tracks at home (:mod:`.side`) and
+    obligations empty (:mod:`.obligations`); without it the search keeps every decisive
+    fact and every track.
     """
     key = (id(definition), reduce)
     cached = _analyses.get(key)

@@ -367,8 +367,9 @@ def explore_states(ref: str | Path | Definition, *, max_states: int = MAX_STATES
     every abstract state reached, in the order reached, for measuring what the space is
     made of (``benchmarks/checker_states.py``). ``analysis.values[i][code]`` is the
     canonical value behind code ``code`` of fact ``analysis.fact_items[i]``. ``reduce``:
-    leave out the facts only observers read, as the check does first (its findings on the
-    observers alone may then need the search without, which this does not do).
+    use the check's reductions, as the check does first (observed facts left out, side
+    tracks home, obligations empty; what those leave out may then need the search without,
+    which this does not do).
 
     >>> result, analysis, states = explore_states("basis")
     >>> len(states) == result.states, states[0].started

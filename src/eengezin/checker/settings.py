@@ -11,7 +11,7 @@ TODAY = AT.date()
 
 MAX_STATES = 6_000_000
 """The default budget of abstract states of a whole check: enough for every bundled
-definition, also searched without the reductions (zuid-limburg has about 126,000 with
+definition, also searched without the reductions (zuid-limburg has about 28,000 with
 them and 5.1 million without, in ten parts of at most 600,000: about 1.3 GB for the largest,
 and 7 minutes of CPU). ``eengezin check --max-states`` sets another."""
 MAX_VARIANTS = 48

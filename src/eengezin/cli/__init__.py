@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="delen tegelijk in zoveel processen (standaard: het aantal cpu's)")
     p.add_argument("--no-reduce", action="store_true",
-                   help="zonder waarnemers en zijsporen weg te laten (zelfde bevindingen, "
-                        "meer toestanden; om te vergelijken)")
+                   help="zonder waarnemers, zijsporen en openstaande plichten weg te laten "
+                        "(zelfde bevindingen, meer toestanden; om te vergelijken)")
     _json_options(p)
     p.set_defaults(handler="check:cmd_check")
 
