@@ -98,10 +98,30 @@ class Stepper:
         self.ids_by_text: dict[tuple[str, str], tuple[str, ...]] = {}
         # every fact some event takes ids from, in one order; the explorer may hand their
         # values over without building the traject (``id_source``)
+        # a `put` whose key is a payload field adds an element or replaces one, depending
+        # on whether the key is there already, which the folded fact need not show (a
+        # consent's own id): per event, the facts it puts into so and the key's path, and
+        # (in the footprint) which of the keys its payloads use are there already. Facts
+        # the abstract state leaves out anyway (observed, obligations) need not
+        skip = analysis.observed | (analysis.obligations.facts if analysis.obligations
+                                    is not None else frozenset())
+        self.put_keys: dict[str, tuple[tuple[str, str], ...]] = {}
+        for eid, spec in definition.events.items():
+            records = [*spec.records, *(r for effect in spec.effects for r in effect.records)]
+            puts = tuple(sorted({(r.fact, r.key_source) for r in records
+                                 if r.op == "put" and r.key_source is not None
+                                 and r.key_source.split(".")[0] == "data"
+                                 and r.fact in index and r.fact not in skip}))
+            if puts:
+                self.put_keys[eid] = puts
+        self.put_values: dict[tuple[str, tuple[str, ...], Any], tuple[tuple[Any, ...], ...]] = {}
         self.id_names: tuple[str, ...] = tuple(sorted(
-            {n for names in self.id_facts.values() for n in names}))
+            {n for names in self.id_facts.values() for n in names}
+            | {f for puts in self.put_keys.values() for f, _path in puts}))
         self.id_pick = {eid: _picker(tuple(self.id_names.index(n) for n in names))
                         for eid, names in self.id_facts.items() if names}
+        self.put_pick = {eid: _picker(tuple(self.id_names.index(f) for f, _path in puts))
+                         for eid, puts in self.put_keys.items()}
         self.id_source: Callable[[AbstractState], tuple[Any, ...]] | None = None
         # why events that were never accepted were refused: event -> blocking code -> times
         self.refusals: dict[str, dict[str, int]] = {}
@@ -179,6 +199,31 @@ class Stepper:
             self.ids[memo_key] = hit  # keeps the values alive, so their ids stay unique
         return hit[1]
 
+    def _present(self, eid: str, known: tuple[str, ...], concrete: Callable[[], Traject],
+                 key: AbstractState, at: datetime) -> tuple[tuple[Any, ...], ...]:
+        """Per fact ``eid`` puts into with a payload key: the keys its payloads use that
+        are there already."""
+        puts = self.put_keys[eid]
+        values: tuple[Any, ...] | None = None
+        if self.id_source is not None:
+            try:
+                values = tuple(self.put_pick[eid](self.id_source(key)))
+            except KeyError:  # a state the search does not keep (a side track's walk)
+                values = None
+        if values is None:
+            traject = concrete()
+            values = tuple(traject.facts.get(f) for f, _path in puts)
+        memo_key = (eid, known, at.date())
+        used = self.put_values.get(memo_key)
+        if used is None:
+            payloads = self._payloads(eid, known, at)
+            used = self.put_values[memo_key] = tuple(
+                tuple(dict.fromkeys(k for p in payloads
+                                    for k in _keys(_at(p, path.split(".")[1:]))))
+                for _fact, path in puts)
+        return tuple(tuple(k for k in keys if isinstance(value, dict | list) and k in value)
+                     for keys, value in zip(used, values, strict=True))
+
     def _footprint(self, eid: str, known: tuple[str, ...], key: AbstractState,
                    at: datetime) -> tuple[Any, ...]:
         return (eid, known, key.started, self.pick_tracks[eid](key.tracks),
@@ -202,6 +247,8 @@ class Stepper:
         and whether they are possible: whether its obligations can be met is checked when it
         is stepped for real, and depends on those."""
         base = self._footprint(eid, known, key, at)
+        if eid in self.put_keys:
+            base = (base, self._present(eid, known, concrete, key, at))
         obligations = self.obligations
         if obligations is not None and eid in obligations.events:
             base = (base, tuple(
@@ -374,6 +421,21 @@ def _unchanged(key: AbstractState, moved: Sequence[tuple[int, Any]],
     return (key.started and deadlines == key.deadlines and overdue == key.overdue and seen == key.seen
             and all(tracks[i] == entry for i, entry in moved)
             and all(facts[i] == code or facts[i] == MASKED for i, code in delta))
+
+
+def _at(payload: Any, steps: Sequence[str]) -> Any:
+    for name in steps:
+        if not isinstance(payload, Mapping):
+            return None
+        payload = payload.get(name)
+    return payload
+
+
+def _keys(value: Any) -> list[str]:
+    """The keys a ``put`` with this key value writes (each element of a list)."""
+    if value is None or isinstance(value, dict):
+        return []
+    return [str(k) for k in value] if isinstance(value, list) else [str(value)]
 
 
 def _picker(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
