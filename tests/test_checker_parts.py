@@ -153,7 +153,7 @@ invariants:""")
                     reason="parts run in parallel only where the platform can fork")
 @pytest.mark.parametrize("def_id", [
     pytest.param("zuid-limburg", marks=pytest.mark.skipif(
-        not is_deep(), reason="a minute: the deep profile runs it")),
+        not is_deep(), reason="seconds: the deep profile runs it")),
     "delen"])
 def test_parts_in_parallel_give_the_same_result(tmp_path: Path, def_id: str) -> None:
     ref = write(tmp_path, "delen.yaml", PARTED) if def_id == "delen" else def_id
