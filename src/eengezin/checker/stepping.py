@@ -96,8 +96,6 @@ class Stepper:
             else () for eid in definition.events}
         self.ids: dict[Any, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
         self.ids_by_text: dict[tuple[str, str], tuple[str, ...]] = {}
-        # every fact some event takes ids from, in one order; the explorer may hand their
-        # values over without building the traject (``id_source``)
         # a `put` whose key is a payload field adds an element or replaces one, depending
         # on whether the key is there already, which the folded fact need not show (a
         # consent's own id): per event, the facts it puts into so and the key's path, and
@@ -115,6 +113,9 @@ class Stepper:
             if puts:
                 self.put_keys[eid] = puts
         self.put_values: dict[tuple[str, tuple[str, ...], Any], tuple[tuple[Any, ...], ...]] = {}
+        # every fact some event takes ids from or puts into under a payload key, in one
+        # order; the explorer may hand their values over without building the traject
+        # (``id_source``)
         self.id_names: tuple[str, ...] = tuple(sorted(
             {n for names in self.id_facts.values() for n in names}
             | {f for puts in self.put_keys.values() for f, _path in puts}))
@@ -243,9 +244,10 @@ class Stepper:
 
     def _base(self, eid: str, known: tuple[str, ...], concrete: Callable[[], Traject],
               key: AbstractState, at: datetime) -> tuple[Any, ...]:
-        """The footprint, for a waiting event (.obligations) with the clearers' footprints
-        and whether they are possible: whether its obligations can be met is checked when it
-        is stepped for real, and depends on those."""
+        """The footprint; for an event that puts under a payload key, with which of those
+        keys are there already (:meth:`_present`); for a waiting event (.obligations), with
+        the clearers' footprints and whether they are possible: whether its obligations can
+        be met is checked when it is stepped for real, and depends on those."""
         base = self._footprint(eid, known, key, at)
         if eid in self.put_keys:
             base = (base, self._present(eid, known, concrete, key, at))
@@ -396,10 +398,13 @@ class Stepper:
         for cid in obligations.clearers:
             if not self.possible(cid, traject.started, tracks):
                 continue
-            # the ids it is tried with where the obligations are empty, and the key
+            # the ids it is tried with where the obligations are empty, and the key (before
+            # the sections of the ids that are not offered to every field)
             known = self.known_ids(cid, lambda: traject)
             if key not in known:
-                known = (*known, key)
+                plain = next((i for i, k in enumerate(known) if k.startswith("\x00")),
+                             len(known))
+                known = (*known[:plain], key, *known[plain:])
             for actor in self.actors[cid]:
                 for payload in self._payloads(cid, known, at):
                     outcome = step(self.definition, loaded, Event(cid, at, payload, actor))
