@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from eengezin import Actor, Definition, Engine, Event, Outcome, Traject, new_traject, step
+from eengezin.checker import CheckResult
+from eengezin.checker import parts as checker_parts
+from eengezin.checker.analysis_model import Analysis
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -81,6 +84,26 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def findings(result: CheckResult) -> list[tuple[str, str, frozenset[str]]]:
+    """A check's findings as (kind, subject, causes), sorted: to compare two searches."""
+    return sorted((f.kind, f.subject, frozenset(f.causes)) for f in result.findings)
+
+
+def searches(monkeypatch: pytest.MonkeyPatch, reduced: Callable[[Analysis], bool]
+             ) -> list[bool]:
+    """Record, per search a check makes, whether ``reduced`` holds for its analysis (a check
+    whose reductions cannot settle something searches a second time without them)."""
+    found: list[bool] = []
+    search = checker_parts._search
+
+    def spy(definition, analysis, *rest):  # type: ignore[no-untyped-def]
+        found.append(reduced(analysis))
+        return search(definition, analysis, *rest)
+
+    monkeypatch.setattr(checker_parts, "_search", spy)
+    return found
 
 
 def run_trace(definition: Definition, trace: tuple[Event, ...]) -> Traject:

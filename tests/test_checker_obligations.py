@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eengezin import load_definition
-from eengezin.checker import CheckResult, check_definition, parts
+from eengezin.checker import check_definition
 from eengezin.checker.analysis import analysis_for
 from eengezin.checker.parts import explore_states
 
-from conftest import is_deep, write
+from conftest import findings, is_deep, searches, write
 
 # A signal of the kind `zwaar` leaves an afweging open (`open`); `afwegen` takes it out
 # again, and `opheffen` waits for that. `klaar_maken` waits until no signal is open.
@@ -130,21 +130,6 @@ def text(*, twin: bool = True, trap: bool = False, advice: str = "afwegen",
         read_elsewhere=READ_ELSEWHERE if read_elsewhere else "")
 
 
-def summary(result: CheckResult) -> list[tuple[str, str, frozenset[str]]]:
-    return sorted((f.kind, f.subject, frozenset(f.causes)) for f in result.findings)
-
-
-def searches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Record, per search of the check, whether it kept the obligations empty."""
-    found: list[bool] = []
-    search = parts._search
-
-    def spy(definition, analysis, *rest):  # type: ignore[no-untyped-def]
-        found.append(analysis.obligations is not None)
-        return search(definition, analysis, *rest)
-
-    monkeypatch.setattr(parts, "_search", spy)
-    return found
 
 
 def test_the_meldcode_steps_are_obligations_in_every_bundled_definition() -> None:
@@ -164,7 +149,7 @@ def test_obligations_that_can_always_be_met_stay_empty(
     found = analysis_for(definition).obligations
     assert found is not None
     assert (found.facts, found.events, found.clearers) == ({"open"}, {"opheffen"}, ("afwegen",))
-    kept = searches(monkeypatch)
+    kept = searches(monkeypatch, lambda analysis: analysis.obligations is not None)
     result = check_definition(definition)
     whole, _analysis, _states = explore_states(definition, reduce=False)
     assert result.findings == whole.findings == ()
@@ -192,10 +177,10 @@ def test_what_open_obligations_do_is_found(
         kinds: set[tuple[str, str]]) -> None:
     definition = load_definition(write(tmp_path, "found.yaml", text(**options)))  # type: ignore[arg-type]
     assert analysis_for(definition).obligations is not None
-    kept = searches(monkeypatch)
+    kept = searches(monkeypatch, lambda analysis: analysis.obligations is not None)
     result = check_definition(definition)
     whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert summary(result) == summary(whole)
+    assert findings(result) == findings(whole)
     assert {(f.kind, f.subject) for f in result.findings} >= kinds
     # the search with the obligations empty was not enough: the one that keeps them decided
     assert kept == [True, False]
@@ -210,12 +195,12 @@ def test_the_obligation_reduction_drops_no_finding(
     definition = load_definition(write(tmp_path, "any.yaml", text(
         twin=twin, trap=trap, advice=advice, read_elsewhere=read_elsewhere)))
     whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert summary(check_definition(definition)) == summary(whole)
+    assert findings(check_definition(definition)) == findings(whole)
 
 
 @pytest.mark.skipif(not is_deep(), reason="seconds: the deep profile runs it")
 def test_hollands_midden_finds_what_the_search_that_keeps_every_fact_finds() -> None:
     result = check_definition("hollands-midden")
     whole, _analysis, _states = explore_states("hollands-midden", reduce=False)
-    assert summary(result) == summary(whole) == []
+    assert findings(result) == findings(whole) == []
     assert result.states * 5 < whole.states

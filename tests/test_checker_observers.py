@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eengezin import load_definition
-from eengezin.checker import CheckResult, check_definition, parts
+from eengezin.checker import check_definition, parts
 from eengezin.checker.analysis import analysis_for
 from eengezin.checker.parts import explore_states
 
-from conftest import is_deep, write
+from conftest import findings, is_deep, write
 
 # `bevestigen` reads only the consent `toestemming` records and changes nothing else: an
 # observer. The search that leaves the consent out keeps one traject per state, whose
@@ -87,9 +87,6 @@ def text(rule: str = "mondeling", *, consent_in: str = "[a, b]", confirm_in: str
         invariants=INVARIANT if invariant else "")
 
 
-def summary(result: CheckResult) -> list[tuple[str, str, frozenset[str]]]:
-    return sorted((f.kind, f.subject, frozenset(f.causes)) for f in result.findings)
-
 
 def test_observed_facts_of_the_bundled_definitions() -> None:
     zl = analysis_for(load_definition("zuid-limburg"))
@@ -140,7 +137,7 @@ def test_an_observer_never_accepted_is_reported_with_its_causes(tmp_path: Path) 
     definition = load_definition(write(tmp_path, "never.yaml", text("telefonisch")))
     result = check_definition(definition)
     whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert summary(result) == summary(whole)
+    assert findings(result) == findings(whole)
     assert [(f.kind, f.subject, f.causes) for f in result.findings] == [
         ("nooit_mogelijk", "bevestigen", ("waarnemen.regel",))]
     assert result.states == whole.states  # settled by the search that keeps the consent
@@ -155,7 +152,7 @@ def test_advice_the_kept_traject_does_not_show_is_still_found(tmp_path: Path) ->
     assert not [f for f in reduced.findings if f.kind == "advies_onmogelijk"]
     result = check_definition(definition)
     whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert summary(result) == summary(whole)
+    assert findings(result) == findings(whole)
     assert [f.subject for f in result.findings if f.kind == "advies_onmogelijk"] == [
         "waarnemen.regel"]
 
@@ -174,12 +171,12 @@ def test_the_reduction_drops_no_finding(tmp_path: Path, rule: str, consent_in: s
         rule, consent_in=consent_in, confirm_in=confirm_in, advice=advice, moves=moves,
         invariant=invariant)))
     whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert summary(check_definition(definition)) == summary(whole)
+    assert findings(check_definition(definition)) == findings(whole)
 
 
 @pytest.mark.skipif(not is_deep(), reason="seconds: the deep profile runs it")
 def test_hollands_midden_finds_what_the_search_that_keeps_everything_finds() -> None:
     result = check_definition("hollands-midden")
     whole, _analysis, _states = explore_states("hollands-midden", reduce=False)
-    assert summary(result) == summary(whole) == []
+    assert findings(result) == findings(whole) == []
     assert result.states < whole.states

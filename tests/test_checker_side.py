@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eengezin import load_definition
-from eengezin.checker import CheckResult, check_definition, parts
+from eengezin.checker import check_definition, parts
 from eengezin.checker.analysis import analysis_for
 from eengezin.checker.parts import explore_states
 
-from conftest import is_deep, write
+from conftest import findings, is_deep, searches, write
 
 # `ladder` leaves `geen` when something is reported in fase b, climbs to `twee`, and comes
 # back by `opgelost`, which at `twee` needs the talk first. `klaar_maken` waits for it.
@@ -118,21 +118,6 @@ def text(*, trap: bool = False, guarded: bool = True, advice: str = "opgelost",
         read_elsewhere=READ_ELSEWHERE if read_elsewhere else "")
 
 
-def summary(result: CheckResult) -> list[tuple[str, str, frozenset[str]]]:
-    return sorted((f.kind, f.subject, frozenset(f.causes)) for f in result.findings)
-
-
-def searches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Record, per search of the check, whether it kept side tracks home."""
-    found: list[bool] = []
-    search = parts._search
-
-    def spy(definition, analysis, *rest):  # type: ignore[no-untyped-def]
-        found.append(bool(analysis.side))
-        return search(definition, analysis, *rest)
-
-    monkeypatch.setattr(parts, "_search", spy)
-    return found
 
 
 def test_the_bundled_ladders_are_side_tracks() -> None:
@@ -152,7 +137,7 @@ def test_a_ladder_that_always_comes_home_is_searched_home(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     definition = load_definition(write(tmp_path, "side.yaml", text()))
     assert [s.track for s in analysis_for(definition).side] == ["ladder"]
-    kept = searches(monkeypatch)
+    kept = searches(monkeypatch, lambda analysis: bool(analysis.side))
     result = check_definition(definition)
     whole, _analysis, _states = explore_states(definition, reduce=False)
     assert result.findings == whole.findings == ()
@@ -181,10 +166,10 @@ def test_what_the_ladder_does_away_from_home_is_found(
         kinds: set[tuple[str, str]]) -> None:
     definition = load_definition(write(tmp_path, "found.yaml", text(**options)))  # type: ignore[arg-type]
     assert analysis_for(definition).side != ()
-    kept = searches(monkeypatch)
+    kept = searches(monkeypatch, lambda analysis: bool(analysis.side))
     result = check_definition(definition)
     whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert summary(result) == summary(whole)
+    assert findings(result) == findings(whole)
     assert {(f.kind, f.subject) for f in result.findings} >= kinds
     # the search with the ladder home was not enough: the one that keeps it decided
     assert kept == [True, False]
@@ -201,14 +186,14 @@ def test_the_side_track_reduction_drops_no_finding(
         trap=trap, guarded=guarded, advice=advice, entry_home=entry_home,
         read_elsewhere=read_elsewhere)))
     whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert summary(check_definition(definition)) == summary(whole)
+    assert findings(check_definition(definition)) == findings(whole)
 
 
 @pytest.mark.skipif(not is_deep(), reason="seconds: the deep profile runs it")
 def test_cjg_finds_what_the_search_that_keeps_every_track_finds() -> None:
     result = check_definition("cjg")
     whole, _analysis, _states = explore_states("cjg", reduce=False)
-    assert summary(result) == summary(whole) == []
+    assert findings(result) == findings(whole) == []
     assert result.states < whole.states
 
 
