@@ -26,9 +26,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from eengezin import Actor, Definition, Engine, Event, Outcome, Traject, new_traject, step
-from eengezin.checker import CheckResult
+from eengezin.checker import CheckResult, check_definition
 from eengezin.checker import parts as checker_parts
 from eengezin.checker.analysis_model import Analysis
+from eengezin.checker.parts import explore_states
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -104,6 +105,19 @@ def searches(monkeypatch: pytest.MonkeyPatch, reduced: Callable[[Analysis], bool
 
     monkeypatch.setattr(checker_parts, "_search", spy)
     return found
+
+
+def against_the_whole(definition: Definition, monkeypatch: pytest.MonkeyPatch,
+                      reduced: Callable[[Analysis], bool]
+                      ) -> tuple[CheckResult, CheckResult, list[bool]]:
+    """Check ``definition`` and search it without the reductions; the findings must be the
+    same. Returns both results and, per search the check made, whether ``reduced`` held
+    (see :func:`searches`)."""
+    kept = searches(monkeypatch, reduced)
+    result = check_definition(definition)
+    whole, _analysis, _states = explore_states(definition, reduce=False)
+    assert findings(result) == findings(whole)
+    return result, whole, kept
 
 
 def run_trace(definition: Definition, trace: tuple[Event, ...]) -> Traject:

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from eengezin import load_definition
 from eengezin.checker import check_definition
 from eengezin.checker.analysis import analysis_for
+from eengezin.checker.analysis_model import Analysis
 from eengezin.checker.parts import explore_states
 
-from conftest import findings, is_deep, searches, write
+from conftest import against_the_whole, findings, is_deep, write
 
 # A signal of the kind `zwaar` leaves an afweging open (`open`); `afwegen` takes it out
 # again, and `opheffen` waits for that. `klaar_maken` waits until no signal is open.
@@ -130,6 +131,9 @@ def text(*, twin: bool = True, trap: bool = False, advice: str = "afwegen",
         read_elsewhere=READ_ELSEWHERE if read_elsewhere else "")
 
 
+def empty(analysis: Analysis) -> bool:
+    """Does the search keep obligations empty?"""
+    return analysis.obligations is not None
 
 
 def test_the_meldcode_steps_are_obligations_in_every_bundled_definition() -> None:
@@ -149,10 +153,8 @@ def test_obligations_that_can_always_be_met_stay_empty(
     found = analysis_for(definition).obligations
     assert found is not None
     assert (found.facts, found.events, found.clearers) == ({"open"}, {"opheffen"}, ("afwegen",))
-    kept = searches(monkeypatch, lambda analysis: analysis.obligations is not None)
-    result = check_definition(definition)
-    whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert result.findings == whole.findings == ()
+    result, whole, kept = against_the_whole(definition, monkeypatch, empty)
+    assert result.findings == ()
     assert kept == [True] and result.states < whole.states
 
 
@@ -177,10 +179,7 @@ def test_what_open_obligations_do_is_found(
         kinds: set[tuple[str, str]]) -> None:
     definition = load_definition(write(tmp_path, "found.yaml", text(**options)))  # type: ignore[arg-type]
     assert analysis_for(definition).obligations is not None
-    kept = searches(monkeypatch, lambda analysis: analysis.obligations is not None)
-    result = check_definition(definition)
-    whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert findings(result) == findings(whole)
+    result, _whole, kept = against_the_whole(definition, monkeypatch, empty)
     assert {(f.kind, f.subject) for f in result.findings} >= kinds
     # the search with the obligations empty was not enough: the one that keeps them decided
     assert kept == [True, False]

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from eengezin import load_definition
 from eengezin.checker import check_definition, parts
 from eengezin.checker.analysis import analysis_for
+from eengezin.checker.analysis_model import Analysis
 from eengezin.checker.parts import explore_states
 
-from conftest import findings, is_deep, searches, write
+from conftest import against_the_whole, findings, is_deep, write
 
 # `ladder` leaves `geen` when something is reported in fase b, climbs to `twee`, and comes
 # back by `opgelost`, which at `twee` needs the talk first. `klaar_maken` waits for it.
@@ -118,6 +119,9 @@ def text(*, trap: bool = False, guarded: bool = True, advice: str = "opgelost",
         read_elsewhere=READ_ELSEWHERE if read_elsewhere else "")
 
 
+def home(analysis: Analysis) -> bool:
+    """Does the search keep side tracks home?"""
+    return bool(analysis.side)
 
 
 def test_the_bundled_ladders_are_side_tracks() -> None:
@@ -137,10 +141,8 @@ def test_a_ladder_that_always_comes_home_is_searched_home(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     definition = load_definition(write(tmp_path, "side.yaml", text()))
     assert [s.track for s in analysis_for(definition).side] == ["ladder"]
-    kept = searches(monkeypatch, lambda analysis: bool(analysis.side))
-    result = check_definition(definition)
-    whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert result.findings == whole.findings == ()
+    result, whole, kept = against_the_whole(definition, monkeypatch, home)
+    assert result.findings == ()
     assert kept == [True] and result.states < whole.states
 
 
@@ -166,10 +168,7 @@ def test_what_the_ladder_does_away_from_home_is_found(
         kinds: set[tuple[str, str]]) -> None:
     definition = load_definition(write(tmp_path, "found.yaml", text(**options)))  # type: ignore[arg-type]
     assert analysis_for(definition).side != ()
-    kept = searches(monkeypatch, lambda analysis: bool(analysis.side))
-    result = check_definition(definition)
-    whole, _analysis, _states = explore_states(definition, reduce=False)
-    assert findings(result) == findings(whole)
+    result, _whole, kept = against_the_whole(definition, monkeypatch, home)
     assert {(f.kind, f.subject) for f in result.findings} >= kinds
     # the search with the ladder home was not enough: the one that keeps it decided
     assert kept == [True, False]
