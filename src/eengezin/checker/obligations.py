@@ -75,28 +75,27 @@ def _reads_any(condition: Condition | None, names: frozenset[str]) -> bool:
                                       or bool(fact_names(condition.reads) & names))
 
 
-def _waits_only(condition: Condition | None, names: frozenset[str]) -> frozenset[str] | None:
-    """The facts of ``names`` that the ``require`` condition reads, when it reads them only
-    as ``not contains`` with a payload field (see the module); None when it reads one of
-    them otherwise."""
+def _misread(condition: Condition | None, names: frozenset[str]) -> frozenset[str]:
+    """The facts of ``names`` that the ``require`` condition reads otherwise than as
+    ``not contains`` with a payload field (see the module)."""
     if condition is None:
         return frozenset()
     found: set[str] = set()
     for unit, sign in condition.units(+1):
         reads = unit.reads
         if reads.opaque:
-            return None
+            return names
         read = fact_names(reads) & names
         if not read:
             continue
         if unit.op != "contains" or sign > 0 or len(read) > 1:
-            return None
+            found |= read
+            continue
         (name,) = read
         path = f"facts.{name}"
         if path not in reads.only_members or any(
                 p != path and not p.startswith("data") for p in reads.paths):
-            return None
-        found.add(name)
+            found.add(name)
     return frozenset(found)
 
 
@@ -121,27 +120,13 @@ def obligations(definition: Definition, analysis: Analysis, steering: frozenset[
             candidates -= _if_reads(cond, candidates)
     for inv in definition.invariants:
         candidates -= _if_reads(inv.always, candidates)
-    rules: set[str] = set()
-    events: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        rules.clear()
-        events.clear()
-        for rule in definition.rules:
-            if rule.severity != "block" or not _reads_any(rule.require_condition, candidates):
-                continue
-            read = _waits_only(rule.require_condition, candidates)
-            if read is None:
-                assert rule.require_condition is not None
-                drop = fact_names(rule.require_condition.reads) & candidates
-                if rule.require_condition.reads.opaque or not drop:
-                    return None
-                candidates -= drop
-                changed = True
-                break
-            rules.add(rule.id)
-            events.update(rule.events)
+    for rule in definition.rules:
+        if rule.severity == "block":
+            candidates -= _misread(rule.require_condition, candidates)
+    waiting = [rule for rule in definition.rules
+               if rule.severity == "block" and _reads_any(rule.require_condition, candidates)]
+    rules = {rule.id for rule in waiting}
+    events = {eid for rule in waiting for eid in rule.events}
     if not candidates or not rules:
         return None
     side_events = frozenset().union(*(side.events for side in analysis.side))
